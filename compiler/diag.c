@@ -1,0 +1,146 @@
+// Diagnostics (see diag.h). The source line is printed as it is, and the
+// caret line is padded with one space per code point before the column, so
+// the caret stands under the token in a terminal.
+// SPDX-License-Identifier: MIT
+#include "diag.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+typedef struct source {
+  const char *path;
+  const char *text;
+  size_t len;
+} source;
+
+static vpc_list sources;
+static int errors, warnings, werror;
+
+int vpc_diag_add_source(const char *path, const char *text, size_t len) {
+  source *s = vpc_alloc(sizeof *s);
+  s->path = vpc_strdup(path);
+  s->text = text;
+  s->len = len;
+  vpc_list_push(&sources, s);
+  return sources.n - 1;
+}
+
+const char *vpc_diag_path(int file) {
+  return ((source *)sources.items[file])->path;
+}
+
+const char *vpc_diag_text(int file, size_t *len) {
+  source *s = sources.items[file];
+  *len = s->len;
+  return s->text;
+}
+
+// Finds line `line` (from 1) of s; returns its start and sets *n to its
+// length without the line break.
+static const char *find_line(const source *s, int line, size_t *n) {
+  const char *p = s->text, *end = s->text + s->len;
+  for (int i = 1; i < line && p < end; i++) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl)
+      return NULL;
+    p = nl + 1;
+  }
+  const char *nl = memchr(p, '\n', (size_t)(end - p));
+  *n = (size_t)((nl ? nl : end) - p);
+  if (*n && p[*n - 1] == '\r')
+    (*n)--;
+  return p;
+}
+
+static void print_excerpt(vpc_pos pos) {
+  if (pos.file < 0 || pos.file >= sources.n || pos.line < 1)
+    return;
+  size_t n;
+  const char *line = find_line(sources.items[pos.file], pos.line, &n);
+  if (!line)
+    return;
+  fprintf(stderr, "%.*s\n", (int)n, line);
+  for (int i = 1; i < pos.col; i++)
+    fputc(line[0] == '\t' && i == 1 ? '\t' : ' ', stderr);
+  fputc('^', stderr);
+  for (int i = 1; i < pos.len; i++)
+    fputc('~', stderr);
+  fputc('\n', stderr);
+}
+
+static void report(const char *severity, vpc_pos pos, const char *hint,
+                   const char *fmt, va_list ap) {
+  if (pos.file >= 0 && pos.file < sources.n)
+    fprintf(stderr, "%s:%d:%d: ", vpc_diag_path(pos.file), pos.line,
+            pos.col);
+  else
+    fputs("vpc: ", stderr);
+  fprintf(stderr, "%s: ", severity);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  print_excerpt(pos);
+  if (hint)
+    fprintf(stderr, "hint: %s\n", hint);
+}
+
+int vpc_diag_saturated(void) {
+  return errors >= VPC_MAX_ERRORS;
+}
+
+static void error_v(vpc_pos pos, const char *hint, const char *fmt,
+                    va_list ap) {
+  if (vpc_diag_saturated())
+    return;
+  errors++;
+  report("error", pos, hint, fmt, ap);
+  if (vpc_diag_saturated())
+    fprintf(stderr, "vpc: too many errors; stopping\n");
+}
+
+void vpc_error(vpc_pos pos, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  error_v(pos, NULL, fmt, ap);
+  va_end(ap);
+}
+
+void vpc_error_hint(vpc_pos pos, const char *hint, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  error_v(pos, hint, fmt, ap);
+  va_end(ap);
+}
+
+void vpc_warning(vpc_pos pos, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (werror) {
+    error_v(pos, NULL, fmt, ap);
+  } else {
+    warnings++;
+    report("warning", pos, NULL, fmt, ap);
+  }
+  va_end(ap);
+}
+
+void vpc_note(vpc_pos pos, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  report("note", pos, NULL, fmt, ap);
+  va_end(ap);
+}
+
+int vpc_error_count(void) {
+  return errors;
+}
+
+int vpc_warning_count(void) {
+  return warnings;
+}
+
+void vpc_diag_set_werror(int on) {
+  werror = on;
+}

@@ -1,0 +1,42 @@
+// The lexer: re2c scanner (grammar/lexer.re) plus the layout filter of
+// LANGUAGE.md 1.6, which turns line structure into NEWLINE, INDENT and
+// DEDENT tokens. The parser glue in parse.c pulls tokens one at a time.
+// SPDX-License-Identifier: MIT
+#ifndef VPC_LEX_H
+#define VPC_LEX_H
+
+#include <stdint.h>
+
+#include "diag.h"
+
+// Token kinds are the VPC_TK_* numbers of the generated parse.h; 0 is the
+// end of input.
+typedef struct vpc_token {
+  int kind;
+  vpc_pos pos;
+  const char *text;  // the token's source bytes (not NUL-terminated)
+  int len;
+  int64_t ival;      // INT value; DURATION and TIMESTAMP in nanoseconds
+  double fval;       // FLOAT value
+  const char *str;   // STRING contents after escapes, NUL-terminated
+  int slen;          // its length in bytes (may hold NUL bytes)
+} vpc_token;
+
+typedef struct vpc_lexer vpc_lexer;
+
+// Lexes text (registered with vpc_diag_add_source as file). Errors go to
+// diag.c; the lexer then skips ahead and goes on, so one run reports
+// several problems.
+vpc_lexer *vpc_lex_open(int file, const char *text, size_t len);
+
+// Fills *tok with the next token and returns its kind (0 at the end, after
+// the layout filter has closed every open block).
+int vpc_lex_next(vpc_lexer *lx, vpc_token *tok);
+
+void vpc_lex_close(vpc_lexer *lx);
+
+// Returns the printable name of a token kind ("'=>'", "identifier",
+// "end of line") for parser messages.
+const char *vpc_token_name(int kind);
+
+#endif

@@ -1,0 +1,82 @@
+// Input readers: .evt (LANGUAGE.md 8.3) and JSON Lines (8.4) over files or
+// standard input, one record at a time, with sequence numbers and positions.
+// The run loop in run.c feeds each record to the generated router; decoding
+// into declared event types happens in generated code through the vp_as_*
+// conversions below.
+// SPDX-License-Identifier: MIT
+#ifndef VP_INPUT_H
+#define VP_INPUT_H
+
+#include <stdio.h>
+
+#include "arena.h"
+#include "value.h"
+
+typedef enum vp_format {
+  VP_FORMAT_AUTO,
+  VP_FORMAT_EVT,
+  VP_FORMAT_JSONL,
+} vp_format;
+
+// Where a record came from: its global sequence number (0, 1, ... across all
+// inputs), the input path ("-" for stdin) and its line, counted from 1.
+typedef struct vp_origin {
+  int64_t seq;
+  const char *input;
+  int64_t line;
+} vp_origin;
+
+// One input record, parsed but not yet checked against a declaration.
+// Everything it points to lives in the arena passed to vp_input_next.
+typedef struct vp_event {
+  vp_origin origin;
+  vp_str type;          // event_type (or type, or the .evt record name)
+  int64_t nfields;
+  vp_str *names;        // field names in input order, duplicates merged
+  vp_value *values;
+  vp_str raw;           // the line as read, without its line break
+  int64_t time_ns;      // event time by rules 2-4 of LANGUAGE.md 8.5
+  bool time_from_data;  // rules 2 and 3 gave time_ns
+} vp_event;
+
+typedef struct vp_input vp_input;
+
+// Opens the inputs in order ("-" is stdin); with no paths, reads stdin.
+// Returns NULL and sets *why (a static message with the path's errno text
+// written into whybuf) when a file cannot be opened.
+vp_input *vp_input_open(const char *const *paths, int npaths, vp_format fmt,
+                        char *whybuf, size_t whylen);
+
+typedef enum vp_read_status {
+  VP_READ_RECORD,      // *ev holds a record
+  VP_READ_MALFORMED,   // *ev has origin and raw; *msg says what is wrong
+  VP_READ_END,         // no more input
+} vp_read_status;
+
+// Reads the next record, skipping blank, comment and BATCH lines. Strings of
+// the record are allocated in a. On VP_READ_MALFORMED, *msg is the
+// parse_error message of LANGUAGE.md 8.8, also allocated in a.
+vp_read_status vp_input_next(vp_input *in, vp_arena *a, vp_event *ev,
+                             const char **msg);
+
+// Bytes consumed so far over all inputs (for progress display).
+int64_t vp_input_bytes(const vp_input *in);
+
+void vp_input_close(vp_input *in);
+
+// Returns the value of member name, or NULL when the record has none.
+const vp_value *vp_event_get(const vp_event *ev, const char *name,
+                             size_t len);
+
+// Conversions used by generated decoders for declared fields (8.6). Each
+// returns false when the value does not convert; ints widen to float; a
+// timestamp is an RFC 3339 string (optional '@', fraction, zone) or an int of
+// milliseconds; a duration is an int of nanoseconds or a VPL duration string.
+bool vp_as_int(const vp_value *v, int64_t *out);
+bool vp_as_float(const vp_value *v, double *out);
+bool vp_as_bool(const vp_value *v, bool *out);
+bool vp_as_str(const vp_value *v, vp_str *out);
+bool vp_as_timestamp(const vp_value *v, int64_t *out_ns);
+bool vp_as_duration(const vp_value *v, int64_t *out_ns);
+
+#endif

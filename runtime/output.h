@@ -1,0 +1,74 @@
+// Buffered JSON Lines writers for the main output, file sinks and the
+// dead-letter output (LANGUAGE.md 8.7, 8.8). Generated code writes a record
+// key by key; the writer owns number and string formatting.
+// SPDX-License-Identifier: MIT
+#ifndef VP_OUTPUT_H
+#define VP_OUTPUT_H
+
+#include "input.h"
+#include "value.h"
+
+typedef struct vp_out vp_out;
+
+// Opens path for writing (truncating it), or stdout when path is NULL or
+// "-". lazy: create the file only with the first record (the dead-letter
+// output, 8.1); an existing file is still truncated at open. Returns NULL
+// with errno set on failure.
+vp_out *vp_out_open(const char *path, bool lazy);
+
+// Writes what is buffered and closes; returns 0 or a negative errno.
+int vp_out_close(vp_out *o);
+int vp_out_flush(vp_out *o);
+
+// Records written and bytes written so far.
+int64_t vp_out_records(const vp_out *o);
+
+// A record: begin, then key/value pairs, then end. begin writes
+// {"event_type":"T" and, when has_time, "timestamp":"..."; end writes "}"
+// and, at nesting depth 0, the line break that completes the record.
+void vp_w_begin(vp_out *o, vp_str type, bool has_time, int64_t time_ns);
+void vp_w_end(vp_out *o);
+
+// An object or array nested in a value position (no event_type).
+void vp_w_obj_begin(vp_out *o);
+void vp_w_obj_end(vp_out *o);
+void vp_w_arr_begin(vp_out *o);
+void vp_w_arr_end(vp_out *o);
+
+// Writes ,"name": (or "name": as the first member).
+void vp_w_key(vp_out *o, const char *name, size_t len);
+
+// Values. Inside an array each value is preceded by a comma as needed.
+void vp_w_int(vp_out *o, int64_t v);
+void vp_w_float(vp_out *o, double v);  // 8.7: shortest round trip, repr layout
+void vp_w_bool(vp_out *o, bool v);
+void vp_w_null(vp_out *o);
+void vp_w_str(vp_out *o, vp_str s);
+void vp_w_time(vp_out *o, int64_t ns);     // RFC 3339 text, 8.7
+void vp_w_duration(vp_out *o, int64_t ns); // integer nanoseconds
+void vp_w_value(vp_out *o, const vp_value *v);
+
+// Formats a double as 8.7 says into buf (at least 32 bytes); returns the
+// length. Used by the writer and by to_string/print.
+int vp_fmt_float(char *buf, double v);
+
+// Formats a timestamp as 8.7 says into buf (at least 40 bytes).
+int vp_fmt_time(char *buf, int64_t ns);
+
+// A dead-letter record (8.8) up to the event: writes kind .. line and the
+// key "event". The caller then writes the event with vp_w_begin .. vp_w_end
+// (or vp_w_null) and finishes with vp_dlq_end, which adds "raw" when raw is
+// non-NULL and "handler_error" when handler_error is non-NULL.
+typedef struct vp_dlq_head {
+  const char *kind;
+  vp_str message;
+  const char *stream;  // NULL writes null
+  int64_t worker;
+  int64_t attempt;
+  vp_origin origin;
+} vp_dlq_head;
+
+void vp_dlq_begin(vp_out *o, const vp_dlq_head *h);
+void vp_dlq_end(vp_out *o, const vp_str *raw, const vp_str *handler_error);
+
+#endif

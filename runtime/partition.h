@@ -1,0 +1,44 @@
+// Partitioning of a concurrent region's events over its worker slots
+// (LANGUAGE.md 5.4 canonical key encoding, 5.7 routing). Stable across runs
+// and machines: the slot of a key depends only on its bytes and N.
+// SPDX-License-Identifier: MIT
+#ifndef VP_PARTITION_H
+#define VP_PARTITION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "value.h"
+
+// Canonical key encoding: a tag byte then the value's bytes. Each function
+// writes into buf (at least 9 bytes, or 1 + s.n for a string, which is
+// written as a view: the caller passes buf for the tag only and the string
+// bytes follow by hashing). To keep hashing allocation-free, keys are hashed
+// piecewise: start with vp_key_hash_init, feed the encoding, finish.
+enum {
+  VP_KEY_NULL = 0,
+  VP_KEY_BOOL = 1,
+  VP_KEY_INT = 2,
+  VP_KEY_FLOAT = 3,
+  VP_KEY_STR = 4,
+  VP_KEY_TIMESTAMP = 5,
+  VP_KEY_DURATION = 6,
+};
+
+// FNV-1a 64 over bytes, continuing from h (start with VP_FNV_OFFSET).
+#define VP_FNV_OFFSET 14695981039346656037ULL
+uint64_t vp_fnv1a64(uint64_t h, const void *p, size_t n);
+
+// Hash of the canonical encoding of one scalar key.
+uint64_t vp_key_hash_null(void);
+uint64_t vp_key_hash_bool(bool v);
+uint64_t vp_key_hash_int(int64_t v);        // also VP_KEY_TIMESTAMP/DURATION
+uint64_t vp_key_hash_tagged_i64(int tag, int64_t v);
+uint64_t vp_key_hash_float(double v);       // -0.0 -> 0.0, one NaN
+uint64_t vp_key_hash_str(vp_str s);
+
+// Lamping-Veach jump consistent hash: a bucket in [0, n) for n >= 1.
+int32_t vp_jump_hash(uint64_t key, int32_t n);
+
+#endif

@@ -1,0 +1,143 @@
+// Concurrent regions: worker processes forked by the single-threaded parent,
+// shared-memory rings in both directions, dispatch by strategy, and the
+// collector that releases outcomes in completion or input order
+// (LANGUAGE.md 5.7, ARCHITECTURE.md 3). Generated code describes each region
+// with a vp_region_desc; the run loop in run.c starts, polls and stops them.
+// SPDX-License-Identifier: MIT
+#ifndef VP_REGION_H
+#define VP_REGION_H
+
+#include <stdint.h>
+
+#include "input.h"
+#include "pack.h"
+#include "value.h"
+
+typedef enum vp_strategy {
+  VP_STRATEGY_CONSISTENT_HASH,
+  VP_STRATEGY_ROUND_ROBIN,
+  VP_STRATEGY_BROADCAST,
+} vp_strategy;
+
+typedef enum vp_order {
+  VP_ORDER_COMPLETION,
+  VP_ORDER_INPUT,
+} vp_order;
+
+// Restart policies, named as in the language; OTP calls them permanent,
+// transient and temporary (LANGUAGE.md 6.4).
+typedef enum vp_restart {
+  VP_RESTART_ALWAYS,
+  VP_RESTART_ON_FAILURE,
+  VP_RESTART_NEVER,
+} vp_restart;
+
+typedef enum vp_backoff_kind {
+  VP_BACKOFF_EXPONENTIAL,
+  VP_BACKOFF_FIXED,
+  VP_BACKOFF_NONE,
+} vp_backoff_kind;
+
+// Effective supervision settings of a region after the merge of 6.1.
+typedef struct vp_sup_config {
+  vp_restart restart;
+  int64_t max_restarts;
+  int64_t restart_window_ns;
+  vp_backoff_kind backoff;
+  int64_t backoff_initial_ns;
+  int64_t backoff_max_ns;
+  double backoff_multiplier;
+  double backoff_jitter;
+  bool breaker_enabled;
+  int64_t breaker_failure_threshold;
+  int64_t breaker_timeout_ns;
+  int64_t breaker_half_open_requests;
+  bool breaker_count_errors;
+  bool health_enabled;
+  int64_t health_interval_ns;
+  int64_t health_timeout_ns;
+} vp_sup_config;
+
+// The StreamError of LANGUAGE.md 6.10.
+typedef struct vp_stream_error {
+  const char *kind;  // "error", "crash", "timeout", "circuit_open", ...
+  vp_str message;
+  int64_t worker;    // slot, or -1 outside regions
+  int64_t attempt;
+  const char *stream;
+  vp_origin origin;
+} vp_stream_error;
+
+typedef struct vp_worker vp_worker;
+
+typedef struct vp_region_desc {
+  const char *stream;
+  int max_workers;
+  vp_strategy strategy;
+  vp_order order;
+  int queue_capacity;
+  int64_t recycle_after;
+  vp_sup_config sup;
+
+  // Runs in a worker process for each event: in/len is the packed event as
+  // submitted. Outputs go through vp_worker_emit. A runtime error raised
+  // with vp_raise inside becomes the event's error outcome, and its outputs
+  // are discarded.
+  void (*work)(vp_worker *w, const uint8_t *in, size_t len);
+
+  // Runs on the main thread once per released outcome without error:
+  // records holds nrecords packed outputs, each as an int64 length followed
+  // by that many bytes (read them with vp_rd_i64 then the record).
+  void (*on_result)(const vp_origin *origin, vp_rd *records,
+                    int64_t nrecords);
+
+  // Runs on the main thread for an outcome that is an error, crash or
+  // supervision failure; in/len is the packed event that entered the region.
+  void (*on_error)(const vp_stream_error *err, const uint8_t *in,
+                   size_t len);
+} vp_region_desc;
+
+typedef struct vp_region vp_region;
+
+// Creates the rings and forks the workers. workers > 0 overrides
+// desc->max_workers (the executable's --workers), except for broadcast.
+vp_region *vp_region_start(const vp_region_desc *desc, int workers);
+
+// Hands one packed event to the region. key_hash is the FNV-1a hash of the
+// routing key's canonical encoding (consistent_hash only). When the slot's
+// ring is full this keeps collecting (and so may call on_result/on_error)
+// until room frees: events are never dropped.
+void vp_region_submit(vp_region *r, const vp_origin *origin,
+                      uint64_t key_hash, const void *in, size_t len);
+
+// Releases what is ready without waiting. Returns the number of outcomes
+// released.
+int vp_region_poll(vp_region *r);
+
+// Waits until every submitted event has been released.
+void vp_region_drain(vp_region *r);
+
+// Stops the workers (after vp_region_drain) and frees the region.
+void vp_region_stop(vp_region *r);
+
+// Counters for the run summary and --stats.
+typedef struct vp_region_stats {
+  int64_t submitted;
+  int64_t released;
+  int64_t errors;
+  int64_t crashes;
+  int64_t restarts;
+  int64_t workers;
+  bool escalated;
+} vp_region_stats;
+
+void vp_region_get_stats(const vp_region *r, vp_region_stats *s);
+
+// Worker side, for generated work functions: adds one packed output record
+// to the outcome of the event in hand.
+void vp_worker_emit(vp_worker *w, const void *rec, size_t len);
+
+// The worker's slot index.
+int vp_worker_slot(const vp_worker *w);
+
+#endif

@@ -1,0 +1,90 @@
+// The generated executable's driver: command line (LANGUAGE.md 8.1), the
+// read-route loop, regions, outputs, run summary, --stats and exit codes
+// (8.9). Generated code describes the program with a vp_program and calls
+// vp_main; stages call back into the few services below.
+// SPDX-License-Identifier: MIT
+#ifndef VP_RUN_H
+#define VP_RUN_H
+
+#include "arena.h"
+#include "input.h"
+#include "output.h"
+#include "region.h"
+
+// Metadata that travels with every record derived from one input record.
+typedef struct vp_meta {
+  vp_origin origin;
+  int64_t time_ns;
+  bool time_from_data;
+} vp_meta;
+
+// One route per event type that some stream consumes: handle decodes the
+// record and runs the subscribed streams. It reports a record that fails
+// its declaration with vp_parse_error.
+typedef struct vp_route {
+  const char *type;
+  void (*handle)(const vp_event *ev);
+} vp_route;
+
+// Fates per stream (8.9): in = passed + filtered + dead_lettered + held.
+typedef struct vp_stream_counts {
+  int64_t in;
+  int64_t out;
+  int64_t passed;
+  int64_t filtered;
+  int64_t dead_lettered;
+  int64_t held;
+} vp_stream_counts;
+
+typedef struct vp_program {
+  const char *name;  // the .vpl file, for --version and --help
+  const vp_route *routes;
+  int nroutes;
+  const vp_region_desc *regions;
+  int nregions;
+  const char *const *streams;  // stream names, indexed by stream id
+  int nstreams;
+  void (*init)(void);  // global initialisation (2.5), before any input
+  // Called after each input record has been routed, and at the end of
+  // input, to run queued work; may be NULL.
+  void (*flush)(void);
+  // Defaults set by a config: block (2.9); NULL/AUTO when absent.
+  vp_format default_format;
+  const char *default_output;
+  const char *default_dlq;
+} vp_program;
+
+// Runs the program over the command line's inputs; returns the exit status.
+int vp_main(const vp_program *prog, int argc, char **argv);
+
+// Services for generated code.
+
+// The main output (-o, default stdout).
+vp_out *vp_main_out(void);
+
+// The arena of the record in hand: reset after each input record on the
+// main thread, after each event in a worker.
+extern vp_arena *vp_event_arena;
+
+// Started regions, indexed as prog->regions.
+extern vp_region **vp_regions;
+
+// Per-stream counters, indexed by stream id.
+extern vp_stream_counts *vp_counts;
+
+// Writes a parse_error dead letter for a record that fails its declaration
+// (8.6); message as 8.6 spells it ("missing field: f").
+void vp_parse_error(const vp_event *ev, const char *message);
+
+// Writes a dead letter for err. write_event writes the event (vp_w_begin ..
+// vp_w_end) or is NULL for a null event. handler_error is non-NULL when a
+// handler failed on err (5.7).
+typedef void (*vp_event_writer)(vp_out *o, const void *rec);
+void vp_dead_letter(const vp_stream_error *err, vp_event_writer write_event,
+                    const void *rec, const vp_str *handler_error);
+
+// log_error(e) of 6.11: "[ERROR] stream: kind: message (worker W, attempt A,
+// seq S)".
+void vp_log_stream_error(const vp_stream_error *err);
+
+#endif

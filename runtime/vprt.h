@@ -1,0 +1,23 @@
+// The one header generated code includes: the runtime's public modules.
+// SPDX-License-Identifier: MIT
+#ifndef VP_VPRT_H
+#define VP_VPRT_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "arena.h"
+#include "err.h"
+#include "input.h"
+#include "log.h"
+#include "ops.h"
+#include "output.h"
+#include "pack.h"
+#include "partition.h"
+#include "region.h"
+#include "run.h"
+#include "value.h"
+
+#endif
