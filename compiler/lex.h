@@ -5,12 +5,18 @@
 #ifndef VPC_LEX_H
 #define VPC_LEX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "diag.h"
 
 // Token kinds are the VPC_TK_* numbers of the generated parse.h; 0 is the
 // end of input.
+//
+// INT: the lexer cannot see a unary minus, so "9223372036854775808" (2^63)
+// comes out as an INT with ival == INT64_MIN and no error; the parser must
+// accept that value only as the operand of unary '-' and report
+// "integer literal too large" otherwise. Larger values are lexer errors.
 typedef struct vpc_token {
   int kind;
   vpc_pos pos;
@@ -18,7 +24,8 @@ typedef struct vpc_token {
   int len;
   int64_t ival;      // INT value; DURATION and TIMESTAMP in nanoseconds
   double fval;       // FLOAT value
-  const char *str;   // STRING contents after escapes, NUL-terminated
+  const char *str;   // STRING contents after escapes, NUL-terminated;
+                     // for IDENT the name, NUL-terminated
   int slen;          // its length in bytes (may hold NUL bytes)
 } vpc_token;
 
@@ -34,6 +41,24 @@ vpc_lexer *vpc_lex_open(int file, const char *text, size_t len);
 int vpc_lex_next(vpc_lexer *lx, vpc_token *tok);
 
 void vpc_lex_close(vpc_lexer *lx);
+
+// The raw scanner of grammar/lexer.re, used only by lex.c: it returns
+// ordinary tokens (no NEWLINE, INDENT or DEDENT; reserved words as their
+// keywords, contextual words as IDENT) and 0 at the end of text. text[len]
+// must be a NUL byte.
+typedef struct vpc_scanner {
+  const char *cur, *lim;
+  int file;
+  const char *tp, *tline_start;  // position tracker: tp is at tline:tcol
+  int tline, tcol;
+  const char *text;
+  const char *line_start;  // first byte of the current physical line
+  int line_seen;           // a token or comment was seen on that line
+} vpc_scanner;
+
+void vpc_lex_scan_init(vpc_scanner *sc, int file, const char *text,
+                       size_t len);
+int vpc_lex_scan(vpc_scanner *sc, vpc_token *tok);
 
 // Returns the printable name of a token kind ("'=>'", "identifier",
 // "end of line") for parser messages.

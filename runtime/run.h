@@ -16,6 +16,7 @@ typedef struct vp_meta {
   vp_origin origin;
   int64_t time_ns;
   bool time_from_data;
+  uint64_t key_hash;  // routing hash of the partition key (5.4, 5.7)
 } vp_meta;
 
 // One route per event type that some stream consumes: handle decodes the
@@ -57,13 +58,20 @@ typedef struct vp_program {
 // Runs the program over the command line's inputs; returns the exit status.
 int vp_main(const vp_program *prog, int argc, char **argv);
 
+// Settings of the command line that other modules read (8.1):
+// --deterministic, --seed and --trace (NULL when absent).
+extern bool vp_deterministic;
+extern uint64_t vp_seed;
+extern const char *vp_trace_path;
+
 // Services for generated code.
 
 // The main output (-o, default stdout).
 vp_out *vp_main_out(void);
 
 // The arena of the record in hand: reset after each input record on the
-// main thread, after each event in a worker.
+// main thread, after each event in a worker. During prog->init it is the
+// run's arena, so what global initialisation allocates lives for the run.
 extern vp_arena *vp_event_arena;
 
 // Started regions, indexed as prog->regions.
@@ -71,6 +79,10 @@ extern vp_region **vp_regions;
 
 // Per-stream counters, indexed by stream id.
 extern vp_stream_counts *vp_counts;
+
+// A decoder whose record got its event time from a declared field (rule 1
+// of 8.5) reports it here, so that rule 4 hands it to the next record.
+void vp_note_event_time(int64_t ns);
 
 // Writes a parse_error dead letter for a record that fails its declaration
 // (8.6); message as 8.6 spells it ("missing field: f").

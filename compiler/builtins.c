@@ -1,0 +1,82 @@
+// The table of built-in functions (see builtins.h).
+// SPDX-License-Identifier: MIT
+#include "builtins.h"
+
+#include <stddef.h>
+#include <string.h>
+
+static const vpc_builtin builtins[] = {
+  { "Ok", VPC_B_OK, 1, 1, NULL },
+  { "Err", VPC_B_ERR, 1, 1, NULL },
+  { "is_ok", VPC_B_IS_OK, 1, 1, NULL },
+  { "is_err", VPC_B_IS_ERR, 1, 1, NULL },
+  { "unwrap_or", VPC_B_UNWRAP_OR, 2, 2, NULL },
+  { "log_error", VPC_B_LOG_ERROR, 1, 1, NULL },
+  { "emit_to_dlq", VPC_B_EMIT_TO_DLQ, 1, 1, NULL },
+  { "panic", VPC_B_PANIC, 1, 1, NULL },
+  { "abs", VPC_B_ABS, 1, 1, NULL },
+  { "min", VPC_B_MIN, 2, 2, NULL },
+  { "max", VPC_B_MAX, 2, 2, NULL },
+  { "clamp", VPC_B_CLAMP, 3, 3, NULL },
+  { "sqrt", VPC_B_MATH1, 1, 1, "sqrt" },
+  { "exp", VPC_B_MATH1, 1, 1, "exp" },
+  { "log", VPC_B_MATH1, 1, 1, "log" },
+  { "log10", VPC_B_MATH1, 1, 1, "log10" },
+  { "sin", VPC_B_MATH1, 1, 1, "sin" },
+  { "cos", VPC_B_MATH1, 1, 1, "cos" },
+  { "tan", VPC_B_MATH1, 1, 1, "tan" },
+  { "floor", VPC_B_FLOOR, 1, 1, NULL },
+  { "ceil", VPC_B_CEIL, 1, 1, NULL },
+  { "round", VPC_B_ROUND, 1, 1, NULL },
+  { "pow", VPC_B_POW, 2, 2, NULL },
+  { "len", VPC_B_LEN, 1, 1, NULL },
+  { "upper", VPC_B_UPPER, 1, 1, NULL },
+  { "to_upper", VPC_B_UPPER, 1, 1, NULL },
+  { "uppercase", VPC_B_UPPER, 1, 1, NULL },
+  { "lower", VPC_B_LOWER, 1, 1, NULL },
+  { "to_lower", VPC_B_LOWER, 1, 1, NULL },
+  { "lowercase", VPC_B_LOWER, 1, 1, NULL },
+  { "trim", VPC_B_TRIM, 1, 1, NULL },
+  { "contains", VPC_B_CONTAINS, 2, 2, NULL },
+  { "starts_with", VPC_B_STARTS_WITH, 2, 2, NULL },
+  { "ends_with", VPC_B_ENDS_WITH, 2, 2, NULL },
+  { "concat", VPC_B_CONCAT, 1, -1, NULL },
+  { "to_string", VPC_B_TO_STRING, 1, 1, NULL },
+  { "str", VPC_B_TO_STRING, 1, 1, NULL },
+  { "to_int", VPC_B_TO_INT, 1, 1, NULL },
+  { "int", VPC_B_TO_INT, 1, 1, NULL },
+  { "to_float", VPC_B_TO_FLOAT, 1, 1, NULL },
+  { "float", VPC_B_TO_FLOAT, 1, 1, NULL },
+  { "coalesce", VPC_B_COALESCE, 1, -1, NULL },
+  { "if_null", VPC_B_COALESCE, 2, 2, NULL },
+  { "is_null", VPC_B_IS_NULL, 1, 1, NULL },
+  { "update", VPC_B_UPDATE, 1, -1, NULL },
+};
+
+const vpc_builtin *vpc_find_builtin(const char *name) {
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+    if (!strcmp(builtins[i].name, name))
+      return &builtins[i];
+  return NULL;
+}
+
+const char *vpc_builtin_phase(const char *name) {
+  static const char *const p1[] = {
+    "split", "join", "replace", "substring", "reverse", "try_int",
+    "try_float", "type_of", "is_int", "is_float", "is_string", "is_bool",
+    "is_array", "is_map", "first", "last", "push", "pop", "sort", "keys",
+    "values", "get", "set", "range", "sum", "avg", "sleep", "print",
+  };
+  static const char *const p2[] = {
+    "regex_match", "now", "year", "month", "day", "hour", "minute",
+    "second", "duration_between", "random", "uuid", "count", "stddev",
+    "count_distinct", "ema",
+  };
+  for (size_t i = 0; i < sizeof p1 / sizeof p1[0]; i++)
+    if (!strcmp(p1[i], name))
+      return "P1";
+  for (size_t i = 0; i < sizeof p2 / sizeof p2[0]; i++)
+    if (!strcmp(p2[i], name))
+      return "P2";
+  return NULL;
+}

@@ -1,0 +1,57 @@
+// The built-in functions of LANGUAGE.md 9 that this version implements,
+// with their names (synonyms included). check.c types their calls and
+// codegen.c expands them.
+// SPDX-License-Identifier: MIT
+#ifndef VPC_BUILTINS_H
+#define VPC_BUILTINS_H
+
+typedef enum vpc_builtin_id {
+  VPC_B_OK,
+  VPC_B_ERR,
+  VPC_B_IS_OK,
+  VPC_B_IS_ERR,
+  VPC_B_UNWRAP_OR,
+  VPC_B_LOG_ERROR,
+  VPC_B_EMIT_TO_DLQ,
+  VPC_B_PANIC,
+  VPC_B_ABS,
+  VPC_B_MIN,
+  VPC_B_MAX,
+  VPC_B_CLAMP,
+  VPC_B_MATH1,     // sqrt exp log log10 sin cos tan: (num) -> float
+  VPC_B_FLOOR,
+  VPC_B_CEIL,
+  VPC_B_ROUND,
+  VPC_B_POW,
+  VPC_B_LEN,
+  VPC_B_UPPER,
+  VPC_B_LOWER,
+  VPC_B_TRIM,
+  VPC_B_CONTAINS,
+  VPC_B_STARTS_WITH,
+  VPC_B_ENDS_WITH,
+  VPC_B_CONCAT,
+  VPC_B_TO_STRING,
+  VPC_B_TO_INT,
+  VPC_B_TO_FLOAT,
+  VPC_B_COALESCE,
+  VPC_B_IS_NULL,
+  VPC_B_UPDATE,
+} vpc_builtin_id;
+
+typedef struct vpc_builtin {
+  const char *name;
+  vpc_builtin_id id;
+  int min_args;
+  int max_args;  // -1: any number
+  const char *cname;  // C function for VPC_B_MATH1
+} vpc_builtin;
+
+// Returns the builtin called name, or NULL.
+const vpc_builtin *vpc_find_builtin(const char *name);
+
+// Names of builtins that later versions implement: calling one is a
+// "not supported yet" error rather than an unknown function.
+const char *vpc_builtin_phase(const char *name);
+
+#endif

@@ -1,0 +1,1081 @@
+// Type checking of expressions, statements and function bodies
+// (LANGUAGE.md 3 and 4). Every node gets its type in node->type and every
+// name its symbol in node->sym, which is all codegen.c needs.
+// SPDX-License-Identifier: MIT
+#include <string.h>
+
+#include "builtins.h"
+#include "lex.h"
+#include "parse.h"
+#include "sema_int.h"
+
+static vpc_type *err_type(void) {
+  return &ty_error;
+}
+
+void vpc_push_scope(vpc_ctx *cx, vpc_scope *sc) {
+  memset(sc, 0, sizeof *sc);
+  sc->up = cx->scope;
+  cx->scope = sc;
+}
+
+void vpc_pop_scope(vpc_ctx *cx) {
+  cx->scope = cx->scope->up;
+}
+
+static vpc_sym *find_local(vpc_ctx *cx, const char *name, bool innermost) {
+  for (vpc_scope *sc = cx->scope; sc; sc = sc->up) {
+    for (int i = sc->syms.n - 1; i >= 0; i--) {
+      vpc_sym *s = sc->syms.items[i];
+      if (!strcmp(s->name, name))
+        return s;
+    }
+    if (innermost)
+      break;
+  }
+  return NULL;
+}
+
+vpc_sym *vpc_declare_local(vpc_ctx *cx, const char *name, vpc_type *type,
+                           int binding, vpc_pos pos) {
+  static int counter;
+  if (find_local(cx, name, true))
+    vpc_error(pos, "'%s' is already declared in this block", name);
+  vpc_sym *s = vpc_alloc(sizeof *s);
+  s->kind = VPC_SYM_LOCAL;
+  s->name = name;
+  s->type = type;
+  s->binding = binding;
+  s->pos = pos;
+  s->cname = vpc_format("l_%s_%d", name, ++counter);
+  vpc_list_push(&cx->scope->syms, s);
+  return s;
+}
+
+vpc_field *vpc_event_field(const vpc_event *ev, const char *name, int *index) {
+  for (int i = 0; i < ev->fields.n; i++) {
+    vpc_field *f = ev->fields.items[i];
+    if (!strcmp(f->name, name)) {
+      if (index)
+        *index = i;
+      return f;
+    }
+  }
+  return NULL;
+}
+
+static const char *field_list(const vpc_event *ev) {
+  vpc_sbuf b = { 0 };
+  for (int i = 0; i < ev->fields.n; i++) {
+    vpc_field *f = ev->fields.items[i];
+    vpc_sbuf_printf(&b, "%s%s", i ? ", " : "", f->name);
+  }
+  const char *s = vpc_strdup(b.p ? b.p : "");
+  vpc_sbuf_free(&b);
+  return s;
+}
+
+static void no_such_field(vpc_pos pos, const vpc_event *ev, const char *f) {
+  const char *hint = vpc_format("fields are: %s", field_list(ev));
+  if (ev->declared)
+    vpc_error_hint(pos, hint, "event '%s' has no field '%s'", ev->name, f);
+  else
+    vpc_error_hint(pos, hint, "record has no field '%s'", f);
+}
+
+// A bare name: local, then (in operator arguments) a field of the current
+// element, then a global (5.1, 2.5).
+static vpc_type *check_name(vpc_ctx *cx, vpc_node *n) {
+  vpc_sym *s = find_local(cx, n->name, false);
+  if (s) {
+    n->sym = s;
+    return s->type;
+  }
+  if (cx->implicit) {
+    int index;
+    vpc_field *f = vpc_event_field(cx->implicit, n->name, &index);
+    if (f) {
+      vpc_sym *fs = vpc_alloc(sizeof *fs);
+      fs->kind = VPC_SYM_FIELD;
+      fs->name = f->name;
+      fs->type = f->type;
+      n->sym = fs;
+      return f->type;
+    }
+  }
+  vpc_sym *g = vpc_find_global(n->name);
+  if (g && g->type) {
+    if (g->binding == VPC_TK_VAR && cx->in_region)
+      vpc_error(n->pos,
+                "global var '%s' is not accessible inside a concurrent "
+                "region",
+                n->name);
+    n->sym = g;
+    return g->type;
+  }
+  if (cx->implicit && cx->implicit->declared)
+    no_such_field(n->pos, cx->implicit, n->name);
+  else
+    vpc_error(n->pos, "unknown name '%s'", n->name);
+  return err_type();
+}
+
+static vpc_type *stream_error_field(vpc_node *n) {
+  static const char *const strs[] = { "kind", "message", "stream" };
+  static const char *const ints[] = { "worker", "attempt", "seq" };
+  for (int i = 0; i < 3; i++) {
+    if (!strcmp(n->name, strs[i]))
+      return &ty_str;
+    if (!strcmp(n->name, ints[i]))
+      return &ty_int;
+  }
+  vpc_error_hint(n->name_pos,
+                 "fields are: kind, message, worker, attempt, stream, seq",
+                 "StreamError has no field '%s'", n->name);
+  return err_type();
+}
+
+static vpc_type *record_field(vpc_node *n, vpc_type *rt) {
+  vpc_field *f = vpc_event_field(rt->event, n->name, NULL);
+  if (!f) {
+    no_such_field(n->name_pos, rt->event, n->name);
+    return err_type();
+  }
+  return f->type;
+}
+
+// E.f where E names the current element's type reads field f (5.1).
+static bool is_type_qualified_field(vpc_ctx *cx, vpc_node *n) {
+  return n->a->kind == VPC_NODE_NAME && cx->implicit &&
+         !find_local(cx, n->a->name, false) &&
+         !strcmp(n->a->name, cx->implicit->name);
+}
+
+static vpc_type *check_member(vpc_ctx *cx, vpc_node *n) {
+  if (is_type_qualified_field(cx, n)) {
+    n->kind = VPC_NODE_NAME;
+    n->pos = n->name_pos;
+    return check_name(cx, n);
+  }
+  vpc_type *t = vpc_check_expr(cx, n->a);
+  bool optional = n->kind == VPC_NODE_OPT_MEMBER;
+  if (t->kind == VPC_TY_ERROR)
+    return t;
+  if (t->kind == VPC_TY_OPTIONAL) {
+    if (!optional) {
+      vpc_error(n->name_pos, "'%s' may be null; use ?. or ??",
+                vpc_type_name(t));
+      return err_type();
+    }
+    t = t->elem;
+  }
+  vpc_type *ft;
+  if (t->kind == VPC_TY_RECORD)
+    ft = record_field(n, t);
+  else if (t->kind == VPC_TY_STREAM_ERROR)
+    ft = stream_error_field(n);
+  else {
+    vpc_error(n->name_pos, "type %s has no field '%s'", vpc_type_name(t),
+              n->name);
+    return err_type();
+  }
+  return optional ? vpc_optional_of(ft) : ft;
+}
+
+// Operands of arithmetic and ordering may not be nullable (4.4).
+static bool reject_nullable(vpc_node *operand, vpc_type *t) {
+  if (t->kind != VPC_TY_OPTIONAL && t->kind != VPC_TY_NULL)
+    return false;
+  const char *what = operand->kind == VPC_NODE_NAME     ? operand->name
+                     : operand->kind == VPC_NODE_MEMBER ? operand->name
+                                                        : "operand";
+  vpc_error(operand->pos, "'%s' may be null; use ?? to give a default",
+            what);
+  return true;
+}
+
+static vpc_type *arith_type(vpc_node *n, vpc_type *a, vpc_type *b) {
+  int op = n->op;
+  if (a->kind == VPC_TY_ERROR || b->kind == VPC_TY_ERROR)
+    return err_type();
+  if (op == VPC_TK_PLUS && a->kind == VPC_TY_STR && b->kind == VPC_TY_STR)
+    return &ty_str;
+  if (vpc_is_numeric(a) && vpc_is_numeric(b)) {
+    if (a->kind == VPC_TY_INT && b->kind == VPC_TY_INT)
+      return &ty_int;
+    return &ty_float;
+  }
+  // Time arithmetic (4.4).
+  vpc_type_kind ak = a->kind, bk = b->kind;
+  if (op == VPC_TK_PLUS || op == VPC_TK_MINUS) {
+    if (ak == VPC_TY_TIMESTAMP && bk == VPC_TY_DURATION)
+      return &ty_timestamp;
+    if (op == VPC_TK_MINUS && ak == VPC_TY_TIMESTAMP &&
+        bk == VPC_TY_TIMESTAMP)
+      return &ty_duration;
+    if (ak == VPC_TY_DURATION && bk == VPC_TY_DURATION)
+      return &ty_duration;
+  }
+  if (op == VPC_TK_STAR && ak == VPC_TY_DURATION && vpc_is_numeric(b))
+    return &ty_duration;
+  if (op == VPC_TK_SLASH && ak == VPC_TY_DURATION && bk == VPC_TY_INT)
+    return &ty_duration;
+  if (op == VPC_TK_SLASH && ak == VPC_TY_DURATION && bk == VPC_TY_DURATION)
+    return &ty_float;
+  vpc_error(n->pos, "operator %s cannot take %s and %s",
+            vpc_token_name(op), vpc_type_name(a), vpc_type_name(b));
+  return err_type();
+}
+
+static bool comparable(vpc_type *a, vpc_type *b, bool ordering) {
+  if (a->kind == VPC_TY_ERROR || b->kind == VPC_TY_ERROR)
+    return true;
+  if (vpc_is_numeric(a) && vpc_is_numeric(b))
+    return true;
+  if (!ordering) {
+    if (a->kind == VPC_TY_NULL || b->kind == VPC_TY_NULL)
+      return true;
+    vpc_type *ae = a->kind == VPC_TY_OPTIONAL ? a->elem : a;
+    vpc_type *be = b->kind == VPC_TY_OPTIONAL ? b->elem : b;
+    if (vpc_is_numeric(ae) && vpc_is_numeric(be))
+      return true;
+    return vpc_type_equal(ae, be) && ae->kind != VPC_TY_RESULT;
+  }
+  if (a->kind != b->kind)
+    return false;
+  return a->kind == VPC_TY_STR || a->kind == VPC_TY_TIMESTAMP ||
+         a->kind == VPC_TY_DURATION;
+}
+
+static vpc_type *check_binary(vpc_ctx *cx, vpc_node *n) {
+  int op = n->op;
+  vpc_type *a = vpc_check_expr(cx, n->a);
+  if (op == VPC_TK_IS) {
+    if (n->name && strcmp(n->name, "int") && strcmp(n->name, "float") &&
+        strcmp(n->name, "bool") && strcmp(n->name, "str") &&
+        strcmp(n->name, "timestamp") && strcmp(n->name, "duration"))
+      vpc_error(n->name_pos, "'is' takes null or one of int, float, bool, "
+                             "str, timestamp, duration");
+    return &ty_bool;
+  }
+  vpc_type *b = vpc_check_expr(cx, n->b);
+  switch (op) {
+  case VPC_TK_AND:
+  case VPC_TK_OR:
+    if (a->kind != VPC_TY_BOOL)
+      vpc_mismatch(n->a->pos, &ty_bool, a);
+    if (b->kind != VPC_TY_BOOL)
+      vpc_mismatch(n->b->pos, &ty_bool, b);
+    return &ty_bool;
+  case VPC_TK_COALESCE: {
+    if (a->kind != VPC_TY_OPTIONAL && a->kind != VPC_TY_NULL &&
+        a->kind != VPC_TY_ERROR)
+      return vpc_unify(a, b) ? vpc_unify(a, b) : a;
+    vpc_type *ae = a->kind == VPC_TY_OPTIONAL ? a->elem : b;
+    vpc_type *u = vpc_unify(ae, b);
+    if (!u) {
+      vpc_mismatch(n->b->pos, ae, b);
+      return err_type();
+    }
+    return u;
+  }
+  case VPC_TK_EQ:
+  case VPC_TK_NE:
+    if (!comparable(a, b, false))
+      vpc_error(n->pos, "cannot compare %s with %s", vpc_type_name(a),
+                vpc_type_name(b));
+    return &ty_bool;
+  case VPC_TK_LT:
+  case VPC_TK_LE:
+  case VPC_TK_GT:
+  case VPC_TK_GE:
+    if (reject_nullable(n->a, a) || reject_nullable(n->b, b))
+      return &ty_bool;
+    if (!comparable(a, b, true))
+      vpc_error(n->pos, "cannot order %s and %s", vpc_type_name(a),
+                vpc_type_name(b));
+    return &ty_bool;
+  case VPC_TK_IN:
+    if (a->kind == VPC_TY_STR && b->kind == VPC_TY_STR)
+      return &ty_bool;
+    if (a->kind != VPC_TY_ERROR && b->kind != VPC_TY_ERROR)
+      vpc_error(n->pos, "'in' on %s is not supported by this version of vpc",
+                vpc_type_name(b));
+    return &ty_bool;
+  case VPC_TK_AMP:
+  case VPC_TK_PIPE:
+  case VPC_TK_CARET:
+  case VPC_TK_SHL:
+  case VPC_TK_SHR:
+    if (reject_nullable(n->a, a) || reject_nullable(n->b, b))
+      return err_type();
+    if (a->kind != VPC_TY_INT)
+      vpc_mismatch(n->a->pos, &ty_int, a);
+    if (b->kind != VPC_TY_INT)
+      vpc_mismatch(n->b->pos, &ty_int, b);
+    return &ty_int;
+  case VPC_TK_POW:
+    if (reject_nullable(n->a, a) || reject_nullable(n->b, b))
+      return err_type();
+    if (!vpc_is_numeric(a) || !vpc_is_numeric(b)) {
+      vpc_error(n->pos, "operator '**' takes numbers");
+      return err_type();
+    }
+    return a->kind == VPC_TY_INT && b->kind == VPC_TY_INT ? &ty_int
+                                                          : &ty_float;
+  default:
+    if (reject_nullable(n->a, a) || reject_nullable(n->b, b))
+      return err_type();
+    return arith_type(n, a, b);
+  }
+}
+
+static vpc_type *check_unary(vpc_ctx *cx, vpc_node *n) {
+  vpc_type *a = vpc_check_expr(cx, n->a);
+  if (a->kind == VPC_TY_ERROR)
+    return a;
+  if (n->op == VPC_TK_NOT) {
+    if (a->kind != VPC_TY_BOOL)
+      vpc_mismatch(n->a->pos, &ty_bool, a);
+    return &ty_bool;
+  }
+  if (reject_nullable(n->a, a))
+    return err_type();
+  if (n->op == VPC_TK_TILDE) {
+    if (a->kind != VPC_TY_INT)
+      vpc_mismatch(n->a->pos, &ty_int, a);
+    return &ty_int;
+  }
+  if (a->kind == VPC_TY_INT || a->kind == VPC_TY_FLOAT ||
+      a->kind == VPC_TY_DURATION)
+    return a;
+  vpc_error(n->pos, "operator '-' cannot take %s", vpc_type_name(a));
+  return err_type();
+}
+
+static vpc_type *check_if_expr(vpc_ctx *cx, vpc_node *n) {
+  vpc_type *c = vpc_check_expr(cx, n->a);
+  if (c->kind != VPC_TY_BOOL && c->kind != VPC_TY_ERROR)
+    vpc_mismatch(n->a->pos, &ty_bool, c);
+  vpc_type *a = vpc_check_expr(cx, n->b);
+  vpc_type *b = vpc_check_expr(cx, n->c);
+  vpc_type *u = vpc_unify(a, b);
+  if (!u) {
+    vpc_mismatch(n->c->pos, a, b);
+    return err_type();
+  }
+  return u;
+}
+
+static vpc_type *check_propagate(vpc_ctx *cx, vpc_node *n) {
+  vpc_type *t = vpc_check_expr(cx, n->a);
+  if (!cx->result_ok) {
+    vpc_error(n->pos, "'?' needs an enclosing function returning Result");
+    return err_type();
+  }
+  if (t->kind == VPC_TY_ERROR)
+    return t;
+  if (t->kind != VPC_TY_RESULT) {
+    vpc_error(n->pos, "'?' needs a Result, got %s", vpc_type_name(t));
+    return err_type();
+  }
+  return t->elem ? t->elem : &ty_null;
+}
+
+// Checks each argument of a call; named arguments are errors here.
+static void check_positional(vpc_ctx *cx, vpc_node *call, vpc_type **types,
+                             int max) {
+  for (int i = 0; i < call->list.n && i < max; i++) {
+    vpc_node *arg = call->list.items[i];
+    if (arg->name)
+      vpc_error(arg->pos, "'%s' takes positional arguments only",
+                call->name);
+    types[i] = vpc_check_expr(cx, arg->a);
+    arg->type = types[i];
+  }
+}
+
+static bool check_arity(vpc_node *call, int min, int max) {
+  int n = call->list.n;
+  if (n >= min && (max < 0 || n <= max))
+    return true;
+  if (min == max)
+    vpc_error(call->name_pos, "'%s' expects %d argument%s, got %d",
+              call->name, min, min == 1 ? "" : "s", n);
+  else
+    vpc_error(call->name_pos, "'%s' expects %d to %d arguments, got %d",
+              call->name, min, max, n);
+  return false;
+}
+
+static void want(vpc_node *call, int i, vpc_type *got, vpc_type *t) {
+  if (!vpc_assignable(got, t))
+    vpc_mismatch(((vpc_node *)call->list.items[i])->a->pos, t, got);
+}
+
+static void want_numeric(vpc_node *call, int i, vpc_type *got) {
+  if (!vpc_is_numeric(got))
+    vpc_mismatch(((vpc_node *)call->list.items[i])->a->pos, &ty_float, got);
+}
+
+// E(f: e, ...) builds a record of the declared event E (4.8).
+static vpc_type *check_construct(vpc_ctx *cx, vpc_node *call, vpc_event *ev) {
+  bool *given = vpc_alloc(sizeof(bool) * (size_t)(ev->fields.n + 1));
+  for (int i = 0; i < call->list.n; i++) {
+    vpc_node *arg = call->list.items[i];
+    vpc_type *t = vpc_check_expr(cx, arg->a);
+    if (!arg->name) {
+      vpc_error(arg->pos, "'%s(...)' takes named fields, as in %s(f: value)",
+                ev->name, ev->name);
+      continue;
+    }
+    int index;
+    vpc_field *f = vpc_event_field(ev, arg->name, &index);
+    if (!f) {
+      no_such_field(arg->name_pos, ev, arg->name);
+      continue;
+    }
+    if (given[index])
+      vpc_error(arg->name_pos, "field '%s' is given twice", arg->name);
+    given[index] = true;
+    if (!vpc_assignable(t, f->type))
+      vpc_mismatch(arg->a->pos, f->type, t);
+  }
+  for (int i = 0; i < ev->fields.n; i++) {
+    vpc_field *f = ev->fields.items[i];
+    if (!given[i] && f->type->kind != VPC_TY_OPTIONAL)
+      vpc_error(call->name_pos, "missing field '%s' for event '%s'", f->name,
+                ev->name);
+  }
+  return vpc_record_type(ev);
+}
+
+// update(r, f: e, ...) copies r with fields replaced (4.8).
+static vpc_type *check_update(vpc_ctx *cx, vpc_node *call) {
+  vpc_node *first = call->list.items[0];
+  vpc_type *rt = vpc_check_expr(cx, first->a);
+  if (rt->kind != VPC_TY_RECORD) {
+    if (rt->kind != VPC_TY_ERROR)
+      vpc_error(first->a->pos, "'update' needs a record, got %s",
+                vpc_type_name(rt));
+    return err_type();
+  }
+  for (int i = 1; i < call->list.n; i++) {
+    vpc_node *arg = call->list.items[i];
+    vpc_type *t = vpc_check_expr(cx, arg->a);
+    if (!arg->name) {
+      vpc_error(arg->pos, "'update' takes named fields after the record");
+      continue;
+    }
+    vpc_field *f = vpc_event_field(rt->event, arg->name, NULL);
+    if (!f)
+      no_such_field(arg->name_pos, rt->event, arg->name);
+    else if (!vpc_assignable(t, f->type))
+      vpc_mismatch(arg->a->pos, f->type, t);
+  }
+  return rt;
+}
+
+static vpc_type *check_result_builtin(vpc_node *call, vpc_builtin_id id,
+                                      vpc_type **a) {
+  switch (id) {
+  case VPC_B_OK:
+    if (a[0]->kind == VPC_TY_RESULT) {
+      vpc_error(call->pos, "a Result cannot hold a Result");
+      return err_type();
+    }
+    return vpc_result_of(a[0]);
+  case VPC_B_ERR:
+    want(call, 0, a[0], &ty_str);
+    return &ty_result_any;
+  case VPC_B_IS_OK:
+  case VPC_B_IS_ERR:
+    if (a[0]->kind != VPC_TY_RESULT)
+      vpc_error(call->pos, "'%s' needs a Result, got %s", call->name,
+                vpc_type_name(a[0]));
+    return &ty_bool;
+  default:  // unwrap_or
+    if (a[0]->kind != VPC_TY_RESULT || !a[0]->elem) {
+      vpc_error(call->pos, "'unwrap_or' needs a Result, got %s",
+                vpc_type_name(a[0]));
+      return err_type();
+    }
+    want(call, 1, a[1], a[0]->elem);
+    return a[0]->elem;
+  }
+}
+
+static vpc_type *check_num_builtin(vpc_node *call, vpc_builtin_id id,
+                                   vpc_type **a) {
+  int n = call->list.n;
+  for (int i = 0; i < n; i++)
+    want_numeric(call, i, a[i]);
+  bool all_int = true;
+  for (int i = 0; i < n; i++)
+    all_int = all_int && a[i]->kind == VPC_TY_INT;
+  switch (id) {
+  case VPC_B_ABS:
+    return a[0]->kind == VPC_TY_INT ? &ty_int : &ty_float;
+  case VPC_B_MIN:
+  case VPC_B_MAX:
+  case VPC_B_CLAMP:
+    return all_int ? &ty_int : &ty_float;
+  case VPC_B_FLOOR:
+  case VPC_B_CEIL:
+  case VPC_B_ROUND:
+    return &ty_int;
+  case VPC_B_POW:
+    return all_int ? &ty_int : &ty_float;
+  default:
+    return &ty_float;
+  }
+}
+
+static vpc_type *check_str_builtin(vpc_node *call, vpc_builtin_id id,
+                                   vpc_type **a) {
+  for (int i = 0; i < call->list.n; i++)
+    want(call, i, a[i], &ty_str);
+  switch (id) {
+  case VPC_B_LEN:
+    return &ty_int;
+  case VPC_B_CONTAINS:
+  case VPC_B_STARTS_WITH:
+  case VPC_B_ENDS_WITH:
+    return &ty_bool;
+  default:
+    return &ty_str;
+  }
+}
+
+static bool scalar(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_NULL:
+  case VPC_TY_BOOL:
+  case VPC_TY_INT:
+  case VPC_TY_FLOAT:
+  case VPC_TY_STR:
+  case VPC_TY_TIMESTAMP:
+  case VPC_TY_DURATION:
+  case VPC_TY_ERROR:
+    return true;
+  case VPC_TY_OPTIONAL:
+    return scalar(t->elem);
+  default:
+    return false;
+  }
+}
+
+static vpc_type *check_misc_builtin(vpc_ctx *cx, vpc_node *call,
+                                    vpc_builtin_id id, vpc_type **a) {
+  switch (id) {
+  case VPC_B_LOG_ERROR:
+    return &ty_null;
+  case VPC_B_EMIT_TO_DLQ:
+    if (!cx->in_handler)
+      vpc_error(call->name_pos, "emit_to_dlq outside .on_error");
+    if (a[0]->kind != VPC_TY_RECORD && a[0]->kind != VPC_TY_ERROR)
+      vpc_mismatch(call->pos, &ty_null, a[0]);
+    return &ty_null;
+  case VPC_B_PANIC:
+    want(call, 0, a[0], &ty_str);
+    return &ty_null;
+  case VPC_B_TO_STRING:
+    if (!scalar(a[0]))
+      vpc_error(call->pos, "'%s' of %s is not supported by this version of "
+                           "vpc",
+                call->name, vpc_type_name(a[0]));
+    return &ty_str;
+  case VPC_B_TO_INT:
+  case VPC_B_TO_FLOAT:
+    if (a[0]->kind != VPC_TY_INT && a[0]->kind != VPC_TY_FLOAT &&
+        a[0]->kind != VPC_TY_STR && a[0]->kind != VPC_TY_BOOL &&
+        a[0]->kind != VPC_TY_ERROR)
+      vpc_mismatch(call->pos, &ty_str, a[0]);
+    return id == VPC_B_TO_INT ? &ty_int : &ty_float;
+  case VPC_B_IS_NULL:
+    return &ty_bool;
+  default: {  // coalesce, if_null
+    vpc_type *u = a[0]->kind == VPC_TY_OPTIONAL ? a[0]->elem : a[0];
+    for (int i = 1; i < call->list.n; i++) {
+      vpc_type *ai = a[i]->kind == VPC_TY_OPTIONAL ? a[i]->elem : a[i];
+      vpc_type *next = vpc_unify(u, ai);
+      if (!next) {
+        vpc_mismatch(((vpc_node *)call->list.items[i])->a->pos, u, a[i]);
+        return err_type();
+      }
+      u = next;
+    }
+    vpc_type *last = a[call->list.n - 1];
+    return last->kind == VPC_TY_OPTIONAL || last->kind == VPC_TY_NULL
+               ? vpc_optional_of(u)
+               : u;
+  }
+  }
+}
+
+static vpc_type *check_builtin(vpc_ctx *cx, vpc_node *call,
+                               const vpc_builtin *b) {
+  if (!check_arity(call, b->min_args, b->max_args))
+    return err_type();
+  if (b->id == VPC_B_UPDATE)
+    return check_update(cx, call);
+  vpc_type **a = vpc_alloc(sizeof(vpc_type *) * (size_t)(call->list.n + 1));
+  check_positional(cx, call, a, call->list.n);
+  for (int i = 0; i < call->list.n; i++)
+    if (a[i]->kind == VPC_TY_ERROR && b->id != VPC_B_EMIT_TO_DLQ)
+      return err_type();
+  switch (b->id) {
+  case VPC_B_OK:
+  case VPC_B_ERR:
+  case VPC_B_IS_OK:
+  case VPC_B_IS_ERR:
+  case VPC_B_UNWRAP_OR:
+    return check_result_builtin(call, b->id, a);
+  case VPC_B_ABS:
+  case VPC_B_MIN:
+  case VPC_B_MAX:
+  case VPC_B_CLAMP:
+  case VPC_B_MATH1:
+  case VPC_B_FLOOR:
+  case VPC_B_CEIL:
+  case VPC_B_ROUND:
+  case VPC_B_POW:
+    return check_num_builtin(call, b->id, a);
+  case VPC_B_LEN:
+  case VPC_B_UPPER:
+  case VPC_B_LOWER:
+  case VPC_B_TRIM:
+  case VPC_B_CONTAINS:
+  case VPC_B_STARTS_WITH:
+  case VPC_B_ENDS_WITH:
+  case VPC_B_CONCAT:
+    return check_str_builtin(call, b->id, a);
+  default:
+    return check_misc_builtin(cx, call, b->id, a);
+  }
+}
+
+static vpc_type *check_user_call(vpc_ctx *cx, vpc_node *call, vpc_fn *f) {
+  vpc_check_fn(f);
+  if (!check_arity(call, f->params.n, f->params.n)) {
+    for (int i = 0; i < call->list.n; i++)
+      vpc_check_expr(cx, ((vpc_node *)call->list.items[i])->a);
+    return f->ret ? f->ret : err_type();
+  }
+  vpc_type **a = vpc_alloc(sizeof(vpc_type *) * (size_t)(call->list.n + 1));
+  check_positional(cx, call, a, call->list.n);
+  for (int i = 0; i < call->list.n; i++) {
+    vpc_sym *p = f->params.items[i];
+    want(call, i, a[i], p->type);
+  }
+  if (!f->ret) {
+    vpc_error(call->name_pos,
+              "function '%s' is recursive; give it a return type", f->name);
+    return err_type();
+  }
+  return f->ret;
+}
+
+static vpc_type *check_call(vpc_ctx *cx, vpc_node *call) {
+  call->sym = NULL;
+  if (call->a) {
+    vpc_error(call->name_pos, "method calls such as '.%s(...)' are not part "
+                              "of VPL; call %s(x, ...)",
+              call->name, call->name);
+    return err_type();
+  }
+  vpc_fn *f = vpc_find_fn(call->name);
+  if (f) {
+    call->sym = f;
+    call->op = 'f';
+    return check_user_call(cx, call, f);
+  }
+  const vpc_builtin *b = vpc_find_builtin(call->name);
+  if (b) {
+    call->sym = (void *)b;
+    call->op = 'b';
+    return check_builtin(cx, call, b);
+  }
+  vpc_event *ev = vpc_find_event(call->name);
+  if (ev) {
+    call->sym = ev;
+    call->op = 'e';
+    return check_construct(cx, call, ev);
+  }
+  const char *phase = vpc_builtin_phase(call->name);
+  if (phase && !strcmp(phase, "P2"))
+    vpc_error(call->name_pos, "'%s' is not supported yet (planned: P2)",
+              call->name);
+  else if (phase)
+    vpc_error(call->name_pos, "'%s' is not supported by this version of vpc",
+              call->name);
+  else
+    vpc_error(call->name_pos, "unknown function '%s'", call->name);
+  for (int i = 0; i < call->list.n; i++)
+    vpc_check_expr(cx, ((vpc_node *)call->list.items[i])->a);
+  return err_type();
+}
+
+vpc_type *vpc_check_expr(vpc_ctx *cx, vpc_node *n) {
+  vpc_type *t;
+  switch (n->kind) {
+  case VPC_NODE_INT:
+    t = &ty_int;
+    break;
+  case VPC_NODE_FLOAT:
+    t = &ty_float;
+    break;
+  case VPC_NODE_STR:
+    t = &ty_str;
+    break;
+  case VPC_NODE_BOOL:
+    t = &ty_bool;
+    break;
+  case VPC_NODE_NULL:
+    t = &ty_null;
+    break;
+  case VPC_NODE_DURATION:
+    t = &ty_duration;
+    break;
+  case VPC_NODE_TIMESTAMP:
+    t = &ty_timestamp;
+    break;
+  case VPC_NODE_NAME:
+    t = check_name(cx, n);
+    break;
+  case VPC_NODE_MEMBER:
+  case VPC_NODE_OPT_MEMBER:
+    t = check_member(cx, n);
+    break;
+  case VPC_NODE_BINARY:
+    t = check_binary(cx, n);
+    break;
+  case VPC_NODE_UNARY:
+    t = check_unary(cx, n);
+    break;
+  case VPC_NODE_IF_EXPR:
+    t = check_if_expr(cx, n);
+    break;
+  case VPC_NODE_PROPAGATE:
+    t = check_propagate(cx, n);
+    break;
+  case VPC_NODE_CALL:
+    t = check_call(cx, n);
+    break;
+  case VPC_NODE_LAMBDA:
+    vpc_error(n->pos, "lambdas are allowed only as arguments of .map, "
+                      ".filter, .process and .on_error");
+    t = err_type();
+    break;
+  case VPC_NODE_RANGE:
+    vpc_error(n->pos, "a range outside 'for' is not supported by this "
+                      "version of vpc");
+    t = err_type();
+    break;
+  case VPC_NODE_ARRAY:
+  case VPC_NODE_MAP:
+  case VPC_NODE_INDEX:
+  case VPC_NODE_SLICE:
+    vpc_error(n->pos, "arrays and maps are not supported by this version "
+                      "of vpc");
+    t = err_type();
+    break;
+  default:
+    vpc_error(n->pos, "expected an expression");
+    t = err_type();
+    break;
+  }
+  n->type = t;
+  return t;
+}
+
+// Statements (LANGUAGE.md 3). Each returns the statement's value type for
+// the block-value rule of 2.6: ty_null when it has none, NULL for a block
+// that ends in return (it yields no value of its own).
+
+static vpc_type *unify_values(vpc_type *a, vpc_type *b) {
+  if (!a)
+    return b;
+  if (!b)
+    return a;
+  return vpc_unify(a, b);
+}
+
+static vpc_type *check_stmt(vpc_ctx *cx, vpc_node *s);
+
+static vpc_type *check_let(vpc_ctx *cx, vpc_node *s) {
+  vpc_type *t = vpc_check_expr(cx, s->a);
+  if (s->b) {
+    vpc_type *decl = vpc_resolve_type(s->b, 0);
+    if (!vpc_assignable(t, decl))
+      vpc_mismatch(s->a->pos, decl, t);
+    t = decl;
+  } else if (t->kind == VPC_TY_NULL) {
+    t = vpc_optional_of(&ty_null);
+  } else if (t->kind == VPC_TY_RESULT && !t->elem) {
+    vpc_error(s->a->pos, "the type of '%s' is unknown; write let %s: "
+                         "Result<T> = ...",
+              s->name, s->name);
+    t = err_type();
+  }
+  s->sym = vpc_declare_local(cx, s->name, t, s->op, s->name_pos);
+  return &ty_null;
+}
+
+static const char *binding_word(int binding) {
+  return binding == VPC_TK_LET     ? "let"
+         : binding == VPC_TK_CONST ? "const"
+                                   : "parameter";
+}
+
+static vpc_type *check_assign(vpc_ctx *cx, vpc_node *s) {
+  vpc_type *t = vpc_check_expr(cx, s->a);
+  vpc_sym *target = find_local(cx, s->name, false);
+  if (!target)
+    target = vpc_find_global(s->name);
+  if (!target) {
+    vpc_error(s->name_pos, "unknown name '%s'", s->name);
+    return &ty_null;
+  }
+  s->sym = target;
+  if (target->binding != VPC_TK_VAR) {
+    if (target->binding == 0)
+      vpc_error(s->name_pos, "cannot assign to '%s' (parameter)", s->name);
+    else
+      vpc_error(s->name_pos, "cannot assign to '%s' (declared with %s)",
+                s->name, binding_word(target->binding));
+    return &ty_null;
+  }
+  if (target->kind == VPC_SYM_GLOBAL && cx->in_region)
+    vpc_error(s->name_pos,
+              "global var '%s' is not accessible inside a concurrent region",
+              s->name);
+  vpc_type *value = t;
+  if (s->op != VPC_TK_ASSIGN && s->op != VPC_TK_WALRUS) {
+    vpc_node fake = { .kind = VPC_NODE_BINARY, .pos = s->pos };
+    fake.op = s->op == VPC_TK_PLUS_ASSIGN    ? VPC_TK_PLUS
+              : s->op == VPC_TK_MINUS_ASSIGN ? VPC_TK_MINUS
+              : s->op == VPC_TK_STAR_ASSIGN  ? VPC_TK_STAR
+              : s->op == VPC_TK_SLASH_ASSIGN ? VPC_TK_SLASH
+                                             : VPC_TK_PERCENT;
+    value = arith_type(&fake, target->type, t);
+  }
+  if (!vpc_assignable(value, target->type))
+    vpc_mismatch(s->a->pos, target->type, value);
+  return &ty_null;
+}
+
+static vpc_type *check_cond(vpc_ctx *cx, vpc_node *e) {
+  vpc_type *t = vpc_check_expr(cx, e);
+  if (t->kind != VPC_TY_BOOL && t->kind != VPC_TY_ERROR)
+    vpc_mismatch(e->pos, &ty_bool, t);
+  return t;
+}
+
+static vpc_type *check_scoped_block(vpc_ctx *cx, vpc_node *block) {
+  vpc_scope sc;
+  vpc_push_scope(cx, &sc);
+  vpc_type *t = vpc_check_block(cx, block);
+  vpc_pop_scope(cx);
+  return t;
+}
+
+static vpc_type *check_if(vpc_ctx *cx, vpc_node *s) {
+  vpc_type *value = NULL;
+  bool mixed = false;
+  for (int i = 0; i < s->list.n; i++) {
+    vpc_node *br = s->list.items[i];
+    check_cond(cx, br->a);
+    vpc_type *t = check_scoped_block(cx, br->b);
+    vpc_type *u = unify_values(value, t);
+    mixed = mixed || (value && t && !u);
+    value = u ? u : value;
+  }
+  vpc_type *e = s->c ? check_scoped_block(cx, s->c) : &ty_null;
+  vpc_type *u = unify_values(value, e);
+  mixed = mixed || (value && e && !u);
+  if (mixed)
+    return err_type();
+  return u ? u : value;
+}
+
+static vpc_type *check_for(vpc_ctx *cx, vpc_node *s) {
+  vpc_node *it = s->a;
+  vpc_scope sc;
+  if (it->kind == VPC_NODE_RANGE) {
+    vpc_type *lo = vpc_check_expr(cx, it->a);
+    vpc_type *hi = vpc_check_expr(cx, it->b);
+    if (lo->kind != VPC_TY_INT && lo->kind != VPC_TY_ERROR)
+      vpc_mismatch(it->a->pos, &ty_int, lo);
+    if (hi->kind != VPC_TY_INT && hi->kind != VPC_TY_ERROR)
+      vpc_mismatch(it->b->pos, &ty_int, hi);
+    it->type = &ty_int;
+  } else {
+    vpc_type *t = vpc_check_expr(cx, it);
+    if (t->kind != VPC_TY_INT && t->kind != VPC_TY_ERROR)
+      vpc_error(it->pos, "'for' over %s is not supported by this version of "
+                         "vpc",
+                vpc_type_name(t));
+  }
+  vpc_push_scope(cx, &sc);
+  s->sym = vpc_declare_local(cx, s->name, &ty_int, VPC_TK_LET, s->name_pos);
+  cx->loops++;
+  vpc_check_block(cx, s->b);
+  cx->loops--;
+  vpc_pop_scope(cx);
+  return &ty_null;
+}
+
+static vpc_type *check_return(vpc_ctx *cx, vpc_node *s) {
+  if (!cx->in_body) {
+    vpc_error(s->pos, "'return' is allowed only in functions and lambdas");
+    return &ty_null;
+  }
+  vpc_type *t = s->a ? vpc_check_expr(cx, s->a) : &ty_null;
+  if (cx->ret) {
+    if (!vpc_assignable(t, cx->ret)) {
+      if (cx->ret->kind == VPC_TY_RESULT && t->kind != VPC_TY_RESULT)
+        vpc_error_hint(s->a ? s->a->pos : s->pos, "wrap it in Ok(...)",
+                       "type mismatch: expected %s, got %s",
+                       vpc_type_name(cx->ret), vpc_type_name(t));
+      else
+        vpc_mismatch(s->a ? s->a->pos : s->pos, cx->ret, t);
+    }
+  } else {
+    vpc_type *u = cx->inferred ? vpc_unify(cx->inferred, t) : t;
+    if (!u)
+      vpc_mismatch(s->a ? s->a->pos : s->pos, cx->inferred, t);
+    else
+      cx->inferred = u;
+  }
+  return &ty_null;
+}
+
+static vpc_type *check_stmt(vpc_ctx *cx, vpc_node *s) {
+  switch (s->kind) {
+  case VPC_NODE_LET:
+    return check_let(cx, s);
+  case VPC_NODE_ASSIGN:
+    return check_assign(cx, s);
+  case VPC_NODE_IF:
+    return check_if(cx, s);
+  case VPC_NODE_FOR:
+    return check_for(cx, s);
+  case VPC_NODE_WHILE:
+    check_cond(cx, s->a);
+    cx->loops++;
+    check_scoped_block(cx, s->b);
+    cx->loops--;
+    return &ty_null;
+  case VPC_NODE_BREAK:
+  case VPC_NODE_CONTINUE:
+    if (!cx->loops)
+      vpc_error(s->pos, "'%s' outside a loop",
+                s->kind == VPC_NODE_BREAK ? "break" : "continue");
+    return &ty_null;
+  case VPC_NODE_RETURN:
+    return check_return(cx, s);
+  case VPC_NODE_EMIT:
+    vpc_error(s->pos, "'emit' statements are not supported by this version "
+                      "of vpc");
+    return &ty_null;
+  case VPC_NODE_EXPR_STMT:
+    return vpc_check_expr(cx, s->a);
+  default:
+    vpc_error(s->pos, "expected a statement");
+    return &ty_null;
+  }
+}
+
+vpc_type *vpc_check_block(vpc_ctx *cx, vpc_node *block) {
+  vpc_type *last = &ty_null;
+  for (int i = 0; i < block->list.n; i++) {
+    vpc_node *s = block->list.items[i];
+    last = check_stmt(cx, s);
+    // A block that ends in return has no value of its own.
+    if (s->kind == VPC_NODE_RETURN)
+      last = NULL;
+  }
+  block->type = last;
+  return last;
+}
+
+// Checks that every path of block ends in a value of type want or in a
+// return (2.6, 4.5).
+void vpc_check_tail(vpc_ctx *cx, vpc_node *block, vpc_type *want,
+                    vpc_pos where) {
+  bool may_be_null = want->kind == VPC_TY_OPTIONAL ||
+                     want->kind == VPC_TY_NULL || want->kind == VPC_TY_ERROR;
+  vpc_node *last = block->list.n ? block->list.items[block->list.n - 1] : NULL;
+  if (!last) {
+    if (!may_be_null)
+      vpc_error(where, "missing return value");
+    return;
+  }
+  switch (last->kind) {
+  case VPC_NODE_RETURN:
+    return;
+  case VPC_NODE_EXPR_STMT: {
+    vpc_type *t = last->a->type;
+    if (vpc_assignable(t, want))
+      return;
+    if (want->kind == VPC_TY_RESULT && t->kind != VPC_TY_RESULT &&
+        t->kind != VPC_TY_NULL)
+      vpc_error_hint(last->a->pos, "wrap it in Ok(...)",
+                     "type mismatch: expected %s, got %s",
+                     vpc_type_name(want), vpc_type_name(t));
+    else if (t->kind == VPC_TY_NULL && !may_be_null)
+      vpc_error(last->a->pos, "missing return value");
+    else
+      vpc_mismatch(last->a->pos, want, t);
+    return;
+  }
+  case VPC_NODE_IF:
+    for (int i = 0; i < last->list.n; i++)
+      vpc_check_tail(cx, ((vpc_node *)last->list.items[i])->b, want, where);
+    if (last->c)
+      vpc_check_tail(cx, last->c, want, where);
+    else if (!may_be_null)
+      vpc_error(last->pos, "missing return value");
+    return;
+  default:
+    if (!may_be_null)
+      vpc_error(last->pos, "missing return value");
+  }
+}
+
+// Checks a function's body once; called on first use so that a caller
+// learns an inferred return type (2.6).
+void vpc_check_fn(vpc_fn *f) {
+  if (f->checked || f->checking)
+    return;
+  f->checking = true;
+  vpc_ctx cx = { 0 };
+  vpc_scope sc;
+  vpc_push_scope(&cx, &sc);
+  for (int i = 0; i < f->params.n; i++) {
+    vpc_sym *p = f->params.items[i];
+    vpc_list_push(&sc.syms, p);
+  }
+  cx.in_body = true;
+  cx.fn = f;
+  cx.ret = f->ret_declared ? f->ret : NULL;
+  cx.result_ok = f->ret_declared && f->ret->kind == VPC_TY_RESULT;
+  vpc_type *tail = vpc_check_block(&cx, f->decl->a);
+  if (f->ret_declared) {
+    vpc_check_tail(&cx, f->decl->a, f->ret, f->decl->name_pos);
+  } else {
+    vpc_type *u = unify_values(cx.inferred, tail);
+    if (!cx.inferred && !tail)
+      u = &ty_null;
+    if (!u) {
+      vpc_error(f->decl->name_pos, "the return values of '%s' have "
+                                   "different types; declare -> T",
+                f->name);
+      u = err_type();
+    }
+    f->ret = u;
+  }
+  f->checking = false;
+  f->checked = true;
+}

@@ -1,0 +1,1868 @@
+// C code generation (see codegen.h). Expressions become C expressions,
+// using GNU statement expressions where VPL needs a temporary (the '?'
+// operator, '??', optional members); runtime errors unwind through
+// vp_raise, so generated functions return plain values. Each stream stage
+// is one static function that hands its output to the next stage.
+// SPDX-License-Identifier: MIT
+#include "codegen.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "builtins.h"
+#include "parse.h"
+#include "sema_int.h"
+#include "version.h"
+
+typedef struct gen {
+  vpc_sema *s;
+  vpc_sbuf *out;
+  const char *c_name;
+  int lines;          // newlines in out up to `counted`
+  size_t counted;
+  int tmp;            // counter for temporaries
+  // The function being generated: how return and '?' leave it.
+  enum { BODY_FN, BODY_PRODUCER, BODY_VALUE } body;
+  vpc_type *ret;      // BODY_FN, BODY_VALUE: the declared result type
+  const char *out_ptr;  // BODY_PRODUCER: name of the record out-parameter
+  vpc_type *out_type;   // BODY_PRODUCER: the record type produced
+  const char *implicit;  // C expression of the implicit element (5.1)
+} gen;
+
+static void emit(gen *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void emit(gen *g, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = vpc_vformat(fmt, ap);
+  va_end(ap);
+  vpc_sbuf_puts(g->out, s);
+}
+
+static int current_line(gen *g) {
+  for (; g->counted < g->out->n; g->counted++)
+    if (g->out->p[g->counted] == '\n')
+      g->lines++;
+  return g->lines + 1;
+}
+
+// A C string literal's contents for text; every byte that is not plain
+// printable ASCII becomes a three-digit octal escape, and '?' is escaped
+// so that no trigraph can form.
+static const char *c_escape(const char *text, size_t n) {
+  vpc_sbuf b = { 0 };
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)text[i];
+    char tmp[8];
+    if (c == '"' || c == '\\' || c == '?') {
+      tmp[0] = '\\';
+      tmp[1] = (char)c;
+      vpc_sbuf_add(&b, tmp, 2);
+    } else if (c >= 0x20 && c < 0x7f) {
+      vpc_sbuf_add(&b, (const char *)&c, 1);
+    } else {
+      snprintf(tmp, sizeof tmp, "\\%03o", c);
+      vpc_sbuf_add(&b, tmp, 4);
+    }
+  }
+  const char *s = vpc_strdup(b.p ? b.p : "");
+  vpc_sbuf_free(&b);
+  return s;
+}
+
+static const char *str_literal(const char *text, size_t n) {
+  return vpc_format("((vp_str){ \"%s\", %zu })", c_escape(text, n), n);
+}
+
+static void line_to_vpl(gen *g, vpc_pos pos) {
+  if (pos.line <= 0 || pos.file < 0)
+    return;
+  const char *path = vpc_diag_path(pos.file);
+  emit(g, "#line %d \"%s\"\n", pos.line, c_escape(path, strlen(path)));
+}
+
+static void line_to_c(gen *g) {
+  int line = current_line(g);
+  emit(g, "#line %d \"%s\"\n", line + 1,
+       c_escape(g->c_name, strlen(g->c_name)));
+}
+
+static const char *tmp_name(gen *g) {
+  return vpc_format("t%d", ++g->tmp);
+}
+
+// C types and the names that stand for VPL types in C identifiers.
+
+static const char *mangle(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_INT:
+    return "i";
+  case VPC_TY_FLOAT:
+    return "f";
+  case VPC_TY_BOOL:
+    return "b";
+  case VPC_TY_STR:
+    return "s";
+  case VPC_TY_TIMESTAMP:
+    return "t";
+  case VPC_TY_DURATION:
+    return "d";
+  case VPC_TY_RECORD:
+    return t->event->cname;
+  case VPC_TY_RESULT:
+    return vpc_format("R_%s", t->elem ? mangle(t->elem) : "n");
+  case VPC_TY_OPTIONAL:
+    return vpc_format("O_%s", mangle(t->elem));
+  case VPC_TY_STREAM_ERROR:
+    return "e";
+  default:
+    return "n";
+  }
+}
+
+static const char *ctype(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_INT:
+  case VPC_TY_TIMESTAMP:
+  case VPC_TY_DURATION:
+    return "int64_t";
+  case VPC_TY_FLOAT:
+    return "double";
+  case VPC_TY_BOOL:
+    return "bool";
+  case VPC_TY_STR:
+    return "vp_str";
+  case VPC_TY_RECORD:
+    return t->event->cname;
+  case VPC_TY_RESULT:
+    return t->elem ? vpc_format("res_%s", mangle(t->elem)) : "res_any";
+  case VPC_TY_OPTIONAL:
+    return vpc_format("opt_%s", mangle(t->elem));
+  case VPC_TY_STREAM_ERROR:
+    return "const vp_stream_error *";
+  default:
+    return "int";
+  }
+}
+
+static const char *zero_of(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_RECORD:
+  case VPC_TY_RESULT:
+  case VPC_TY_OPTIONAL:
+    return vpc_format("((%s){ 0 })", ctype(t));
+  case VPC_TY_STR:
+    return "((vp_str){ \"\", 0 })";
+  case VPC_TY_STREAM_ERROR:
+    return "NULL";
+  default:
+    return "0";
+  }
+}
+
+// Converts code of type from into type to (4.2: widening, null and values
+// into optionals, Result element widening).
+static const char *convert(gen *g, const char *code, vpc_type *from,
+                           vpc_type *to) {
+  if (!to || vpc_type_equal(from, to) || to->kind == VPC_TY_ERROR ||
+      from->kind == VPC_TY_ERROR)
+    return code;
+  if (from->kind == VPC_TY_INT && to->kind == VPC_TY_FLOAT)
+    return vpc_format("((double)(%s))", code);
+  if (to->kind == VPC_TY_OPTIONAL) {
+    if (from->kind == VPC_TY_NULL)
+      return zero_of(to);
+    if (from->kind == VPC_TY_OPTIONAL) {
+      const char *t = tmp_name(g);
+      return vpc_format("({ %s %s = %s; (%s){ %s.has, %s.has ? %s : %s }; })",
+                        ctype(from), t, code, ctype(to), t, t,
+                        convert(g, vpc_format("%s.v", t), from->elem,
+                                to->elem),
+                        zero_of(to->elem));
+    }
+    return vpc_format("((%s){ true, %s })", ctype(to),
+                      convert(g, code, from, to->elem));
+  }
+  if (from->kind == VPC_TY_RESULT && to->kind == VPC_TY_RESULT) {
+    const char *t = tmp_name(g);
+    if (!from->elem)
+      return vpc_format("({ res_any %s = %s; (%s){ .ok = false, .err = "
+                        "%s.err }; })",
+                        t, code, ctype(to), t);
+    return vpc_format("({ %s %s = %s; (%s){ .ok = %s.ok, .err = %s.err, .v = "
+                      "%s.ok ? %s : %s }; })",
+                      ctype(from), t, code, ctype(to), t, t, t,
+                      convert(g, vpc_format("%s.v", t), from->elem, to->elem),
+                      zero_of(to->elem));
+  }
+  return code;
+}
+
+static const char *gen_expr(gen *g, vpc_node *n);
+
+static const char *gen_as(gen *g, vpc_node *n, vpc_type *to) {
+  // Ok(...) and Err(...) are built directly in the Result they flow into.
+  if (to && to->kind == VPC_TY_RESULT && n->kind == VPC_NODE_CALL &&
+      n->op == 'b') {
+    const vpc_builtin *b = n->sym;
+    vpc_node *arg = ((vpc_node *)n->list.items[0])->a;
+    if (b->id == VPC_B_OK)
+      return vpc_format("((%s){ .ok = true, .v = %s })", ctype(to),
+                        to->elem ? gen_as(g, arg, to->elem) : "0");
+    if (b->id == VPC_B_ERR)
+      return vpc_format("((%s){ .ok = false, .err = %s })", ctype(to),
+                        gen_expr(g, arg));
+  }
+  return convert(g, gen_expr(g, n), n->type, to);
+}
+
+static const char *gen_int_literal(int64_t v) {
+  if (v == INT64_MIN)
+    return "INT64_MIN";
+  return vpc_format("INT64_C(%" PRId64 ")", v);
+}
+
+static const char *gen_float_literal(double v) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.17g", v);
+  if (!strpbrk(buf, ".eEn"))
+    strcat(buf, ".0");
+  return vpc_strdup(buf);
+}
+
+static const char *gen_name(gen *g, vpc_node *n) {
+  vpc_sym *s = n->sym;
+  if (s->kind == VPC_SYM_FIELD)
+    return vpc_format("%s->f_%s", g->implicit, s->name);
+  return s->cname;
+}
+
+static const char *stream_error_member(const char *e, const char *name) {
+  if (!strcmp(name, "kind"))
+    return vpc_format("vp_cstr(%s->kind)", e);
+  if (!strcmp(name, "stream"))
+    return vpc_format("vp_cstr(%s->stream)", e);
+  if (!strcmp(name, "message"))
+    return vpc_format("%s->message", e);
+  if (!strcmp(name, "seq"))
+    return vpc_format("%s->origin.seq", e);
+  return vpc_format("%s->%s", e, name);
+}
+
+static const char *gen_member(gen *g, vpc_node *n) {
+  vpc_type *rt = n->a->type;
+  const char *a = gen_expr(g, n->a);
+  if (n->kind == VPC_NODE_MEMBER) {
+    if (rt->kind == VPC_TY_STREAM_ERROR)
+      return stream_error_member(a, n->name);
+    return vpc_format("(%s).f_%s", a, n->name);
+  }
+  // a?.f: null when a is null (4.4).
+  vpc_type *inner = rt->kind == VPC_TY_OPTIONAL ? rt->elem : rt;
+  vpc_field *f = vpc_event_field(inner->event, n->name, NULL);
+  const char *t = tmp_name(g);
+  const char *recv = rt->kind == VPC_TY_OPTIONAL ? vpc_format("%s.v", t) : t;
+  const char *has = rt->kind == VPC_TY_OPTIONAL ? vpc_format("%s.has", t)
+                                                : "true";
+  const char *value = convert(g, vpc_format("%s.f_%s", recv, n->name),
+                              f->type, n->type);
+  return vpc_format("({ %s %s = %s; %s ? %s : %s; })", ctype(rt), t, a, has,
+                    value, zero_of(n->type));
+}
+
+static const char *gen_propagate(gen *g, vpc_node *n) {
+  vpc_type *rt = n->a->type;
+  const char *t = tmp_name(g);
+  const char *leave;
+  if (g->body == BODY_FN)
+    leave = vpc_format("return (%s){ .ok = false, .err = %s.err };",
+                       ctype(g->ret), t);
+  else
+    leave = vpc_format("vp_raise_str(\"error\", %s.err);", t);
+  const char *value = rt->elem ? vpc_format("%s.v", t) : "0";
+  return vpc_format("({ %s %s = %s; if (!%s.ok) %s %s; })", ctype(rt), t,
+                    gen_expr(g, n->a), t, leave, value);
+}
+
+static bool is_float(const vpc_type *t) {
+  return t->kind == VPC_TY_FLOAT;
+}
+
+static const char *gen_arith(gen *g, int op, vpc_node *an, vpc_node *bn,
+                             vpc_type *result) {
+  vpc_type *at = an->type, *bt = bn->type;
+  if (result->kind == VPC_TY_STR)
+    return vpc_format("vp_str_concat(%s, %s)", gen_expr(g, an),
+                      gen_expr(g, bn));
+  if (result->kind == VPC_TY_FLOAT &&
+      !(at->kind == VPC_TY_DURATION || bt->kind == VPC_TY_DURATION)) {
+    const char *a = gen_as(g, an, &ty_float), *b = gen_as(g, bn, &ty_float);
+    switch (op) {
+    case VPC_TK_PLUS:
+      return vpc_format("(%s + %s)", a, b);
+    case VPC_TK_MINUS:
+      return vpc_format("(%s - %s)", a, b);
+    case VPC_TK_STAR:
+      return vpc_format("(%s * %s)", a, b);
+    case VPC_TK_SLASH:
+      return vpc_format("vp_div_f64(%s, %s)", a, b);
+    case VPC_TK_PERCENT:
+      return vpc_format("vp_mod_f64(%s, %s)", a, b);
+    default:
+      return vpc_format("pow(%s, %s)", a, b);
+    }
+  }
+  const char *a = gen_expr(g, an), *b = gen_expr(g, bn);
+  if (at->kind == VPC_TY_DURATION && bt->kind == VPC_TY_DURATION &&
+      op == VPC_TK_SLASH)
+    return vpc_format("vp_div_f64((double)%s, (double)%s)", a, b);
+  if (at->kind == VPC_TY_DURATION && is_float(bt))
+    return vpc_format("vp_dur_mul_f64(%s, %s)", a, b);
+  switch (op) {
+  case VPC_TK_PLUS:
+    return vpc_format("vp_add_i64(%s, %s)", a, b);
+  case VPC_TK_MINUS:
+    return vpc_format("vp_sub_i64(%s, %s)", a, b);
+  case VPC_TK_STAR:
+    return vpc_format("vp_mul_i64(%s, %s)", a, b);
+  case VPC_TK_SLASH:
+    return vpc_format("vp_div_i64(%s, %s)", a, b);
+  case VPC_TK_PERCENT:
+    return vpc_format("vp_mod_i64(%s, %s)", a, b);
+  case VPC_TK_POW:
+    return vpc_format("vp_pow_i64(%s, %s)", a, b);
+  case VPC_TK_AMP:
+    return vpc_format("(%s & %s)", a, b);
+  case VPC_TK_PIPE:
+    return vpc_format("(%s | %s)", a, b);
+  case VPC_TK_CARET:
+    return vpc_format("(%s ^ %s)", a, b);
+  case VPC_TK_SHL:
+    return vpc_format("vp_shl_i64(%s, %s)", a, b);
+  default:
+    return vpc_format("vp_shr_i64(%s, %s)", a, b);
+  }
+}
+
+static const char *c_relop(int op) {
+  switch (op) {
+  case VPC_TK_LT:
+    return "<";
+  case VPC_TK_LE:
+    return "<=";
+  case VPC_TK_GT:
+    return ">";
+  case VPC_TK_GE:
+    return ">=";
+  case VPC_TK_NE:
+    return "!=";
+  default:
+    return "==";
+  }
+}
+
+// Equality of two non-null values of (widened) type t.
+static const char *eq_code(const vpc_type *t, const char *a, const char *b) {
+  switch (t->kind) {
+  case VPC_TY_FLOAT:
+    return vpc_format("vp_f64_eq(%s, %s)", a, b);
+  case VPC_TY_STR:
+    return vpc_format("vp_str_eq(%s, %s)", a, b);
+  default:
+    return vpc_format("(%s == %s)", a, b);
+  }
+}
+
+static vpc_type *strip_optional(vpc_type *t) {
+  return t->kind == VPC_TY_OPTIONAL ? t->elem : t;
+}
+
+static vpc_type *common_type(vpc_type *a, vpc_type *b) {
+  a = strip_optional(a);
+  b = strip_optional(b);
+  if (a->kind == VPC_TY_NULL)
+    return b;
+  if (b->kind == VPC_TY_NULL)
+    return a;
+  if (a->kind == VPC_TY_FLOAT || b->kind == VPC_TY_FLOAT)
+    return vpc_is_numeric(a) && vpc_is_numeric(b) ? &ty_float : a;
+  return a;
+}
+
+// == and != with nulls allowed on either side (4.4).
+static const char *gen_equality(gen *g, vpc_node *n) {
+  vpc_type *at = n->a->type, *bt = n->b->type;
+  vpc_type *ct = common_type(at, bt);
+  const char *neg = n->op == VPC_TK_NE ? "!" : "";
+  bool a_opt = at->kind == VPC_TY_OPTIONAL, b_opt = bt->kind == VPC_TY_OPTIONAL;
+  bool a_null = at->kind == VPC_TY_NULL, b_null = bt->kind == VPC_TY_NULL;
+  if (a_null && b_null)
+    return vpc_format("(%s1)", neg);
+  if (a_null || b_null) {
+    vpc_node *other = a_null ? n->b : n->a;
+    if (other->type->kind != VPC_TY_OPTIONAL)
+      return vpc_format("(%s0)", neg);
+    return vpc_format("(%s!(%s).has)", neg, gen_expr(g, other));
+  }
+  if (!a_opt && !b_opt)
+    return vpc_format("(%s%s)", neg,
+                      eq_code(ct, gen_as(g, n->a, ct), gen_as(g, n->b, ct)));
+  vpc_type *ot = vpc_optional_of(ct);
+  const char *ta = tmp_name(g), *tb = tmp_name(g);
+  return vpc_format("(%s({ %s %s = %s; %s %s = %s; %s.has == %s.has && "
+                    "(!%s.has || %s); }))",
+                    neg, ctype(ot), ta, gen_as(g, n->a, ot), ctype(ot), tb,
+                    gen_as(g, n->b, ot), ta, tb, ta,
+                    eq_code(ct, vpc_format("%s.v", ta),
+                            vpc_format("%s.v", tb)));
+}
+
+static const char *gen_ordering(gen *g, vpc_node *n) {
+  vpc_type *ct = common_type(n->a->type, n->b->type);
+  const char *a = gen_as(g, n->a, ct), *b = gen_as(g, n->b, ct);
+  if (ct->kind == VPC_TY_STR)
+    return vpc_format("(vp_str_cmp(%s, %s) %s 0)", a, b, c_relop(n->op));
+  return vpc_format("(%s %s %s)", a, c_relop(n->op), b);
+}
+
+static const char *gen_is(gen *g, vpc_node *n) {
+  vpc_type *t = n->a->type;
+  if (!n->name) {  // e is null
+    if (t->kind == VPC_TY_NULL)
+      return "1";
+    if (t->kind != VPC_TY_OPTIONAL)
+      return vpc_format("((void)(%s), 0)", gen_expr(g, n->a));
+    return vpc_format("(!(%s).has)", gen_expr(g, n->a));
+  }
+  vpc_type *inner = strip_optional(t);
+  bool same = !strcmp(vpc_type_name(inner), n->name);
+  if (!same)
+    return vpc_format("((void)(%s), 0)", gen_expr(g, n->a));
+  if (t->kind == VPC_TY_OPTIONAL)
+    return vpc_format("((%s).has)", gen_expr(g, n->a));
+  return vpc_format("((void)(%s), 1)", gen_expr(g, n->a));
+}
+
+static const char *gen_coalesce(gen *g, vpc_node *n) {
+  vpc_type *at = n->a->type;
+  if (at->kind == VPC_TY_NULL)
+    return gen_as(g, n->b, n->type);
+  if (at->kind != VPC_TY_OPTIONAL)
+    return gen_as(g, n->a, n->type);
+  const char *t = tmp_name(g);
+  return vpc_format("({ %s %s = %s; %s.has ? %s : %s; })", ctype(at), t,
+                    gen_expr(g, n->a), t,
+                    convert(g, vpc_format("%s.v", t), at->elem, n->type),
+                    gen_as(g, n->b, n->type));
+}
+
+static const char *gen_binary(gen *g, vpc_node *n) {
+  switch (n->op) {
+  case VPC_TK_AND:
+    return vpc_format("(%s && %s)", gen_expr(g, n->a), gen_expr(g, n->b));
+  case VPC_TK_OR:
+    return vpc_format("(%s || %s)", gen_expr(g, n->a), gen_expr(g, n->b));
+  case VPC_TK_COALESCE:
+    return gen_coalesce(g, n);
+  case VPC_TK_EQ:
+  case VPC_TK_NE:
+    return gen_equality(g, n);
+  case VPC_TK_LT:
+  case VPC_TK_LE:
+  case VPC_TK_GT:
+  case VPC_TK_GE:
+    return gen_ordering(g, n);
+  case VPC_TK_IN:
+    return vpc_format("(%svp_str_contains(%s, %s))", n->flag ? "!" : "",
+                      gen_expr(g, n->b), gen_expr(g, n->a));
+  case VPC_TK_IS:
+    return gen_is(g, n);
+  default:
+    return gen_arith(g, n->op, n->a, n->b, n->type);
+  }
+}
+
+static const char *gen_unary(gen *g, vpc_node *n) {
+  const char *a = gen_expr(g, n->a);
+  if (n->op == VPC_TK_NOT)
+    return vpc_format("(!%s)", a);
+  if (n->op == VPC_TK_TILDE)
+    return vpc_format("(~%s)", a);
+  if (n->type->kind == VPC_TY_FLOAT)
+    return vpc_format("(-%s)", a);
+  // -9223372036854775808 is one literal (1.4).
+  if (n->a->kind == VPC_NODE_INT && n->a->ival == INT64_MIN)
+    return "INT64_MIN";
+  return vpc_format("vp_neg_i64(%s)", a);
+}
+
+static vpc_node *arg_at(vpc_node *call, int i) {
+  return ((vpc_node *)call->list.items[i])->a;
+}
+
+// The record for emit_to_dlq and dead letters: the writer of its type and
+// the values it needs (see dlq_ref in the generated preamble).
+static const char *gen_dlq(gen *g, vpc_node *call) {
+  vpc_node *ev = arg_at(call, 0);
+  vpc_type *t = ev->type;
+  const char *tmp = tmp_name(g);
+  return vpc_format("({ %s %s = %s; handler_dead_letter(write_any_%s, &%s); "
+                    "0; })",
+                    ctype(t), tmp, gen_expr(g, ev), t->event->cname, tmp);
+}
+
+static const char *gen_to_string(gen *g, vpc_node *arg) {
+  vpc_type *t = arg->type;
+  const char *a = gen_expr(g, arg);
+  switch (t->kind) {
+  case VPC_TY_STR:
+    return a;
+  case VPC_TY_INT:
+    return vpc_format("vp_int_to_str(%s)", a);
+  case VPC_TY_FLOAT:
+    return vpc_format("vp_float_to_str(%s)", a);
+  case VPC_TY_BOOL:
+    return vpc_format("vp_bool_to_str(%s)", a);
+  case VPC_TY_TIMESTAMP:
+    return vpc_format("vp_time_to_str(%s)", a);
+  case VPC_TY_DURATION:
+    return vpc_format("vp_duration_to_str(%s)", a);
+  case VPC_TY_OPTIONAL: {
+    const char *t2 = tmp_name(g);
+    vpc_node inner = { .kind = VPC_NODE_NAME, .type = t->elem };
+    vpc_sym sym = { .kind = VPC_SYM_LOCAL, .cname = vpc_format("%s.v", t2) };
+    inner.sym = &sym;
+    return vpc_format("({ %s %s = %s; %s.has ? %s : VP_STR_LIT(\"null\"); })",
+                      ctype(t), t2, a, t2, gen_to_string(g, &inner));
+  }
+  default:
+    return "VP_STR_LIT(\"null\")";
+  }
+}
+
+static const char *gen_num_builtin(gen *g, vpc_node *call,
+                                   const vpc_builtin *b) {
+  vpc_type *rt = call->type;
+  const char *a0 = gen_as(g, arg_at(call, 0), rt->kind == VPC_TY_INT &&
+                                                      b->id != VPC_B_FLOOR &&
+                                                      b->id != VPC_B_CEIL &&
+                                                      b->id != VPC_B_ROUND
+                                                  ? &ty_int
+                                                  : &ty_float);
+  const char *t = tmp_name(g);
+  switch (b->id) {
+  case VPC_B_ABS:
+    if (rt->kind == VPC_TY_INT)
+      return vpc_format("({ int64_t %s = %s; %s < 0 ? vp_neg_i64(%s) : %s; })",
+                        t, a0, t, t, t);
+    return vpc_format("fabs(%s)", a0);
+  case VPC_B_MATH1:
+    return vpc_format("%s(%s)", b->cname, a0);
+  case VPC_B_FLOOR:
+    return vpc_format("vp_floor_i64(%s)", a0);
+  case VPC_B_CEIL:
+    return vpc_format("vp_ceil_i64(%s)", a0);
+  case VPC_B_ROUND:
+    return vpc_format("vp_round_i64(%s)", a0);
+  case VPC_B_POW:
+    if (rt->kind == VPC_TY_INT)
+      return vpc_format("vp_pow_i64(%s, %s)", a0, gen_expr(g, arg_at(call, 1)));
+    return vpc_format("pow(%s, %s)", a0, gen_as(g, arg_at(call, 1), rt));
+  default:
+    break;
+  }
+  const char *a1 = gen_as(g, arg_at(call, 1), rt);
+  const char *u = tmp_name(g);
+  if (b->id == VPC_B_MIN)
+    return vpc_format("({ %s %s = %s, %s = %s; %s < %s ? %s : %s; })",
+                      ctype(rt), t, a0, u, a1, u, t, u, t);
+  if (b->id == VPC_B_MAX)
+    return vpc_format("({ %s %s = %s, %s = %s; %s > %s ? %s : %s; })",
+                      ctype(rt), t, a0, u, a1, u, t, u, t);
+  // clamp(x, lo, hi) = max(lo, min(x, hi))
+  const char *a2 = gen_as(g, arg_at(call, 2), rt);
+  const char *v = tmp_name(g);
+  return vpc_format("({ %s %s = %s, %s = %s, %s = %s; %s = %s < %s ? %s : %s; "
+                    "%s > %s ? %s : %s; })",
+                    ctype(rt), t, a0, u, a1, v, a2, t, v, t, v, t, u, t, u,
+                    t);
+}
+
+static const char *gen_concat(gen *g, vpc_node *call) {
+  const char *acc = gen_expr(g, arg_at(call, 0));
+  for (int i = 1; i < call->list.n; i++)
+    acc = vpc_format("vp_str_concat(%s, %s)", acc,
+                     gen_expr(g, arg_at(call, i)));
+  return acc;
+}
+
+static const char *gen_coalesce_call(gen *g, vpc_node *call) {
+  // coalesce(a, b, c) = a ?? (b ?? c)
+  vpc_type *rt = call->type;
+  int n = call->list.n;
+  const char *acc = gen_as(g, arg_at(call, n - 1), rt);
+  for (int i = n - 2; i >= 0; i--) {
+    vpc_node *a = arg_at(call, i);
+    if (a->type->kind != VPC_TY_OPTIONAL) {
+      acc = gen_as(g, a, rt);
+      continue;
+    }
+    const char *t = tmp_name(g);
+    acc = vpc_format("({ %s %s = %s; %s.has ? %s : %s; })", ctype(a->type), t,
+                     gen_expr(g, a), t,
+                     convert(g, vpc_format("%s.v", t), a->type->elem, rt),
+                     acc);
+  }
+  return acc;
+}
+
+static const char *gen_update(gen *g, vpc_node *call) {
+  vpc_type *rt = call->type;
+  const char *t = tmp_name(g);
+  vpc_sbuf b = { 0 };
+  vpc_sbuf_printf(&b, "({ %s %s = %s; ", ctype(rt), t,
+                  gen_expr(g, arg_at(call, 0)));
+  for (int i = 1; i < call->list.n; i++) {
+    vpc_node *arg = call->list.items[i];
+    vpc_field *f = vpc_event_field(rt->event, arg->name, NULL);
+    vpc_sbuf_printf(&b, "%s.f_%s = %s; ", t, arg->name,
+                    gen_as(g, arg->a, f->type));
+  }
+  vpc_sbuf_printf(&b, "%s; })", t);
+  const char *s = vpc_strdup(b.p);
+  vpc_sbuf_free(&b);
+  return s;
+}
+
+static const char *gen_builtin(gen *g, vpc_node *call) {
+  const vpc_builtin *b = call->sym;
+  vpc_node *a0 = call->list.n ? arg_at(call, 0) : NULL;
+  switch (b->id) {
+  case VPC_B_OK:
+  case VPC_B_ERR:
+    return gen_as(g, call, call->type->elem ? call->type : &ty_result_any);
+  case VPC_B_IS_OK:
+    return vpc_format("(%s).ok", gen_expr(g, a0));
+  case VPC_B_IS_ERR:
+    return vpc_format("(!(%s).ok)", gen_expr(g, a0));
+  case VPC_B_UNWRAP_OR: {
+    const char *t = tmp_name(g);
+    return vpc_format("({ %s %s = %s; %s.ok ? %s.v : %s; })",
+                      ctype(a0->type), t, gen_expr(g, a0), t, t,
+                      gen_as(g, arg_at(call, 1), call->type));
+  }
+  case VPC_B_LOG_ERROR:
+    if (a0->type->kind == VPC_TY_STREAM_ERROR)
+      return vpc_format("(vp_log_stream_error(%s), 0)", gen_expr(g, a0));
+    {
+      const char *t = tmp_name(g);
+      return vpc_format("({ vp_str %s = %s; vp_log_write(VP_LOG_ERROR, "
+                        "\"%%.*s\", (int)%s.n, %s.p); 0; })",
+                        t, gen_to_string(g, a0), t, t);
+    }
+  case VPC_B_EMIT_TO_DLQ:
+    return gen_dlq(g, call);
+  case VPC_B_PANIC: {
+    const char *t = tmp_name(g);
+    return vpc_format("({ vp_str %s = %s; vp_raise_crash(\"panic: %%.*s\", "
+                      "(int)%s.n, %s.p); 0; })",
+                      t, gen_expr(g, a0), t, t);
+  }
+  case VPC_B_LEN:
+    return vpc_format("vp_str_len(%s)", gen_expr(g, a0));
+  case VPC_B_UPPER:
+    return vpc_format("vp_str_upper(%s)", gen_expr(g, a0));
+  case VPC_B_LOWER:
+    return vpc_format("vp_str_lower(%s)", gen_expr(g, a0));
+  case VPC_B_TRIM:
+    return vpc_format("vp_str_trim(%s)", gen_expr(g, a0));
+  case VPC_B_CONTAINS:
+    return vpc_format("vp_str_contains(%s, %s)", gen_expr(g, a0),
+                      gen_expr(g, arg_at(call, 1)));
+  case VPC_B_STARTS_WITH:
+    return vpc_format("vp_str_starts_with(%s, %s)", gen_expr(g, a0),
+                      gen_expr(g, arg_at(call, 1)));
+  case VPC_B_ENDS_WITH:
+    return vpc_format("vp_str_ends_with(%s, %s)", gen_expr(g, a0),
+                      gen_expr(g, arg_at(call, 1)));
+  case VPC_B_CONCAT:
+    return gen_concat(g, call);
+  case VPC_B_TO_STRING:
+    return gen_to_string(g, a0);
+  case VPC_B_TO_INT:
+    if (a0->type->kind == VPC_TY_STR)
+      return vpc_format("vp_str_to_int(%s)", gen_expr(g, a0));
+    if (a0->type->kind == VPC_TY_FLOAT)
+      return vpc_format("vp_f64_to_int(trunc(%s), \"to_int\")",
+                        gen_expr(g, a0));
+    return vpc_format("((int64_t)(%s))", gen_expr(g, a0));
+  case VPC_B_TO_FLOAT:
+    if (a0->type->kind == VPC_TY_STR)
+      return vpc_format("vp_str_to_float(%s)", gen_expr(g, a0));
+    return vpc_format("((double)(%s))", gen_expr(g, a0));
+  case VPC_B_COALESCE:
+    return gen_coalesce_call(g, call);
+  case VPC_B_IS_NULL: {
+    vpc_node fake = { .kind = VPC_NODE_BINARY, .op = VPC_TK_IS, .a = a0 };
+    return gen_is(g, &fake);
+  }
+  case VPC_B_UPDATE:
+    return gen_update(g, call);
+  default:
+    return gen_num_builtin(g, call, b);
+  }
+}
+
+static const char *gen_construct(gen *g, vpc_node *call) {
+  vpc_event *ev = call->sym;
+  vpc_sbuf b = { 0 };
+  vpc_sbuf_printf(&b, "((%s){ ", ev->cname);
+  for (int i = 0; i < call->list.n; i++) {
+    vpc_node *arg = call->list.items[i];
+    vpc_field *f = vpc_event_field(ev, arg->name, NULL);
+    vpc_sbuf_printf(&b, ".f_%s = %s, ", arg->name,
+                    gen_as(g, arg->a, f->type));
+  }
+  vpc_sbuf_puts(&b, "})");
+  const char *s = vpc_strdup(b.p);
+  vpc_sbuf_free(&b);
+  return s;
+}
+
+static const char *gen_call(gen *g, vpc_node *call) {
+  if (call->op == 'b')
+    return gen_builtin(g, call);
+  if (call->op == 'e')
+    return gen_construct(g, call);
+  vpc_fn *f = call->sym;
+  vpc_sbuf b = { 0 };
+  vpc_sbuf_printf(&b, "%s(", f->cname);
+  for (int i = 0; i < call->list.n; i++) {
+    vpc_sym *p = f->params.items[i];
+    vpc_sbuf_printf(&b, "%s%s", i ? ", " : "",
+                    gen_as(g, arg_at(call, i), p->type));
+  }
+  vpc_sbuf_puts(&b, ")");
+  const char *s = vpc_strdup(b.p);
+  vpc_sbuf_free(&b);
+  return s;
+}
+
+static const char *gen_expr(gen *g, vpc_node *n) {
+  switch (n->kind) {
+  case VPC_NODE_INT:
+  case VPC_NODE_DURATION:
+  case VPC_NODE_TIMESTAMP:
+    return gen_int_literal(n->ival);
+  case VPC_NODE_FLOAT:
+    return gen_float_literal(n->fval);
+  case VPC_NODE_STR:
+    return str_literal(n->str, (size_t)n->slen);
+  case VPC_NODE_BOOL:
+    return n->ival ? "true" : "false";
+  case VPC_NODE_NULL:
+    return "0";
+  case VPC_NODE_NAME:
+    return gen_name(g, n);
+  case VPC_NODE_MEMBER:
+  case VPC_NODE_OPT_MEMBER:
+    return gen_member(g, n);
+  case VPC_NODE_BINARY:
+    return gen_binary(g, n);
+  case VPC_NODE_UNARY:
+    return gen_unary(g, n);
+  case VPC_NODE_IF_EXPR:
+    return vpc_format("(%s ? %s : %s)", gen_expr(g, n->a),
+                      gen_as(g, n->b, n->type), gen_as(g, n->c, n->type));
+  case VPC_NODE_PROPAGATE:
+    return gen_propagate(g, n);
+  case VPC_NODE_CALL:
+    return gen_call(g, n);
+  default:
+    vpc_unreachable();
+  }
+}
+
+// Statements. Bodies end in a "tail": the value of the last statement is
+// what a function returns (2.6) or what a producer lambda outputs (5.4).
+
+static void indent(gen *g, int depth) {
+  for (int i = 0; i < depth; i++)
+    emit(g, "  ");
+}
+
+static const char *null_value(vpc_type *t) {
+  if (t->kind == VPC_TY_RESULT)
+    return vpc_format("((%s){ .ok = true })", ctype(t));
+  return zero_of(t);
+}
+
+// Leaves a producer with the value code of type t: a record is output, a
+// null adds nothing, an Err fails the event (5.4).
+static void producer_tail(gen *g, const char *code, vpc_type *t, int depth) {
+  const char *tmp = tmp_name(g);
+  indent(g, depth);
+  switch (t->kind) {
+  case VPC_TY_RECORD:
+    emit(g, "*%s = %s;\n", g->out_ptr, convert(g, code, t, g->out_type));
+    indent(g, depth);
+    emit(g, "return true;\n");
+    return;
+  case VPC_TY_OPTIONAL:
+    emit(g, "{ %s %s = %s; if (!%s.has) return false; *%s = %s.v; "
+            "return true; }\n",
+         ctype(t), tmp, code, tmp, g->out_ptr, tmp);
+    return;
+  case VPC_TY_RESULT:
+    emit(g, "{ %s %s = %s; if (!%s.ok) vp_raise_str(\"error\", %s.err); ",
+         ctype(t), tmp, code, tmp, tmp);
+    if (t->elem && t->elem->kind == VPC_TY_RECORD)
+      emit(g, "*%s = %s.v; return true; }\n", g->out_ptr, tmp);
+    else if (t->elem && t->elem->kind == VPC_TY_OPTIONAL)
+      emit(g, "if (!%s.v.has) return false; *%s = %s.v.v; return true; }\n",
+           tmp, g->out_ptr, tmp);
+    else
+      emit(g, "return false; }\n");
+    return;
+  default:
+    emit(g, "(void)(%s);\n", code);
+    indent(g, depth);
+    emit(g, "return false;\n");
+  }
+}
+
+static void value_tail(gen *g, vpc_node *e, int depth) {
+  if (g->body == BODY_PRODUCER) {
+    producer_tail(g, gen_expr(g, e), e->type, depth);
+    return;
+  }
+  indent(g, depth);
+  emit(g, "return %s;\n", gen_as(g, e, g->ret));
+}
+
+static void null_tail(gen *g, int depth) {
+  indent(g, depth);
+  if (g->body == BODY_PRODUCER)
+    emit(g, "return false;\n");
+  else
+    emit(g, "return %s;\n", null_value(g->ret));
+}
+
+static void gen_block(gen *g, vpc_node *block, bool tail, int depth);
+
+static void gen_if(gen *g, vpc_node *s, bool tail, int depth) {
+  for (int i = 0; i < s->list.n; i++) {
+    vpc_node *br = s->list.items[i];
+    indent(g, depth);
+    emit(g, "%sif (%s) {\n", i ? "} else " : "", gen_expr(g, br->a));
+    gen_block(g, br->b, tail, depth + 1);
+  }
+  if (s->c) {
+    indent(g, depth);
+    emit(g, "} else {\n");
+    gen_block(g, s->c, tail, depth + 1);
+  }
+  indent(g, depth);
+  emit(g, "}\n");
+  if (tail && !s->c)
+    null_tail(g, depth);
+}
+
+static void gen_for(gen *g, vpc_node *s, int depth) {
+  vpc_sym *v = s->sym;
+  vpc_node *it = s->a;
+  const char *i = tmp_name(g), *h = tmp_name(g), *go = tmp_name(g);
+  indent(g, depth);
+  if (it->kind == VPC_NODE_RANGE && it->flag)
+    // Inclusive ranges may end at INT64_MAX; step only while below it.
+    emit(g, "for (int64_t %s = %s, %s = %s, %s = %s <= %s; %s; "
+            "%s = %s < %s, %s += %s) {\n",
+         i, gen_expr(g, it->a), h, gen_expr(g, it->b), go, i, h, go, go, i,
+         h, i, go);
+  else if (it->kind == VPC_NODE_RANGE)
+    emit(g, "for (int64_t %s = %s, %s = %s; %s < %s; %s++) {\n", i,
+         gen_expr(g, it->a), h, gen_expr(g, it->b), i, h, i);
+  else
+    emit(g, "for (int64_t %s = 0, %s = %s; %s < %s; %s++) {\n", i, h,
+         gen_expr(g, it), i, h, i);
+  indent(g, depth + 1);
+  emit(g, "const int64_t %s = %s;\n", v->cname, i);
+  indent(g, depth + 1);
+  emit(g, "(void)%s;\n", v->cname);
+  gen_block(g, s->b, false, depth + 1);
+  indent(g, depth);
+  emit(g, "}\n");
+}
+
+static void gen_assign(gen *g, vpc_node *s, int depth) {
+  vpc_sym *target = s->sym;
+  const char *value;
+  if (s->op == VPC_TK_ASSIGN || s->op == VPC_TK_WALRUS) {
+    value = gen_as(g, s->a, target->type);
+  } else {
+    int op = s->op == VPC_TK_PLUS_ASSIGN    ? VPC_TK_PLUS
+             : s->op == VPC_TK_MINUS_ASSIGN ? VPC_TK_MINUS
+             : s->op == VPC_TK_STAR_ASSIGN  ? VPC_TK_STAR
+             : s->op == VPC_TK_SLASH_ASSIGN ? VPC_TK_SLASH
+                                            : VPC_TK_PERCENT;
+    vpc_node self = { .kind = VPC_NODE_NAME, .type = target->type };
+    self.sym = target;
+    value = gen_arith(g, op, &self, s->a, target->type);
+  }
+  indent(g, depth);
+  emit(g, "%s = %s;\n", target->cname, value);
+}
+
+static void gen_stmt(gen *g, vpc_node *s, bool tail, int depth) {
+  line_to_vpl(g, s->pos);
+  switch (s->kind) {
+  case VPC_NODE_LET: {
+    vpc_sym *v = s->sym;
+    indent(g, depth);
+    emit(g, "%s%s %s = %s;\n", v->binding == VPC_TK_VAR ? "" : "const ",
+         ctype(v->type), v->cname, gen_as(g, s->a, v->type));
+    indent(g, depth);
+    emit(g, "(void)%s;\n", v->cname);
+    break;
+  }
+  case VPC_NODE_ASSIGN:
+    gen_assign(g, s, depth);
+    break;
+  case VPC_NODE_IF:
+    gen_if(g, s, tail, depth);
+    return;
+  case VPC_NODE_FOR:
+    gen_for(g, s, depth);
+    break;
+  case VPC_NODE_WHILE:
+    indent(g, depth);
+    emit(g, "while (%s) {\n", gen_expr(g, s->a));
+    gen_block(g, s->b, false, depth + 1);
+    indent(g, depth);
+    emit(g, "}\n");
+    break;
+  case VPC_NODE_BREAK:
+    indent(g, depth);
+    emit(g, "break;\n");
+    break;
+  case VPC_NODE_CONTINUE:
+    indent(g, depth);
+    emit(g, "continue;\n");
+    break;
+  case VPC_NODE_RETURN:
+    if (s->a)
+      value_tail(g, s->a, depth);
+    else
+      null_tail(g, depth);
+    return;
+  case VPC_NODE_EXPR_STMT:
+    if (tail && s->a->type->kind != VPC_TY_NULL) {
+      value_tail(g, s->a, depth);
+      return;
+    }
+    indent(g, depth);
+    emit(g, "(void)(%s);\n", gen_expr(g, s->a));
+    break;
+  default:
+    break;
+  }
+  if (tail)
+    null_tail(g, depth);
+}
+
+static void gen_block(gen *g, vpc_node *block, bool tail, int depth) {
+  for (int i = 0; i < block->list.n; i++)
+    gen_stmt(g, block->list.items[i], tail && i == block->list.n - 1, depth);
+  if (tail && block->list.n == 0)
+    null_tail(g, depth);
+}
+
+// Record types: C struct, pack/unpack for the rings and the queue, writer
+// for the outputs (8.7) and the dead-letter output.
+
+static bool is_scalar(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_INT:
+  case VPC_TY_FLOAT:
+  case VPC_TY_BOOL:
+  case VPC_TY_STR:
+  case VPC_TY_TIMESTAMP:
+  case VPC_TY_DURATION:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static void gen_record_struct(gen *g, vpc_event *ev) {
+  emit(g, "typedef struct %s {\n", ev->cname);
+  for (int i = 0; i < ev->fields.n; i++) {
+    vpc_field *f = ev->fields.items[i];
+    emit(g, "  %s f_%s;\n", ctype(f->type), f->name);
+  }
+  if (!ev->fields.n)
+    emit(g, "  char empty;\n");
+  emit(g, "} %s;\n\n", ev->cname);
+}
+
+static void pack_scalar(gen *g, const vpc_type *t, const char *v) {
+  switch (t->kind) {
+  case VPC_TY_FLOAT:
+    emit(g, "  vp_buf_f64(b, %s);\n", v);
+    break;
+  case VPC_TY_BOOL:
+    emit(g, "  vp_buf_u8(b, %s);\n", v);
+    break;
+  case VPC_TY_STR:
+    emit(g, "  vp_buf_str(b, %s);\n", v);
+    break;
+  default:
+    emit(g, "  vp_buf_i64(b, %s);\n", v);
+  }
+}
+
+static const char *unpack_scalar(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_FLOAT:
+    return "vp_rd_f64(rd)";
+  case VPC_TY_BOOL:
+    return "vp_rd_u8(rd) != 0";
+  case VPC_TY_STR:
+    return "vp_rd_str(rd)";
+  default:
+    return "vp_rd_i64(rd)";
+  }
+}
+
+static const char *write_scalar(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_FLOAT:
+    return "vp_w_float";
+  case VPC_TY_BOOL:
+    return "vp_w_bool";
+  case VPC_TY_STR:
+    return "vp_w_str";
+  case VPC_TY_TIMESTAMP:
+    return "vp_w_time";
+  case VPC_TY_DURATION:
+    return "vp_w_duration";
+  default:
+    return "vp_w_int";
+  }
+}
+
+static void gen_record_helpers(gen *g, vpc_event *ev) {
+  const char *c = ev->cname;
+  emit(g, "static void pack_%s(vp_buf *b, const %s *r) {\n", c, c);
+  for (int i = 0; i < ev->fields.n; i++) {
+    vpc_field *f = ev->fields.items[i];
+    const char *v = vpc_format("r->f_%s", f->name);
+    if (f->type->kind == VPC_TY_OPTIONAL) {
+      emit(g, "  vp_buf_u8(b, %s.has);\n", v);
+      pack_scalar(g, f->type->elem, vpc_format("%s.v", v));
+    } else {
+      pack_scalar(g, f->type, v);
+    }
+  }
+  emit(g, "  (void)b;\n  (void)r;\n}\n\n");
+
+  emit(g, "static void unpack_%s(vp_rd *rd, %s *r) {\n", c, c);
+  for (int i = 0; i < ev->fields.n; i++) {
+    vpc_field *f = ev->fields.items[i];
+    if (f->type->kind == VPC_TY_OPTIONAL) {
+      emit(g, "  r->f_%s.has = vp_rd_u8(rd) != 0;\n", f->name);
+      emit(g, "  r->f_%s.v = %s;\n", f->name, unpack_scalar(f->type->elem));
+    } else {
+      emit(g, "  r->f_%s = %s;\n", f->name, unpack_scalar(f->type));
+    }
+  }
+  emit(g, "  (void)rd;\n  (void)r;\n}\n\n");
+
+  // A field named timestamp is the event time, written once (8.7).
+  emit(g, "static void write_%s(vp_out *o, const %s *r, vp_str type, "
+          "const vp_meta *m) {\n",
+       c, c);
+  emit(g, "  vp_w_begin(o, type, m->time_from_data, m->time_ns);\n");
+  for (int i = 0; i < ev->fields.n; i++) {
+    vpc_field *f = ev->fields.items[i];
+    if (!strcmp(f->name, "timestamp"))
+      continue;
+    emit(g, "  vp_w_key(o, \"%s\", %zu);\n", f->name, strlen(f->name));
+    if (f->type->kind == VPC_TY_OPTIONAL)
+      emit(g, "  if (r->f_%s.has)\n    %s(o, r->f_%s.v);\n  else\n"
+              "    vp_w_null(o);\n",
+           f->name, write_scalar(f->type->elem), f->name);
+    else
+      emit(g, "  %s(o, r->f_%s);\n", write_scalar(f->type), f->name);
+  }
+  emit(g, "  (void)r;\n  vp_w_end(o);\n}\n\n");
+
+  emit(g, "static void write_any_%s(vp_out *o, const void *p) {\n", c);
+  emit(g, "  const dlq_ref *d = p;\n");
+  emit(g, "  write_%s(o, d->rec, d->type, d->meta);\n}\n\n", c);
+}
+
+// The decoder of a declared event (8.6): each field from the input record,
+// converted to its declared type; a failure is the record's parse_error.
+static void gen_decoder(gen *g, vpc_event *ev) {
+  const char *c = ev->cname;
+  emit(g, "static const char *decode_%s(const vp_event *e, %s *r, "
+          "vp_meta *m) {\n  const vp_value *v;\n",
+       c, c);
+  for (int i = 0; i < ev->fields.n; i++) {
+    vpc_field *f = ev->fields.items[i];
+    bool opt = f->type->kind == VPC_TY_OPTIONAL;
+    vpc_type *t = opt ? f->type->elem : f->type;
+    static const char *const conv[] = {
+      [VPC_TY_INT] = "vp_as_int", [VPC_TY_FLOAT] = "vp_as_float",
+      [VPC_TY_BOOL] = "vp_as_bool", [VPC_TY_STR] = "vp_as_str",
+      [VPC_TY_TIMESTAMP] = "vp_as_timestamp",
+      [VPC_TY_DURATION] = "vp_as_duration",
+    };
+    const char *dst = opt ? vpc_format("&r->f_%s.v", f->name)
+                          : vpc_format("&r->f_%s", f->name);
+    emit(g, "  v = vp_event_get(e, \"%s\", %zu);\n", f->name,
+         strlen(f->name));
+    emit(g, "  if (!v)\n    v = vp_event_get(e, \"field_%d\", %zu);\n", i,
+         strlen(vpc_format("field_%d", i)));
+    emit(g, "  if (!v || v->kind == VP_KIND_NULL) {\n");
+    if (opt)
+      emit(g, "    r->f_%s.has = false;\n  } else {\n", f->name);
+    else
+      emit(g, "    return vp_field_missing(\"%s\");\n  } else {\n", f->name);
+    emit(g, "    if (!%s(v, %s))\n      return vp_field_mismatch(\"%s\", "
+            "\"%s\", v);\n",
+         conv[t->kind], dst, f->name, vpc_type_name(t));
+    if (opt)
+      emit(g, "    r->f_%s.has = true;\n", f->name);
+    emit(g, "  }\n");
+  }
+  if (ev->time_field >= 0) {
+    vpc_field *f = ev->fields.items[ev->time_field];
+    if (f->type->kind == VPC_TY_OPTIONAL)
+      emit(g, "  if (r->f_%s.has) {\n    m->time_ns = r->f_%s.v;\n"
+              "    m->time_from_data = true;\n  }\n",
+           f->name, f->name);
+    else
+      emit(g, "  m->time_ns = r->f_%s;\n  m->time_from_data = true;\n",
+           f->name);
+  }
+  emit(g, "  (void)m;\n  return NULL;\n}\n\n");
+}
+
+static void gen_types(gen *g) {
+  vpc_sema *s = g->s;
+  emit(g, "typedef struct res_any {\n  bool ok;\n  vp_str err;\n} res_any;"
+          "\n\n");
+  static const char *const scalars[][2] = {
+    { "i", "int64_t" }, { "f", "double" }, { "b", "bool" },
+    { "s", "vp_str" },  { "t", "int64_t" }, { "d", "int64_t" },
+  };
+  for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
+    emit(g, "typedef struct opt_%s {\n  bool has;\n  %s v;\n} opt_%s;\n\n",
+         scalars[i][0], scalars[i][1], scalars[i][0]);
+  for (int i = 0; i < s->records.n; i++)
+    gen_record_struct(g, s->records.items[i]);
+  for (int i = 0; i < s->optionals.n; i++) {
+    vpc_type *t = s->optionals.items[i];
+    if (!is_scalar(t->elem))
+      emit(g, "typedef struct %s {\n  bool has;\n  %s v;\n} %s;\n\n",
+           ctype(t), ctype(t->elem), ctype(t));
+  }
+  for (int i = 0; i < s->results.n; i++) {
+    vpc_type *t = s->results.items[i];
+    const char *elem = t->elem->kind == VPC_TY_NULL ? "int" : ctype(t->elem);
+    emit(g, "typedef struct %s {\n  bool ok;\n  vp_str err;\n  %s v;\n} "
+            "%s;\n\n",
+         ctype(t), elem, ctype(t));
+  }
+  emit(g, "// A record for the dead-letter writer: what write_any_T needs.\n"
+          "typedef struct dlq_ref {\n  const void *rec;\n  vp_str type;\n"
+          "  const vp_meta *meta;\n} dlq_ref;\n\n");
+}
+
+// Globals and functions.
+
+static void gen_handler_support(gen *g) {
+  emit(g, "// The error an .on_error handler is handling, for emit_to_dlq.\n"
+          "static const vp_stream_error *cur_error;\n"
+          "static const vp_meta *cur_meta;\n"
+          "static vp_str cur_type;\n"
+          "static bool cur_dead_lettered;\n\n"
+          "static void handler_dead_letter(vp_event_writer w, const void "
+          "*rec) {\n"
+          "  dlq_ref d = { rec, cur_type, cur_meta };\n"
+          "  vp_dead_letter(cur_error, w, &d, NULL);\n"
+          "  cur_dead_lettered = true;\n}\n\n"
+          "static vp_worker *cur_worker;\n"
+          "static vp_buf pack_buf;\n\n");
+}
+
+static const char *fn_signature(vpc_fn *f) {
+  vpc_sbuf b = { 0 };
+  vpc_sbuf_printf(&b, "static %s %s(", ctype(f->ret), f->cname);
+  for (int i = 0; i < f->params.n; i++) {
+    vpc_sym *p = f->params.items[i];
+    vpc_sbuf_printf(&b, "%s%s %s", i ? ", " : "", ctype(p->type), p->cname);
+  }
+  vpc_sbuf_puts(&b, f->params.n ? ")" : "void)");
+  const char *s = vpc_strdup(b.p);
+  vpc_sbuf_free(&b);
+  return s;
+}
+
+static void gen_functions(gen *g) {
+  vpc_sema *s = g->s;
+  for (int i = 0; i < s->globals.n; i++) {
+    vpc_sym *v = s->globals.items[i];
+    emit(g, "static %s %s;\n", ctype(v->type), v->cname);
+  }
+  emit(g, "\n");
+  for (int i = 0; i < s->fns.n; i++)
+    emit(g, "%s;\n", fn_signature(s->fns.items[i]));
+  emit(g, "\n");
+  for (int i = 0; i < s->fns.n; i++) {
+    vpc_fn *f = s->fns.items[i];
+    emit(g, "%s {\n", fn_signature(f));
+    for (int j = 0; j < f->params.n; j++)
+      emit(g, "  (void)%s;\n", ((vpc_sym *)f->params.items[j])->cname);
+    g->body = BODY_FN;
+    g->ret = f->ret;
+    g->implicit = NULL;
+    gen_block(g, f->decl->a, true, 1);
+    line_to_c(g);
+    emit(g, "}\n\n");
+  }
+}
+
+static void gen_init(gen *g) {
+  vpc_sema *s = g->s;
+  emit(g, "static void program_init(void) {\n"
+          "  static const char *current;\n"
+          "  vp_trap t;\n"
+          "  if (!VP_TRY(t)) {\n"
+          "    fprintf(stderr, \"init error: %%s: %%.*s\\n\", current, "
+          "(int)t.message.n, t.message.p);\n"
+          "    exit(1);\n  }\n");
+  g->body = BODY_FN;
+  for (int i = 0; i < s->globals.n; i++) {
+    vpc_sym *v = s->globals.items[i];
+    line_to_vpl(g, v->pos);
+    emit(g, "  current = \"%s\";\n  %s = %s;\n", v->name, v->cname,
+         gen_as(g, v->decl->a, v->type));
+  }
+  line_to_c(g);
+  emit(g, "  vp_trap_pop(&t);\n}\n\n");
+}
+
+// Streams. Stage i of stream S is s_S_i(m, ev): it takes one element and
+// returns how many outputs reached the end of the stream, or -1 when the
+// element went into a region, whose collector decides its fate later.
+
+static const char *stage_fn(vpc_stream *st, int i) {
+  return vpc_format("s_%s_%d", st->name, i);
+}
+
+static vpc_stage *stage_at(vpc_stream *st, int i) {
+  return st->stages.items[i];
+}
+
+// The function an element goes to after stage i.
+static const char *next_fn(vpc_stream *st, int i) {
+  vpc_stage *cur = stage_at(st, i);
+  int j = i + 1;
+  while (j < st->stages.n && stage_at(st, j)->kind == VPC_STAGE_ON_ERROR)
+    j++;
+  if (cur->region && cur->kind != VPC_STAGE_COLLECT &&
+      cur->kind != VPC_STAGE_CONCURRENT && j == cur->region->last)
+    return vpc_format("s_%s_r%d_out", st->name, cur->region->id);
+  if (cur->kind == VPC_STAGE_CONCURRENT && j == cur->region->last)
+    return vpc_format("s_%s_r%d_out", st->name, cur->region->id);
+  if (j >= st->stages.n)
+    return vpc_format("s_%s_end", st->name);
+  return stage_fn(st, j);
+}
+
+static void stage_head(gen *g, vpc_stream *st, vpc_stage *sg) {
+  emit(g, "static int64_t %s(const vp_meta *m, const %s *ev) {\n",
+       stage_fn(st, sg->index), ctype(sg->in));
+  emit(g, "  (void)m;\n  (void)ev;\n");
+  g->implicit = "ev";
+  g->body = BODY_VALUE;
+  line_to_vpl(g, sg->op->name_pos);
+}
+
+// A lambda argument becomes a function of its own; for map, process and
+// on_error a producer that stores its record in *out and says whether it
+// made one.
+static void gen_lambda(gen *g, const char *name, vpc_node *lam,
+                       vpc_type **ptypes, vpc_type *out) {
+  vpc_sbuf params = { 0 };
+  for (int i = 0; i < lam->list.n; i++) {
+    vpc_sym *p = ((vpc_node *)lam->list.items[i])->sym;
+    vpc_sbuf_printf(&params, "%s%s %s", i ? ", " : "", ctype(ptypes[i]),
+                    p->cname);
+  }
+  if (out)
+    emit(g, "static bool %s(%s%s%s *out) {\n", name, params.p ? params.p : "",
+         lam->list.n ? ", " : "", ctype(out));
+  else
+    emit(g, "static bool %s(%s) {\n", name, params.p ? params.p : "void");
+  vpc_sbuf_free(&params);
+  for (int i = 0; i < lam->list.n; i++)
+    emit(g, "  (void)%s;\n",
+         ((vpc_sym *)((vpc_node *)lam->list.items[i])->sym)->cname);
+  g->implicit = NULL;
+  if (out) {
+    g->body = BODY_PRODUCER;
+    g->out_ptr = "out";
+    g->out_type = out;
+  } else {
+    g->body = BODY_VALUE;
+    g->ret = &ty_bool;
+  }
+  line_to_vpl(g, lam->pos);
+  if (lam->a->kind == VPC_NODE_BLOCK)
+    gen_block(g, lam->a, true, 1);
+  else if (out)
+    producer_tail(g, gen_expr(g, lam->a), lam->a->type, 1);
+  else
+    emit(g, "  return %s;\n", gen_as(g, lam->a, &ty_bool));
+  line_to_c(g);
+  emit(g, "}\n\n");
+}
+
+static void gen_where(gen *g, vpc_stream *st, vpc_stage *sg) {
+  const char *lam = vpc_format("%s_fn", stage_fn(st, sg->index));
+  bool is_lambda = sg->expr->kind == VPC_NODE_LAMBDA;
+  if (is_lambda)
+    gen_lambda(g, lam, sg->expr, &sg->in, NULL);
+  stage_head(g, st, sg);
+  const char *test = is_lambda ? vpc_format("%s(*ev)", lam)
+                               : gen_as(g, sg->expr, &ty_bool);
+  emit(g, "  if (!(%s))\n    return 0;\n", test);
+  line_to_c(g);
+  emit(g, "  return %s(m, ev);\n}\n\n", next_fn(st, sg->index));
+}
+
+static void gen_projection(gen *g, vpc_stream *st, vpc_stage *sg) {
+  stage_head(g, st, sg);
+  const char *rec = "ev";
+  if (sg->record) {
+    vpc_event *r = sg->record;
+    emit(g, "  %s rec = { 0 };\n", r->cname);
+    for (int i = 0; i < sg->op->list.n; i++) {
+      vpc_node *item = sg->op->list.items[i];
+      vpc_field *f = vpc_event_field(r, item->name, NULL);
+      emit(g, "  rec.f_%s = %s;\n", item->name, gen_as(g, item->a, f->type));
+    }
+    rec = "&rec";
+  }
+  line_to_c(g);
+  if (sg->kind == VPC_STAGE_EMIT) {
+    const char *name = sg->out_name;
+    emit(g, "  write_%s(vp_main_out(), %s, %s, m);\n",
+         sg->out->event->cname, rec, str_literal(name, strlen(name)));
+  }
+  emit(g, "  return %s(m, %s);\n}\n\n", next_fn(st, sg->index), rec);
+}
+
+static void gen_producer_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
+  const char *lam = vpc_format("%s_fn", stage_fn(st, sg->index));
+  gen_lambda(g, lam, sg->expr, &sg->in, sg->out);
+  stage_head(g, st, sg);
+  emit(g, "  %s rec;\n", ctype(sg->out));
+  if (sg->kind == VPC_STAGE_MAP)
+    emit(g, "  if (!%s(*ev, &rec))\n"
+            "    vp_raise(\"invalid argument: map: null result\");\n",
+         lam);
+  else
+    emit(g, "  if (!%s(*ev, &rec))\n    return 0;\n", lam);
+  line_to_c(g);
+  emit(g, "  return %s(m, &rec);\n}\n\n", next_fn(st, sg->index));
+}
+
+// The canonical-key hash of a partition key (5.4).
+static const char *key_hash(gen *g, vpc_node *key) {
+  vpc_type *t = key->type;
+  const char *k = gen_expr(g, key);
+  switch (t->kind) {
+  case VPC_TY_STR:
+    return vpc_format("vp_key_hash_str(%s)", k);
+  case VPC_TY_INT:
+    return vpc_format("vp_key_hash_int(%s)", k);
+  case VPC_TY_FLOAT:
+    return vpc_format("vp_key_hash_float(%s)", k);
+  case VPC_TY_BOOL:
+    return vpc_format("vp_key_hash_bool(%s)", k);
+  case VPC_TY_TIMESTAMP:
+    return vpc_format("vp_key_hash_tagged_i64(VP_KEY_TIMESTAMP, %s)", k);
+  case VPC_TY_DURATION:
+    return vpc_format("vp_key_hash_tagged_i64(VP_KEY_DURATION, %s)", k);
+  case VPC_TY_OPTIONAL: {
+    const char *t2 = tmp_name(g);
+    vpc_node inner = { .kind = VPC_NODE_NAME, .type = t->elem };
+    vpc_sym sym = { .kind = VPC_SYM_LOCAL, .cname = vpc_format("%s.v", t2) };
+    inner.sym = &sym;
+    return vpc_format("({ %s %s = %s; %s.has ? %s : vp_key_hash_null(); })",
+                      ctype(t), t2, k, t2, key_hash(g, &inner));
+  }
+  default:
+    return vpc_format("((void)(%s), vp_key_hash_null())", k);
+  }
+}
+
+static void gen_partition(gen *g, vpc_stream *st, vpc_stage *sg) {
+  stage_head(g, st, sg);
+  emit(g, "  vp_meta keyed = *m;\n  keyed.key_hash = %s;\n",
+       key_hash(g, sg->expr));
+  line_to_c(g);
+  emit(g, "  return %s(&keyed, ev);\n}\n\n", next_fn(st, sg->index));
+}
+
+static void gen_submit(gen *g, vpc_stream *st, vpc_stage *sg) {
+  vpc_region *r = sg->region;
+  stage_head(g, st, sg);
+  const char *hash = r->key ? key_hash(g, r->key) : "m->key_hash";
+  emit(g, "  uint64_t hash = %s;\n", hash);
+  line_to_c(g);
+  emit(g, "  pack_buf.n = 0;\n"
+          "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
+          "  pack_%s(&pack_buf, ev);\n"
+          "  vp_region_submit(vp_regions[%d], &m->origin, hash, pack_buf.p, "
+          "pack_buf.n);\n"
+          "  return -1;\n}\n\n",
+       r->entry->event->cname, r->id);
+}
+
+static void gen_collect(gen *g, vpc_stream *st, vpc_stage *sg) {
+  stage_head(g, st, sg);
+  line_to_c(g);
+  emit(g, "  return %s(m, ev);\n}\n\n", next_fn(st, sg->index));
+}
+
+static const char *region_fn(vpc_stream *st, vpc_region *r, const char *what) {
+  return vpc_format("s_%s_r%d_%s", st->name, r->id, what);
+}
+
+static void unpack_meta_and(gen *g, const char *cname, const char *var) {
+  emit(g, "  vp_meta m;\n  memcpy(&m, rd.p, sizeof m);\n  rd.p += sizeof m;\n"
+          "  %s %s;\n  unpack_%s(&rd, &%s);\n",
+       cname, var, cname, var);
+}
+
+static void dead_letter_call(gen *g, const char *err, const char *cname,
+                             const char *rec, const char *name,
+                             const char *handler_error) {
+  emit(g, "    dlq_ref d = { %s, %s, &m };\n"
+          "    vp_dead_letter(%s, write_any_%s, &d, %s);\n",
+       rec, str_literal(name, strlen(name)), err, cname, handler_error);
+}
+
+// Worker side: unpack the event and run the region's operators on it.
+static void gen_region_worker(gen *g, vpc_stream *st, vpc_region *r) {
+  const char *exit_c = r->exit->event->cname;
+  emit(g, "static int64_t %s(const vp_meta *m, const %s *rec) {\n"
+          "  pack_buf.n = 0;\n"
+          "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
+          "  pack_%s(&pack_buf, rec);\n"
+          "  vp_worker_emit(cur_worker, pack_buf.p, pack_buf.n);\n"
+          "  return 1;\n}\n\n",
+       region_fn(st, r, "out"), exit_c, exit_c);
+  const char *entry_c = r->entry->event->cname;
+  int first = r->first;
+  while (first < r->last && stage_at(st, first)->kind == VPC_STAGE_ON_ERROR)
+    first++;
+  emit(g, "static void %s(vp_worker *w, const uint8_t *in, size_t len) {\n"
+          "  vp_rd rd = { in, in + len };\n",
+       region_fn(st, r, "work"));
+  unpack_meta_and(g, entry_c, "ev");
+  emit(g, "  cur_worker = w;\n  %s(&m, &ev);\n}\n\n",
+       first < r->last ? stage_fn(st, first) : region_fn(st, r, "out"));
+}
+
+// Main side: what follows the region, under a trap of its own, so that an
+// error after the region dead-letters the record it happened on.
+static void gen_region_continuation(gen *g, vpc_stream *st, vpc_region *r) {
+  const char *exit_c = r->exit->event->cname;
+  vpc_stage *collect = stage_at(st, r->last);
+  emit(g, "static int64_t %s(const vp_meta *m, const %s *rec, bool *failed) "
+          "{\n"
+          "  vp_trap t;\n"
+          "  if (VP_TRY(t)) {\n"
+          "    int64_t n = %s(m, rec);\n"
+          "    vp_trap_pop(&t);\n"
+          "    return n;\n  }\n"
+          "  vp_stream_error err = { t.kind, t.message, -1, 0, \"%s\", "
+          "m->origin };\n"
+          "  dlq_ref d = { rec, %s, m };\n"
+          "  vp_dead_letter(&err, write_any_%s, &d, NULL);\n"
+          "  *failed = true;\n  return 0;\n}\n\n",
+       region_fn(st, r, "cont"), exit_c, stage_fn(st, r->last), st->name,
+       str_literal(collect->in_name, strlen(collect->in_name)), exit_c);
+}
+
+static void count_fate(gen *g, vpc_stream *st, const char *failed,
+                       const char *n) {
+  emit(g, "  if (%s)\n    vp_counts[%d].dead_lettered++;\n"
+          "  else if (%s > 0)\n    vp_counts[%d].passed++;\n"
+          "  else\n    vp_counts[%d].filtered++;\n",
+       failed, st->id, n, st->id, st->id);
+}
+
+static void gen_region_result(gen *g, vpc_stream *st, vpc_region *r) {
+  const char *exit_c = r->exit->event->cname;
+  emit(g, "static void %s(const vp_origin *origin, vp_rd *records, int64_t "
+          "nrecords) {\n"
+          "  int64_t n = 0;\n  bool failed = false;\n  (void)origin;\n"
+          "  for (int64_t i = 0; i < nrecords; i++) {\n"
+          "    int64_t len = vp_rd_i64(records);\n"
+          "    vp_rd rd = { records->p, records->p + len };\n"
+          "    records->p += len;\n"
+          "    vp_meta m;\n    memcpy(&m, rd.p, sizeof m);\n"
+          "    rd.p += sizeof m;\n"
+          "    %s rec;\n    unpack_%s(&rd, &rec);\n"
+          "    n += %s(&m, &rec, &failed);\n  }\n",
+       region_fn(st, r, "result"), exit_c, exit_c, region_fn(st, r, "cont"));
+  count_fate(g, st, "failed", "n");
+  emit(g, "}\n\n");
+}
+
+static void gen_region_error(gen *g, vpc_stream *st, vpc_region *r) {
+  const char *entry_c = r->entry->event->cname;
+  const char *exit_c = r->exit->event->cname;
+  vpc_stage *h = r->handler;
+  const char *hname = region_fn(st, r, "handler");
+  if (h) {
+    vpc_type *ptypes[2] = { &ty_stream_error, r->entry };
+    gen_lambda(g, hname, h->expr, ptypes, r->exit);
+  }
+  emit(g, "static void %s(const vp_stream_error *err, const uint8_t *in, "
+          "size_t len) {\n  vp_rd rd = { in, in + len };\n",
+       region_fn(st, r, "error"));
+  unpack_meta_and(g, entry_c, "ev");
+  const char *name = r->entry_name;
+  if (!h) {
+    emit(g, "  {\n");
+    dead_letter_call(g, "err", entry_c, "&ev", name, "NULL");
+    emit(g, "  }\n  vp_counts[%d].dead_lettered++;\n}\n\n", st->id);
+    return;
+  }
+  const char *args = h->expr->list.n == 2 ? "err, ev, &rec" : "err, &rec";
+  emit(g, "  cur_error = err;\n  cur_meta = &m;\n  cur_type = %s;\n"
+          "  cur_dead_lettered = false;\n"
+          "  %s rec;\n  bool recovered = false;\n"
+          "  vp_trap t;\n"
+          "  if (VP_TRY(t)) {\n"
+          "    recovered = %s(%s);\n"
+          "    vp_trap_pop(&t);\n"
+          "  } else {\n",
+       str_literal(name, strlen(name)), exit_c, hname, args);
+  dead_letter_call(g, "err", entry_c, "&ev", name, "&t.message");
+  emit(g, "    vp_counts[%d].dead_lettered++;\n    return;\n  }\n"
+          "  bool failed = cur_dead_lettered;\n"
+          "  int64_t n = recovered ? %s(&m, &rec, &failed) : 0;\n",
+       st->id, region_fn(st, r, "cont"));
+  count_fate(g, st, "failed", "n");
+  emit(g, "}\n\n");
+}
+
+static void gen_stream_end(gen *g, vpc_stream *st) {
+  const char *c = st->out->event->cname;
+  emit(g, "static int64_t s_%s_end(const vp_meta *m, const %s *rec) {\n"
+          "  vp_counts[%d].out++;\n",
+       st->name, c, st->id);
+  if (st->writes_output)
+    emit(g, "  write_%s(vp_main_out(), rec, %s, m);\n", c,
+         str_literal(st->name, strlen(st->name)));
+  for (int i = 0; i < st->subscribers.n; i++) {
+    vpc_stream *sub = st->subscribers.items[i];
+    emit(g, "  vp_buf_i64(&queue, %d);\n"
+            "  vp_buf_put(&queue, m, sizeof *m);\n"
+            "  pack_%s(&queue, rec);\n",
+         sub->id, c);
+  }
+  emit(g, "  (void)m;\n  (void)rec;\n  return 1;\n}\n\n");
+}
+
+// The stream's entry: counts the event in and gives it its fate (8.9); an
+// error outside regions goes to the dead-letter output (6.12).
+static void gen_stream_entry(gen *g, vpc_stream *st) {
+  vpc_type *in = st->source_event ? vpc_record_type(st->source_event)
+                                  : st->source_stream->out;
+  const char *c = in->event->cname;
+  const char *first = st->stages.n ? stage_fn(st, 0)
+                                   : vpc_format("s_%s_end", st->name);
+  const char *name = st->source_event ? st->source_event->name
+                                      : st->source_stream->name;
+  emit(g, "static void s_%s_in(const vp_meta *m, const %s *ev) {\n"
+          "  vp_counts[%d].in++;\n"
+          "  vp_trap t;\n"
+          "  if (VP_TRY(t)) {\n"
+          "    int64_t n = %s(m, ev);\n"
+          "    vp_trap_pop(&t);\n"
+          "    if (n > 0)\n      vp_counts[%d].passed++;\n"
+          "    else if (n == 0)\n      vp_counts[%d].filtered++;\n"
+          "    return;\n  }\n"
+          "  vp_stream_error err = { t.kind, t.message, -1, 0, \"%s\", "
+          "m->origin };\n"
+          "  dlq_ref d = { ev, %s, m };\n"
+          "  vp_dead_letter(&err, write_any_%s, &d, NULL);\n"
+          "  vp_counts[%d].dead_lettered++;\n}\n\n",
+       st->name, c, st->id, first, st->id, st->id, st->name,
+       str_literal(name, strlen(name)), c, st->id);
+}
+
+static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
+  switch (sg->kind) {
+  case VPC_STAGE_WHERE:
+    gen_where(g, st, sg);
+    break;
+  case VPC_STAGE_SELECT:
+  case VPC_STAGE_EMIT:
+    gen_projection(g, st, sg);
+    break;
+  case VPC_STAGE_MAP:
+  case VPC_STAGE_PROCESS:
+    gen_producer_stage(g, st, sg);
+    break;
+  case VPC_STAGE_PARTITION:
+    gen_partition(g, st, sg);
+    break;
+  case VPC_STAGE_CONCURRENT:
+    gen_submit(g, st, sg);
+    break;
+  case VPC_STAGE_COLLECT:
+    gen_collect(g, st, sg);
+    break;
+  case VPC_STAGE_ON_ERROR:
+    break;
+  }
+}
+
+static void gen_stream_prototypes(gen *g, vpc_stream *st) {
+  for (int i = 0; i < st->stages.n; i++) {
+    vpc_stage *sg = stage_at(st, i);
+    if (sg->kind != VPC_STAGE_ON_ERROR)
+      emit(g, "static int64_t %s(const vp_meta *m, const %s *ev);\n",
+           stage_fn(st, i), ctype(sg->in));
+  }
+  for (int i = 0; i < st->regions.n; i++) {
+    vpc_region *r = st->regions.items[i];
+    emit(g, "static int64_t %s(const vp_meta *m, const %s *rec);\n",
+         region_fn(st, r, "out"), r->exit->event->cname);
+  }
+  emit(g, "static int64_t s_%s_end(const vp_meta *m, const %s *rec);\n",
+       st->name, st->out->event->cname);
+}
+
+static void gen_stream(gen *g, vpc_stream *st) {
+  emit(g, "// stream %s\n\n", st->name);
+  for (int i = 0; i < st->stages.n; i++)
+    gen_stage(g, st, stage_at(st, i));
+  for (int i = 0; i < st->regions.n; i++) {
+    vpc_region *r = st->regions.items[i];
+    gen_region_worker(g, st, r);
+    gen_region_continuation(g, st, r);
+    gen_region_result(g, st, r);
+    gen_region_error(g, st, r);
+  }
+  gen_stream_end(g, st);
+  gen_stream_entry(g, st);
+}
+
+// Outputs of a stream feed the streams that read it through a FIFO queue,
+// drained after each input record (5.1). Each round works on a copy, so
+// the records it unpacks stay put while new ones are queued.
+static void gen_flush(gen *g) {
+  vpc_sema *s = g->s;
+  emit(g, "static void program_flush(void) {\n"
+          "  while (queue.n) {\n"
+          "    vp_buf work = queue_work;\n"
+          "    queue_work = queue;\n"
+          "    queue = work;\n"
+          "    queue.n = 0;\n"
+          "    vp_rd rd = { queue_work.p, queue_work.p + queue_work.n };\n"
+          "    while (rd.p < rd.end) {\n"
+          "      int64_t target = vp_rd_i64(&rd);\n"
+          "      vp_meta m;\n"
+          "      memcpy(&m, rd.p, sizeof m);\n"
+          "      rd.p += sizeof m;\n"
+          "      switch (target) {\n");
+  for (int i = 0; i < s->streams.n; i++) {
+    vpc_stream *st = s->streams.items[i];
+    if (!st->source_stream || !st->out)
+      continue;
+    const char *c = st->source_stream->out->event->cname;
+    emit(g, "      case %d: {\n        %s rec;\n        unpack_%s(&rd, &rec);"
+            "\n        s_%s_in(&m, &rec);\n        break;\n      }\n",
+         st->id, c, c, st->name);
+  }
+  emit(g, "      default:\n        abort();\n      }\n    }\n  }\n}\n\n");
+}
+
+static int gen_routes(gen *g) {
+  vpc_sema *s = g->s;
+  int nroutes = 0;
+  for (int i = 0; i < s->events.n; i++) {
+    vpc_event *ev = s->events.items[i];
+    bool consumed = false;
+    for (int j = 0; j < s->streams.n; j++)
+      consumed = consumed ||
+                 ((vpc_stream *)s->streams.items[j])->source_event == ev;
+    if (!consumed)
+      continue;
+    nroutes++;
+    gen_decoder(g, ev);
+    emit(g, "static void route_%s(const vp_event *e) {\n"
+            "  %s rec = { 0 };\n"
+            "  vp_meta m = { e->origin, e->time_ns, e->time_from_data, 0 };\n"
+            "  const char *why = decode_%s(e, &rec, &m);\n"
+            "  if (why) {\n    vp_parse_error(e, why);\n    return;\n  }\n",
+         ev->cname, ev->cname, ev->cname);
+    for (int j = 0; j < s->streams.n; j++) {
+      vpc_stream *st = s->streams.items[j];
+      if (st->source_event == ev && st->out)
+        emit(g, "  s_%s_in(&m, &rec);\n", st->name);
+    }
+    emit(g, "}\n\n");
+  }
+  if (!nroutes) {
+    emit(g, "static const vp_route *const routes = NULL;\n\n");
+    return 0;
+  }
+  emit(g, "static const vp_route routes[] = {\n");
+  for (int i = 0; i < s->events.n; i++) {
+    vpc_event *ev = s->events.items[i];
+    for (int j = 0; j < s->streams.n; j++) {
+      if (((vpc_stream *)s->streams.items[j])->source_event == ev) {
+        emit(g, "  { \"%s\", route_%s },\n", ev->name, ev->cname);
+        break;
+      }
+    }
+  }
+  emit(g, "};\n\n");
+  return nroutes;
+}
+
+static const char *const strategy_names[] = {
+  "VP_STRATEGY_CONSISTENT_HASH", "VP_STRATEGY_ROUND_ROBIN",
+  "VP_STRATEGY_BROADCAST"
+};
+static const char *const restart_names[] = { "VP_RESTART_ALWAYS",
+                                             "VP_RESTART_ON_FAILURE",
+                                             "VP_RESTART_NEVER" };
+static const char *const backoff_names[] = { "VP_BACKOFF_EXPONENTIAL",
+                                             "VP_BACKOFF_FIXED",
+                                             "VP_BACKOFF_NONE" };
+
+static void gen_region_desc(gen *g, vpc_stream *st, vpc_region *r) {
+  const vpc_sup *u = &r->sup;
+  emit(g, "  {\n    .stream = \"%s\",\n    .max_workers = %d,\n"
+          "    .strategy = %s,\n    .order = %s,\n"
+          "    .queue_capacity = %d,\n    .recycle_after = %" PRId64 ",\n",
+       st->name, r->max_workers, strategy_names[r->strategy],
+       r->order ? "VP_ORDER_INPUT" : "VP_ORDER_COMPLETION", r->queue_capacity,
+       r->recycle_after);
+  emit(g, "    .sup = {\n      .restart = %s,\n"
+          "      .max_restarts = %" PRId64 ",\n"
+          "      .restart_window_ns = %" PRId64 ",\n"
+          "      .backoff = %s,\n      .backoff_initial_ns = %" PRId64 ",\n"
+          "      .backoff_max_ns = %" PRId64 ",\n"
+          "      .backoff_multiplier = %s,\n      .backoff_jitter = %s,\n",
+       restart_names[u->restart], u->max_restarts, u->restart_window_ns,
+       backoff_names[u->backoff], u->backoff_initial_ns, u->backoff_max_ns,
+       gen_float_literal(u->backoff_multiplier),
+       gen_float_literal(u->backoff_jitter));
+  emit(g, "      .breaker_enabled = %s,\n"
+          "      .breaker_failure_threshold = %" PRId64 ",\n"
+          "      .breaker_timeout_ns = %" PRId64 ",\n"
+          "      .breaker_half_open_requests = %" PRId64 ",\n"
+          "      .breaker_count_errors = %s,\n"
+          "      .health_enabled = %s,\n"
+          "      .health_interval_ns = %" PRId64 ",\n"
+          "      .health_timeout_ns = %" PRId64 ",\n    },\n",
+       u->breaker_enabled ? "true" : "false", u->breaker_failure_threshold,
+       u->breaker_timeout_ns, u->breaker_half_open_requests,
+       u->breaker_count_errors ? "true" : "false",
+       u->health_enabled ? "true" : "false", u->health_interval_ns,
+       u->health_timeout_ns);
+  emit(g, "    .work = %s,\n    .on_result = %s,\n    .on_error = %s,\n  },\n",
+       region_fn(st, r, "work"), region_fn(st, r, "result"),
+       region_fn(st, r, "error"));
+}
+
+static void gen_program(gen *g, const char *vpl_path, int nroutes) {
+  vpc_sema *s = g->s;
+  if (s->regions.n) {
+    emit(g, "static const vp_region_desc regions[] = {\n");
+    for (int i = 0; i < s->streams.n; i++) {
+      vpc_stream *st = s->streams.items[i];
+      for (int j = 0; j < st->regions.n; j++)
+        gen_region_desc(g, st, st->regions.items[j]);
+    }
+    emit(g, "};\n\n");
+  }
+  emit(g, "static const char *const stream_names[] = {\n");
+  for (int i = 0; i < s->streams.n; i++)
+    emit(g, "  \"%s\",\n", ((vpc_stream *)s->streams.items[i])->name);
+  emit(g, "  NULL,\n};\n\n");
+  const char *base = strrchr(vpl_path, '/') ? strrchr(vpl_path, '/') + 1
+                                            : vpl_path;
+  const char *fmt = !s->config_format                 ? "VP_FORMAT_AUTO"
+                    : !strcmp(s->config_format, "evt") ? "VP_FORMAT_EVT"
+                    : !strcmp(s->config_format, "jsonl")
+                        ? "VP_FORMAT_JSONL"
+                        : "VP_FORMAT_AUTO";
+  emit(g, "int main(int argc, char **argv) {\n"
+          "  static const vp_program program = {\n"
+          "    .name = \"%s\",\n    .routes = routes,\n    .nroutes = %d,\n"
+          "    .regions = %s,\n    .nregions = %d,\n"
+          "    .streams = stream_names,\n    .nstreams = %d,\n"
+          "    .init = program_init,\n    .flush = program_flush,\n"
+          "    .default_format = %s,\n",
+       c_escape(base, strlen(base)), nroutes,
+       s->regions.n ? "regions" : "NULL", s->regions.n, s->streams.n, fmt);
+  emit(g, "    .default_output = %s,\n    .default_dlq = %s,\n  };\n"
+          "  return vp_main(&program, argc, argv);\n}\n",
+       s->config_output ? vpc_format("\"%s\"", c_escape(s->config_output,
+                                                        strlen(
+                                                            s->config_output)))
+                        : "NULL",
+       s->config_dlq
+           ? vpc_format("\"%s\"", c_escape(s->config_dlq,
+                                           strlen(s->config_dlq)))
+           : "NULL");
+}
+
+void vpc_codegen(vpc_sema *s, const char *vpl_path, const char *c_name,
+                 vpc_sbuf *out) {
+  gen g = { .s = s, .out = out, .c_name = c_name };
+  emit(&g, "// Generated by vpc " VPC_VERSION " from %s. Do not edit.\n"
+           "#include \"vprt.h\"\n\n",
+       c_escape(vpl_path, strlen(vpl_path)));
+  gen_types(&g);
+  for (int i = 0; i < s->records.n; i++)
+    gen_record_helpers(&g, s->records.items[i]);
+  gen_handler_support(&g);
+  emit(&g, "static vp_buf queue, queue_work;\n\n");
+  gen_functions(&g);
+  gen_init(&g);
+  for (int i = 0; i < s->streams.n; i++) {
+    vpc_stream *st = s->streams.items[i];
+    if (st->out)
+      gen_stream_prototypes(&g, st);
+  }
+  emit(&g, "\n");
+  for (int i = 0; i < s->streams.n; i++) {
+    vpc_stream *st = s->streams.items[i];
+    if (st->out)
+      gen_stream(&g, st);
+  }
+  gen_flush(&g);
+  int nroutes = gen_routes(&g);
+  gen_program(&g, vpl_path, nroutes);
+}

@@ -1,0 +1,967 @@
+// Lowering of streams (LANGUAGE.md 5): each stream's operator chain is
+// checked against the element type flowing through it and becomes a list
+// of stages; `.concurrent` ... `.collect` become regions with their merged
+// supervision settings (6.1). codegen.c turns the stages into C.
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+#include "sema_int.h"
+
+// Values of the runtime's enums (runtime/region.h), which generated code
+// uses by name; the compiler only needs to keep them apart.
+enum { STRATEGY_HASH, STRATEGY_ROUND_ROBIN, STRATEGY_BROADCAST };
+enum { ORDER_COMPLETION, ORDER_INPUT };
+enum { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+enum { BACKOFF_EXPONENTIAL, BACKOFF_FIXED, BACKOFF_NONE };
+
+static vpc_sema *S;
+
+// Constant option values: literals and negated numbers.
+typedef struct constant {
+  enum { C_NONE, C_INT, C_FLOAT, C_STR, C_BOOL, C_DURATION } kind;
+  int64_t i;
+  double f;
+  const char *s;
+} constant;
+
+static constant const_value(vpc_node *n) {
+  constant c = { C_NONE, 0, 0, NULL };
+  bool neg = n->kind == VPC_NODE_UNARY && n->op == VPC_TK_MINUS;
+  vpc_node *v = neg ? n->a : n;
+  switch (v->kind) {
+  case VPC_NODE_INT:
+    c.kind = C_INT;
+    c.i = neg ? -v->ival : v->ival;
+    c.f = (double)c.i;
+    break;
+  case VPC_NODE_FLOAT:
+    c.kind = C_FLOAT;
+    c.f = neg ? -v->fval : v->fval;
+    break;
+  case VPC_NODE_DURATION:
+    c.kind = C_DURATION;
+    c.i = neg ? -v->ival : v->ival;
+    break;
+  case VPC_NODE_STR:
+    if (!neg) {
+      c.kind = C_STR;
+      c.s = v->str;
+    }
+    break;
+  case VPC_NODE_BOOL:
+    if (!neg) {
+      c.kind = C_BOOL;
+      c.i = v->ival;
+    }
+    break;
+  default:
+    break;
+  }
+  return c;
+}
+
+static const char *const op_p1_later[] = { "print", "log", "to", "context" };
+static const char *const op_p2[] = { "window", "aggregate", "having",
+                                     "distinct", "limit", "first",
+                                     "order_by", "watermark",
+                                     "allowed_lateness", "tap" };
+static const char *const op_later[] = { "within", "not", "pattern", "on",
+                                        "forecast", "enrich", "score",
+                                        "trend_aggregate", "fork", "any",
+                                        "all", "from" };
+static const char *const op_known[] = { "where", "filter", "select", "emit",
+                                        "map", "process", "partition_by",
+                                        "concurrent", "on_error",
+                                        "collect" };
+
+static bool in_names(const char *name, const char *const *names, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(names[i], name))
+      return true;
+  return false;
+}
+
+#define IN(name, arr) in_names(name, arr, sizeof arr / sizeof arr[0])
+
+static int edit_distance(const char *a, const char *b) {
+  size_t n = strlen(b);
+  if (strlen(a) > 32 || n > 32)
+    return 99;
+  int row[34];
+  for (size_t j = 0; j <= n; j++)
+    row[j] = (int)j;
+  for (size_t i = 1; a[i - 1]; i++) {
+    int diag = row[0];
+    row[0] = (int)i;
+    for (size_t j = 1; j <= n; j++) {
+      int up = row[j];
+      int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      int best = diag + cost;
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[n];
+}
+
+static void unknown_operator(vpc_node *op) {
+  const char *best = NULL;
+  int best_d = 3;
+  for (size_t i = 0; i < sizeof op_known / sizeof op_known[0]; i++) {
+    int d = edit_distance(op->name, op_known[i]);
+    if (d < best_d) {
+      best_d = d;
+      best = op_known[i];
+    }
+  }
+  if (best)
+    vpc_error_hint(op->name_pos, vpc_format("did you mean '%s'?", best),
+                   "unknown operator '.%s'", op->name);
+  else
+    vpc_error(op->name_pos, "unknown operator '.%s'", op->name);
+}
+
+// Reports operators this version does not run; returns true if op is one.
+static bool unsupported_operator(vpc_node *op) {
+  if (IN(op->name, op_p2)) {
+    vpc_error(op->name_pos, "'.%s' is not supported yet (planned: P2)",
+              op->name);
+    return true;
+  }
+  if (IN(op->name, op_later)) {
+    vpc_error(op->name_pos, "'.%s' is not supported yet (planned: later)",
+              op->name);
+    return true;
+  }
+  if (IN(op->name, op_p1_later)) {
+    vpc_error(op->name_pos, "'.%s' is not supported by this version of vpc",
+              op->name);
+    return true;
+  }
+  if (!IN(op->name, op_known)) {
+    unknown_operator(op);
+    return true;
+  }
+  return false;
+}
+
+// The state of a stream's chain while its operators are lowered.
+typedef struct chain {
+  vpc_stream *st;
+  vpc_type *cur;       // element type, always a RECORD
+  const char *name;    // run-time type name of the element (5.1)
+  vpc_region *region;  // the open region, or NULL
+  bool keyed;          // a partition key is set
+  bool has_process, has_collect, has_emit;
+} chain;
+
+static vpc_stage *add_stage(chain *ch, vpc_stage_kind kind, vpc_node *op) {
+  vpc_stage *st = vpc_alloc(sizeof *st);
+  st->kind = kind;
+  st->op = op;
+  st->in = st->out = ch->cur;
+  st->in_name = st->out_name = ch->name;
+  st->region = ch->region;
+  st->index = ch->st->stages.n;
+  vpc_list_push(&ch->st->stages, st);
+  return st;
+}
+
+static vpc_node *single_arg(vpc_node *op) {
+  if (op->list.n != 1) {
+    vpc_error(op->name_pos, "'.%s' expects 1 argument, got %d", op->name,
+              op->list.n);
+    return NULL;
+  }
+  vpc_node *arg = op->list.items[0];
+  if (arg->name) {
+    vpc_error(arg->name_pos, "'.%s' takes no named arguments", op->name);
+    return NULL;
+  }
+  return arg->a;
+}
+
+static void operator_ctx(chain *ch, vpc_ctx *cx, vpc_scope *sc) {
+  memset(cx, 0, sizeof *cx);
+  vpc_push_scope(cx, sc);
+  cx->implicit = ch->cur->event;
+  cx->in_region = ch->region != NULL;
+}
+
+// Checks a lambda whose parameters get the given types; returns the type
+// of its result (the unified return values and block value, 4.7).
+static vpc_type *check_lambda(chain *ch, vpc_node *lam, vpc_type **ptypes,
+                              int np, bool handler) {
+  if (lam->list.n != np) {
+    vpc_error(lam->pos, "this lambda takes %d parameter%s, got %d", np,
+              np == 1 ? "" : "s", lam->list.n);
+    return &ty_error;
+  }
+  vpc_ctx cx = { 0 };
+  vpc_scope sc;
+  vpc_push_scope(&cx, &sc);
+  cx.in_body = true;
+  cx.result_ok = true;
+  cx.in_region = ch->region != NULL && !handler;
+  cx.in_handler = handler;
+  for (int i = 0; i < np; i++) {
+    vpc_node *p = lam->list.items[i];
+    p->sym = vpc_declare_local(&cx, p->name, ptypes[i], 0, p->pos);
+  }
+  vpc_type *value;
+  if (lam->a->kind == VPC_NODE_BLOCK)
+    value = vpc_check_block(&cx, lam->a);
+  else
+    value = vpc_check_expr(&cx, lam->a);
+  vpc_type *u = value;
+  if (cx.inferred)
+    u = value ? vpc_unify(cx.inferred, value) : cx.inferred;
+  if (!u && value) {
+    vpc_mismatch(lam->pos, cx.inferred, value);
+    u = &ty_error;
+  }
+  lam->type = u ? u : &ty_null;
+  return lam->type;
+}
+
+// The record a lambda produces: R from R, Result<R>, R? (4.5, 5.4), or
+// NULL when it produces none.
+static vpc_type *produced_record(vpc_node *where, vpc_type *t,
+                                 const char *opname) {
+  if (t->kind == VPC_TY_RESULT)
+    t = t->elem ? t->elem : &ty_null;
+  if (t->kind == VPC_TY_OPTIONAL)
+    t = t->elem;
+  if (t->kind == VPC_TY_RECORD || t->kind == VPC_TY_ERROR)
+    return t;
+  if (t->kind == VPC_TY_NULL)
+    return NULL;
+  vpc_error(where->pos, "'.%s' must produce a record, got %s", opname,
+            vpc_type_name(t));
+  return &ty_error;
+}
+
+// A record keeps its run-time name when a lambda returns its own
+// parameter (or Ok of it); a constructed record is named after its type.
+static bool returns_param(vpc_node *lam) {
+  vpc_node *e = lam->a;
+  if (e->kind == VPC_NODE_BLOCK) {
+    if (!e->list.n)
+      return false;
+    vpc_node *last = e->list.items[e->list.n - 1];
+    if (last->kind != VPC_NODE_EXPR_STMT)
+      return false;
+    e = last->a;
+  }
+  if (e->kind == VPC_NODE_CALL && e->op == 'b' && !strcmp(e->name, "Ok") &&
+      e->list.n == 1)
+    e = ((vpc_node *)e->list.items[0])->a;
+  return e->kind == VPC_NODE_NAME && lam->list.n &&
+         e->sym == ((vpc_node *)lam->list.items[0])->sym;
+}
+
+static void lower_where(chain *ch, vpc_node *op) {
+  vpc_node *e = single_arg(op);
+  if (!e)
+    return;
+  vpc_stage *st = add_stage(ch, VPC_STAGE_WHERE, op);
+  st->expr = e;
+  vpc_type *t;
+  if (e->kind == VPC_NODE_LAMBDA) {
+    vpc_type *p = ch->cur;
+    t = check_lambda(ch, e, &p, 1, false);
+  } else {
+    vpc_ctx cx;
+    vpc_scope sc;
+    operator_ctx(ch, &cx, &sc);
+    t = vpc_check_expr(&cx, e);
+  }
+  if (t->kind != VPC_TY_BOOL && t->kind != VPC_TY_ERROR)
+    vpc_mismatch(e->pos, &ty_bool, t);
+}
+
+static vpc_event *new_record(const char *name, vpc_pos pos) {
+  vpc_event *ev = vpc_alloc(sizeof *ev);
+  ev->name = name;
+  ev->pos = pos;
+  ev->time_field = -1;
+  ev->cname = vpc_format("rec_%s_%d", name, S->records.n);
+  ev->resolved = true;
+  vpc_list_push(&S->records, ev);
+  return ev;
+}
+
+// .select(items) and .emit(items): the items become a record (5.4).
+static void lower_projection(chain *ch, vpc_node *op, vpc_stage_kind kind) {
+  vpc_stage *st = add_stage(ch, kind, op);
+  if (kind == VPC_STAGE_EMIT)
+    ch->has_emit = true;
+  if (kind == VPC_STAGE_EMIT && op->list.n == 0)
+    return;  // .emit() passes the record through and writes it
+  const char *type_name = op->str ? op->str : ch->st->name;
+  vpc_event *declared = op->str ? vpc_find_event(op->str) : NULL;
+  vpc_event *rec = declared ? declared : new_record(type_name, op->pos);
+  vpc_ctx cx;
+  vpc_scope sc;
+  operator_ctx(ch, &cx, &sc);
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *item = op->list.items[i];
+    if (!item->name) {
+      if (item->a->kind != VPC_NODE_NAME) {
+        vpc_error(item->pos, "an item without a name must be a field name");
+        continue;
+      }
+      item->name = item->a->name;
+      item->name_pos = item->a->pos;
+    }
+    vpc_type *t = vpc_check_expr(&cx, item->a);
+    if (declared) {
+      vpc_field *f = vpc_event_field(declared, item->name, NULL);
+      if (!f)
+        vpc_error(item->name_pos, "event '%s' has no field '%s'",
+                  declared->name, item->name);
+      else if (!vpc_assignable(t, f->type))
+        vpc_mismatch(item->a->pos, f->type, t);
+      continue;
+    }
+    if (!strcmp(item->name, "event_type")) {
+      vpc_error(item->name_pos, "the field name 'event_type' is reserved");
+      continue;
+    }
+    if (vpc_event_field(rec, item->name, NULL)) {
+      vpc_error(item->name_pos, "duplicate field '%s'", item->name);
+      continue;
+    }
+    if (t->kind == VPC_TY_NULL || t->kind == VPC_TY_RESULT ||
+        t->kind == VPC_TY_RECORD || t->kind == VPC_TY_STREAM_ERROR) {
+      vpc_error(item->a->pos, "a field cannot hold %s", vpc_type_name(t));
+      t = &ty_error;
+    }
+    if (!strcmp(item->name, "timestamp") && t->kind != VPC_TY_TIMESTAMP &&
+        t->kind != VPC_TY_ERROR)
+      vpc_error(item->a->pos, "the field 'timestamp' must have type "
+                              "timestamp");
+    vpc_field *f = vpc_alloc(sizeof *f);
+    f->name = item->name;
+    f->type = t;
+    f->pos = item->name_pos;
+    vpc_list_push(&rec->fields, f);
+  }
+  if (declared) {
+    for (int i = 0; i < declared->fields.n; i++) {
+      vpc_field *f = declared->fields.items[i];
+      bool given = false;
+      for (int j = 0; j < op->list.n; j++)
+        given = given || !strcmp(((vpc_node *)op->list.items[j])->name,
+                                 f->name);
+      if (!given && f->type->kind != VPC_TY_OPTIONAL)
+        vpc_error(op->name_pos, "missing field '%s' for event '%s'",
+                  f->name, declared->name);
+    }
+  }
+  st->record = rec;
+  ch->cur = st->out = vpc_record_type(rec);
+  ch->name = st->out_name = type_name;
+}
+
+// .map(x => e) and .process(x => body): one lambda over the element.
+static void lower_lambda_op(chain *ch, vpc_node *op, vpc_stage_kind kind) {
+  vpc_node *lam = single_arg(op);
+  if (!lam)
+    return;
+  if (lam->kind != VPC_NODE_LAMBDA) {
+    vpc_error(lam->pos, kind == VPC_STAGE_MAP
+                            ? "'.map' takes a lambda, as in .map(x => ...)"
+                            : "'.process(expression)' is not supported by "
+                              "this version of vpc; use a lambda");
+    return;
+  }
+  vpc_stage *st = add_stage(ch, kind, op);
+  st->expr = lam;
+  if (kind == VPC_STAGE_PROCESS)
+    ch->has_process = true;
+  vpc_type *p = ch->cur;
+  vpc_type *t = check_lambda(ch, lam, &p, 1, false);
+  st->param = lam->list.n ? ((vpc_node *)lam->list.items[0])->sym : NULL;
+  vpc_type *rec = produced_record(lam, t, op->name);
+  if (!rec) {
+    if (kind == VPC_STAGE_MAP)
+      vpc_error(lam->pos, "'.map' must produce a record, got null");
+    return;
+  }
+  if (rec->kind == VPC_TY_ERROR)
+    return;
+  if (!returns_param(lam))
+    ch->name = rec->event->declared ? rec->event->name : ch->st->name;
+  ch->cur = st->out = rec;
+  st->out_name = ch->name;
+}
+
+static bool scalar_key(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_BOOL:
+  case VPC_TY_INT:
+  case VPC_TY_FLOAT:
+  case VPC_TY_STR:
+  case VPC_TY_TIMESTAMP:
+  case VPC_TY_DURATION:
+  case VPC_TY_NULL:
+  case VPC_TY_ERROR:
+    return true;
+  case VPC_TY_OPTIONAL:
+    return scalar_key(t->elem);
+  default:
+    return false;
+  }
+}
+
+static void check_key(chain *ch, vpc_stage *st, vpc_node *e) {
+  vpc_ctx cx;
+  vpc_scope sc;
+  operator_ctx(ch, &cx, &sc);
+  cx.in_region = false;  // the key is evaluated on the main thread
+  vpc_type *t = vpc_check_expr(&cx, e);
+  if (!scalar_key(t))
+    vpc_error(e->pos, "a partition key must be a scalar, got %s",
+              vpc_type_name(t));
+  st->expr = e;
+}
+
+static void lower_partition(chain *ch, vpc_node *op) {
+  vpc_node *e = single_arg(op);
+  if (!e)
+    return;
+  vpc_stage *st = add_stage(ch, VPC_STAGE_PARTITION, op);
+  check_key(ch, st, e);
+  ch->keyed = true;
+}
+
+// Supervision (6.1, 6.2): defaults, then the top-level block, then the
+// region's, applied key by key; nested blocks merge the same way.
+
+static void sup_defaults(vpc_sup *s) {
+  memset(s, 0, sizeof *s);
+  s->restart = RESTART_ALWAYS;
+  s->max_restarts = 3;
+  s->restart_window_ns = 60000000000LL;
+  s->backoff = BACKOFF_EXPONENTIAL;
+  s->backoff_initial_ns = 1000000000LL;
+  s->backoff_max_ns = 60000000000LL;
+  s->backoff_multiplier = 2.0;
+  s->breaker_failure_threshold = 5;
+  s->breaker_timeout_ns = 30000000000LL;
+  s->breaker_half_open_requests = 3;
+  s->health_interval_ns = 5000000000LL;
+  s->health_timeout_ns = 1000000000LL;
+}
+
+static bool want_kind(vpc_node *item, constant c, int kind, const char *key,
+                      const char *what) {
+  if ((int)c.kind == kind || (kind == C_FLOAT && c.kind == C_INT))
+    return true;
+  vpc_error(item->a->pos, "option '%s': expected %s", key, what);
+  return false;
+}
+
+static int backoff_kind(vpc_node *item, const char *s) {
+  if (!strcmp(s, "exponential"))
+    return BACKOFF_EXPONENTIAL;
+  if (!strcmp(s, "fixed"))
+    return BACKOFF_FIXED;
+  if (!strcmp(s, "none"))
+    return BACKOFF_NONE;
+  vpc_error(item->a->pos, "option 'backoff': expected \"exponential\", "
+                          "\"fixed\" or \"none\"");
+  return BACKOFF_EXPONENTIAL;
+}
+
+static vpc_list *option_items(vpc_node *v) {
+  if (v->kind == VPC_NODE_OPTBLOCK || v->kind == VPC_NODE_MAP)
+    return &v->list;
+  return NULL;
+}
+
+static void apply_backoff(vpc_sup *s, vpc_node *block) {
+  vpc_list *items = option_items(block);
+  for (int i = 0; items && i < items->n; i++) {
+    vpc_node *it = items->items[i];
+    constant c = const_value(it->a);
+    const char *key = vpc_format("backoff.%s", it->name);
+    if (!strcmp(it->name, "kind")) {
+      if (want_kind(it, c, C_STR, key, "a string"))
+        s->backoff = backoff_kind(it, c.s);
+    } else if (!strcmp(it->name, "initial")) {
+      if (want_kind(it, c, C_DURATION, key, "a duration"))
+        s->backoff_initial_ns = c.i;
+    } else if (!strcmp(it->name, "max")) {
+      if (want_kind(it, c, C_DURATION, key, "a duration"))
+        s->backoff_max_ns = c.i;
+    } else if (!strcmp(it->name, "multiplier")) {
+      if (want_kind(it, c, C_FLOAT, key, "a float"))
+        s->backoff_multiplier = c.f;
+    } else if (!strcmp(it->name, "jitter")) {
+      if (want_kind(it, c, C_FLOAT, key, "a float"))
+        s->backoff_jitter = c.f;
+    } else {
+      vpc_error(it->name_pos, "unknown option '%s' for 'supervision'", key);
+    }
+  }
+}
+
+static void apply_breaker(vpc_sup *s, vpc_node *block) {
+  vpc_list *items = option_items(block);
+  s->breaker_enabled = true;
+  for (int i = 0; items && i < items->n; i++) {
+    vpc_node *it = items->items[i];
+    constant c = const_value(it->a);
+    const char *key = vpc_format("circuit_breaker.%s", it->name);
+    if (!strcmp(it->name, "enabled")) {
+      if (want_kind(it, c, C_BOOL, key, "a bool"))
+        s->breaker_enabled = c.i;
+    } else if (!strcmp(it->name, "failure_threshold")) {
+      if (want_kind(it, c, C_INT, key, "an int"))
+        s->breaker_failure_threshold = c.i;
+    } else if (!strcmp(it->name, "timeout")) {
+      if (want_kind(it, c, C_DURATION, key, "a duration"))
+        s->breaker_timeout_ns = c.i;
+    } else if (!strcmp(it->name, "half_open_requests")) {
+      if (want_kind(it, c, C_INT, key, "an int"))
+        s->breaker_half_open_requests = c.i;
+    } else if (!strcmp(it->name, "count_errors")) {
+      if (want_kind(it, c, C_BOOL, key, "a bool"))
+        s->breaker_count_errors = c.i;
+    } else {
+      vpc_error(it->name_pos, "unknown option '%s' for 'supervision'", key);
+    }
+  }
+}
+
+static void apply_health(vpc_sup *s, vpc_node *block) {
+  vpc_list *items = option_items(block);
+  s->health_enabled = true;
+  for (int i = 0; items && i < items->n; i++) {
+    vpc_node *it = items->items[i];
+    constant c = const_value(it->a);
+    const char *key = vpc_format("health_check.%s", it->name);
+    if (!strcmp(it->name, "enabled")) {
+      if (want_kind(it, c, C_BOOL, key, "a bool"))
+        s->health_enabled = c.i;
+    } else if (!strcmp(it->name, "interval")) {
+      if (want_kind(it, c, C_DURATION, key, "a duration"))
+        s->health_interval_ns = c.i;
+    } else if (!strcmp(it->name, "timeout")) {
+      if (want_kind(it, c, C_DURATION, key, "a duration"))
+        s->health_timeout_ns = c.i;
+    } else {
+      vpc_error(it->name_pos, "unknown option '%s' for 'supervision'", key);
+    }
+  }
+}
+
+static int restart_policy(vpc_node *it, constant c) {
+  if (c.kind == C_STR && !strcmp(c.s, "always"))
+    return RESTART_ALWAYS;
+  if (c.kind == C_STR && !strcmp(c.s, "on_failure"))
+    return RESTART_ON_FAILURE;
+  if (c.kind == C_STR && !strcmp(c.s, "never"))
+    return RESTART_NEVER;
+  vpc_error(it->a->pos, "option '%s': expected \"always\", \"on_failure\" "
+                        "or \"never\"",
+            it->name);
+  return RESTART_ALWAYS;
+}
+
+static void apply_sup_item(vpc_sup *s, vpc_node *it) {
+  constant c = const_value(it->a);
+  const char *k = it->name;
+  if (!strcmp(k, "restart") || !strcmp(k, "restart_policy")) {
+    s->restart = restart_policy(it, c);
+  } else if (!strcmp(k, "max_restarts")) {
+    if (want_kind(it, c, C_INT, k, "an int"))
+      s->max_restarts = c.i;
+  } else if (!strcmp(k, "restart_window")) {
+    if (want_kind(it, c, C_DURATION, k, "a duration"))
+      s->restart_window_ns = c.i;
+  } else if (!strcmp(k, "backoff")) {
+    if (c.kind == C_STR)
+      s->backoff = backoff_kind(it, c.s);
+    else if (option_items(it->a))
+      apply_backoff(s, it->a);
+    else
+      vpc_error(it->a->pos, "option 'backoff': expected a string or a "
+                            "block");
+  } else if (!strcmp(k, "circuit_breaker")) {
+    apply_breaker(s, it->a);
+  } else if (!strcmp(k, "health_check")) {
+    apply_health(s, it->a);
+  } else {
+    vpc_error(it->name_pos, "unknown option '%s' for 'supervision'", k);
+  }
+}
+
+static void apply_sup_block(vpc_sup *s, vpc_node *block) {
+  vpc_list *items = option_items(block);
+  if (!items) {
+    vpc_error(block->pos, "option 'supervision': expected a block");
+    return;
+  }
+  bool restart = false, restart_policy_seen = false;
+  for (int i = 0; i < items->n; i++) {
+    vpc_node *it = items->items[i];
+    restart = restart || !strcmp(it->name, "restart");
+    restart_policy_seen =
+        restart_policy_seen || !strcmp(it->name, "restart_policy");
+    if (restart && restart_policy_seen) {
+      vpc_error(it->name_pos, "'restart' and 'restart_policy' are the same "
+                              "option; give one");
+      restart_policy_seen = false;
+    }
+    apply_sup_item(s, it);
+  }
+}
+
+static void check_sup_ranges(const vpc_sup *s, vpc_pos at) {
+  if (s->max_restarts < 0)
+    vpc_error(at, "option 'max_restarts': expected an int >= 0");
+  if (s->restart_window_ns <= 0)
+    vpc_error(at, "option 'restart_window': expected a duration > 0");
+  if (s->backoff_initial_ns < 0)
+    vpc_error(at, "option 'backoff.initial': expected a duration >= 0");
+  if (s->backoff_max_ns < s->backoff_initial_ns)
+    vpc_error(at, "option 'backoff.max': expected a duration >= "
+                  "backoff.initial");
+  if (s->backoff_multiplier < 1.0)
+    vpc_error(at, "option 'backoff.multiplier': expected a float >= 1.0");
+  if (s->backoff_jitter < 0.0 || s->backoff_jitter >= 1.0)
+    vpc_error(at, "option 'backoff.jitter': expected a float in [0, 1)");
+  if (s->breaker_failure_threshold < 1)
+    vpc_error(at, "option 'circuit_breaker.failure_threshold': expected an "
+                  "int >= 1");
+  if (s->breaker_timeout_ns <= 0)
+    vpc_error(at, "option 'circuit_breaker.timeout': expected a duration > "
+                  "0");
+  if (s->breaker_half_open_requests < 1)
+    vpc_error(at, "option 'circuit_breaker.half_open_requests': expected an "
+                  "int >= 1");
+  if (s->health_interval_ns <= 0)
+    vpc_error(at, "option 'health_check.interval': expected a duration > 0");
+  if (s->health_timeout_ns <= 0)
+    vpc_error(at, "option 'health_check.timeout': expected a duration > 0");
+}
+
+static int strategy_of(vpc_node *it, constant c) {
+  if (c.kind == C_STR && !strcmp(c.s, "consistent_hash"))
+    return STRATEGY_HASH;
+  if (c.kind == C_STR && !strcmp(c.s, "round_robin"))
+    return STRATEGY_ROUND_ROBIN;
+  if (c.kind == C_STR && !strcmp(c.s, "broadcast"))
+    return STRATEGY_BROADCAST;
+  vpc_error(it->a->pos, "option 'strategy': expected \"consistent_hash\", "
+                        "\"round_robin\" or \"broadcast\"");
+  return STRATEGY_ROUND_ROBIN;
+}
+
+static void concurrent_option(chain *ch, vpc_region *r, vpc_stage *st,
+                              vpc_node *it, bool *strategy_set) {
+  constant c = const_value(it->a);
+  const char *k = it->name;
+  if (!strcmp(k, "max_workers")) {
+    if (want_kind(it, c, C_INT, k, "an int from 1 to 1024") &&
+        (c.i < 1 || c.i > 1024))
+      vpc_error(it->a->pos, "option 'max_workers': expected an int from 1 "
+                            "to 1024");
+    r->max_workers = (int)c.i;
+  } else if (!strcmp(k, "strategy")) {
+    r->strategy = strategy_of(it, c);
+    *strategy_set = true;
+  } else if (!strcmp(k, "key")) {
+    check_key(ch, st, it->a);
+    r->key = it->a;
+  } else if (!strcmp(k, "queue_capacity")) {
+    if (want_kind(it, c, C_INT, k, "an int >= 1") && c.i < 1)
+      vpc_error(it->a->pos, "option 'queue_capacity': expected an int >= 1");
+    r->queue_capacity = c.i > 1 << 20 ? 1 << 20 : (int)c.i;
+  } else if (!strcmp(k, "isolation")) {
+    if (c.kind == C_STR && !strcmp(c.s, "thread"))
+      vpc_error(it->a->pos, "'isolation: \"thread\"' is not supported yet "
+                            "(planned: P2)");
+    else if (c.kind != C_STR || strcmp(c.s, "process"))
+      vpc_error(it->a->pos, "option 'isolation': expected \"process\"");
+  } else if (!strcmp(k, "recycle_after")) {
+    if (want_kind(it, c, C_INT, k, "an int >= 0") && c.i < 0)
+      vpc_error(it->a->pos, "option 'recycle_after': expected an int >= 0");
+    r->recycle_after = c.i;
+  } else if (!strcmp(k, "supervision")) {
+    r->sup_node = it->a;
+  } else {
+    vpc_error(it->name_pos, "unknown option '%s' for '.concurrent'", k);
+  }
+}
+
+static void lower_concurrent(chain *ch, vpc_node *op) {
+  if (ch->region) {
+    vpc_error(op->name_pos, "nested '.concurrent'");
+    return;
+  }
+  vpc_region *r = vpc_alloc(sizeof *r);
+  r->id = S->regions.n;
+  r->max_workers = 4;
+  r->queue_capacity = 1024;
+  r->pos = op->name_pos;
+  r->entry = ch->cur;
+  r->entry_name = ch->name;
+  vpc_stage *st = add_stage(ch, VPC_STAGE_CONCURRENT, op);
+  st->region = r;
+  bool strategy_set = false;
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *it = op->list.items[i];
+    if (!it->name) {
+      vpc_error(it->pos, "'.concurrent' takes named options");
+      continue;
+    }
+    concurrent_option(ch, r, st, it, &strategy_set);
+  }
+  if (!strategy_set)
+    r->strategy = ch->keyed || r->key ? STRATEGY_HASH : STRATEGY_ROUND_ROBIN;
+  if (r->strategy == STRATEGY_HASH && !ch->keyed && !r->key)
+    vpc_error(op->name_pos, "'consistent_hash' needs a key: use "
+                            ".partition_by(...) or key: ...");
+  if (r->strategy == STRATEGY_BROADCAST)
+    vpc_warning(op->name_pos, "broadcast: each output is produced once per "
+                              "worker");
+  sup_defaults(&r->sup);
+  if (S->supervision)
+    apply_sup_block(&r->sup, S->supervision);
+  if (r->sup_node)
+    apply_sup_block(&r->sup, r->sup_node);
+  check_sup_ranges(&r->sup, op->name_pos);
+  r->first = st->index + 1;
+  ch->region = r;
+  vpc_list_push(&S->regions, r);
+  vpc_list_push(&ch->st->regions, r);
+}
+
+// .on_error((err, ev) => ...), err => ..., or a function's name (5.7).
+static void lower_on_error(chain *ch, vpc_node *op) {
+  vpc_node *h = single_arg(op);
+  if (!h)
+    return;
+  if (!ch->region) {
+    vpc_error(op->name_pos, "'.on_error' outside a concurrent region is not "
+                            "supported by this version of vpc");
+    return;
+  }
+  vpc_stage *st = add_stage(ch, VPC_STAGE_ON_ERROR, op);
+  st->expr = h;
+  ch->region->handler = st;
+  vpc_type *ptypes[2] = { &ty_stream_error, ch->region->entry };
+  if (h->kind != VPC_NODE_LAMBDA) {
+    vpc_error(h->pos, "'.on_error' takes a lambda, as in .on_error((err, "
+                      "ev) => ...)");
+    return;
+  }
+  int np = h->list.n == 1 ? 1 : 2;
+  vpc_type *t = check_lambda(ch, h, ptypes, np, true);
+  if (h->list.n >= 1)
+    st->param = ((vpc_node *)h->list.items[0])->sym;
+  if (h->list.n >= 2)
+    st->param2 = ((vpc_node *)h->list.items[1])->sym;
+  vpc_type *rec = produced_record(h, t, "on_error");
+  if (rec && rec->kind == VPC_TY_RECORD && !vpc_type_equal(rec, ch->cur))
+    vpc_error(h->pos, "a handler's record must have the region's output "
+                      "type %s, got %s",
+              vpc_type_name(ch->cur), vpc_type_name(rec));
+}
+
+static void lower_collect(chain *ch, vpc_node *op) {
+  vpc_region *r = ch->region;
+  if (!r) {
+    vpc_error(op->name_pos, "'.collect()' without '.concurrent'");
+    return;
+  }
+  vpc_stage *st = add_stage(ch, VPC_STAGE_COLLECT, op);
+  st->region = r;
+  r->last = st->index;
+  r->exit = ch->cur;
+  r->order = ORDER_COMPLETION;
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *it = op->list.items[i];
+    constant c = const_value(it->a);
+    if (it->name && !strcmp(it->name, "order")) {
+      if (c.kind == C_STR && !strcmp(c.s, "input"))
+        r->order = ORDER_INPUT;
+      else if (c.kind == C_STR && !strcmp(c.s, "event_time"))
+        vpc_error(it->a->pos, "'order: \"event_time\"' is not supported yet "
+                              "(planned: P2)");
+      else if (c.kind != C_STR || strcmp(c.s, "completion"))
+        vpc_error(it->a->pos, "option 'order': expected \"completion\" or "
+                              "\"input\"");
+    } else if (it->name && !strcmp(it->name, "max_pending")) {
+      if (c.kind != C_INT || c.i < 1)
+        vpc_error(it->a->pos, "option 'max_pending': expected an int >= 1");
+    } else {
+      vpc_error(it->name ? it->name_pos : it->pos,
+                "unknown option '%s' for '.collect'",
+                it->name ? it->name : "(positional)");
+    }
+  }
+  if (r->strategy == STRATEGY_ROUND_ROBIN && ch->keyed &&
+      r->order == ORDER_COMPLETION)
+    vpc_warning(r->pos, "round_robin with order \"completion\" does not "
+                        "keep per-key order");
+  ch->region = NULL;
+  ch->has_collect = true;
+}
+
+static bool allowed_in_region(const char *name) {
+  return !strcmp(name, "process") || !strcmp(name, "map") ||
+         !strcmp(name, "filter") || !strcmp(name, "where") ||
+         !strcmp(name, "select") || !strcmp(name, "on_error") ||
+         !strcmp(name, "collect") || !strcmp(name, "concurrent");
+}
+
+// Returns false when the rest of the chain cannot be checked.
+static bool lower_op(chain *ch, vpc_node *op) {
+  if (unsupported_operator(op))
+    return false;
+  if (ch->region && !allowed_in_region(op->name)) {
+    vpc_error(op->name_pos, "'.%s' is not allowed inside a concurrent region",
+              op->name);
+    return false;
+  }
+  if (ch->region && ch->region->handler && strcmp(op->name, "collect")) {
+    vpc_error(ch->region->handler->op->name_pos,
+              "'.on_error' must be the last operator of a region");
+    return false;
+  }
+  const char *n = op->name;
+  if (!strcmp(n, "where") || !strcmp(n, "filter"))
+    lower_where(ch, op);
+  else if (!strcmp(n, "select"))
+    lower_projection(ch, op, VPC_STAGE_SELECT);
+  else if (!strcmp(n, "emit"))
+    lower_projection(ch, op, VPC_STAGE_EMIT);
+  else if (!strcmp(n, "map"))
+    lower_lambda_op(ch, op, VPC_STAGE_MAP);
+  else if (!strcmp(n, "process"))
+    lower_lambda_op(ch, op, VPC_STAGE_PROCESS);
+  else if (!strcmp(n, "partition_by"))
+    lower_partition(ch, op);
+  else if (!strcmp(n, "concurrent"))
+    lower_concurrent(ch, op);
+  else if (!strcmp(n, "on_error"))
+    lower_on_error(ch, op);
+  else
+    lower_collect(ch, op);
+  return true;
+}
+
+static void lower_stream(vpc_stream *st);
+
+// The source: a stream by that name, else an event type (5.2).
+static bool resolve_source(vpc_stream *st, chain *ch) {
+  vpc_node *src = st->decl->a;
+  vpc_stream *up = vpc_find_stream(src->name);
+  if (up) {
+    lower_stream(up);
+    if (!up->out)
+      return false;
+    st->source_stream = up;
+    vpc_list_push(&up->subscribers, st);
+    ch->cur = up->out;
+    ch->name = up->name;
+    return true;
+  }
+  vpc_event *ev = vpc_find_event(src->name);
+  if (!ev) {
+    vpc_error(src->pos, "event type '%s' is not declared (records without a "
+                        "declaration are not supported by this version of "
+                        "vpc)",
+              src->name);
+    return false;
+  }
+  st->source_event = ev;
+  ch->cur = vpc_record_type(ev);
+  ch->name = ev->name;
+  return true;
+}
+
+static void report_cycle(vpc_stream *st) {
+  vpc_sbuf b = { 0 };
+  vpc_sbuf_puts(&b, st->name);
+  for (vpc_stream *s = vpc_find_stream(st->decl->a->name); s;
+       s = vpc_find_stream(s->decl->a->name)) {
+    vpc_sbuf_printf(&b, " -> %s", s->name);
+    if (s == st)
+      break;
+  }
+  vpc_error(st->decl->name_pos, "stream cycle: %s", b.p);
+  vpc_sbuf_free(&b);
+}
+
+static void lower_stream(vpc_stream *st) {
+  if (st->out || st->lowered)
+    return;
+  if (st->lowering) {
+    report_cycle(st);
+    st->lowered = true;
+    return;
+  }
+  st->lowering = true;
+  chain ch = { .st = st };
+  if (resolve_source(st, &ch)) {
+    bool ok = true;
+    for (int i = 0; i < st->decl->list.n && ok; i++)
+      ok = lower_op(&ch, st->decl->list.items[i]);
+    if (ch.region && ok)
+      vpc_error(ch.region->pos, "'.concurrent' has no matching '.collect()'");
+    st->out = ch.cur;
+    st->out_name = ch.name;
+    st->writes_output = (ch.has_process || ch.has_collect) && !ch.has_emit;
+  }
+  st->lowering = false;
+  st->lowered = true;
+}
+
+void vpc_lower_streams(vpc_sema *s) {
+  S = s;
+  for (int i = 0; i < S->prog->decls.n; i++) {
+    vpc_node *d = S->prog->decls.items[i];
+    if (d->kind != VPC_NODE_STREAM)
+      continue;
+    if (vpc_find_event(d->name)) {
+      vpc_error(d->name_pos, "stream '%s' has the name of an event type",
+                d->name);
+      continue;
+    }
+    vpc_stream *st = vpc_alloc(sizeof *st);
+    st->name = d->name;
+    st->decl = d;
+    st->id = S->streams.n;
+    vpc_list_push(&S->streams, st);
+  }
+  for (int i = 0; i < S->streams.n; i++)
+    lower_stream(S->streams.items[i]);
+  for (int i = 0; i < S->streams.n; i++) {
+    vpc_stream *st = S->streams.items[i];
+    if (st->subscribers.n)
+      st->writes_output = false;
+    bool emits = false;
+    for (int j = 0; j < st->stages.n; j++)
+      emits = emits || ((vpc_stage *)st->stages.items[j])->kind ==
+                           VPC_STAGE_EMIT;
+    if (st->out && !emits && !st->writes_output && !st->subscribers.n)
+      vpc_warning(st->decl->name_pos,
+                  "stream '%s' has no effect (no .emit, .to or reader)",
+                  st->name);
+    if (st->decl->b)
+      vpc_error(st->decl->b->pos, "stream type annotations are not "
+                                  "supported by this version of vpc");
+  }
+}

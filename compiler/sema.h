@@ -1,0 +1,188 @@
+// Semantic analysis: builds the tables of event types, functions, globals
+// and streams from the AST of parse.c, resolves every name, infers and
+// checks types (LANGUAGE.md 2-5), and lowers each stream into the stage
+// list that codegen.c turns into C.
+// SPDX-License-Identifier: MIT
+#ifndef VPC_SEMA_H
+#define VPC_SEMA_H
+
+#include "ast.h"
+
+typedef enum vpc_type_kind {
+  VPC_TY_ERROR,  // after a reported error; absorbs further checks
+  VPC_TY_NULL,
+  VPC_TY_BOOL,
+  VPC_TY_INT,
+  VPC_TY_FLOAT,
+  VPC_TY_STR,
+  VPC_TY_TIMESTAMP,
+  VPC_TY_DURATION,
+  VPC_TY_RECORD,       // a declared event type or an anonymous record
+  VPC_TY_RESULT,       // Result<elem>
+  VPC_TY_OPTIONAL,     // elem?
+  VPC_TY_STREAM_ERROR,
+} vpc_type_kind;
+
+typedef struct vpc_event vpc_event;
+
+struct vpc_type {
+  vpc_type_kind kind;
+  vpc_type *elem;    // RESULT, OPTIONAL
+  vpc_event *event;  // RECORD
+};
+
+typedef struct vpc_field {
+  const char *name;
+  vpc_type *type;
+  vpc_pos pos;
+} vpc_field;
+
+// A record type: a declared event, or the anonymous record of a .select or
+// .emit (named after its stream).
+struct vpc_event {
+  const char *name;
+  vpc_pos pos;
+  bool declared;
+  vpc_list fields;     // vpc_field *, parents first
+  int time_field;      // index of the event-time field, or -1 (2.3)
+  const char *cname;   // C struct name
+  bool used;           // codegen emits its helpers
+  vpc_node *decl;
+  vpc_type *type;      // the RECORD type of this event
+  bool resolving, resolved;
+};
+
+typedef enum vpc_sym_kind {
+  VPC_SYM_LOCAL,   // let/var/const local, parameter or loop variable
+  VPC_SYM_GLOBAL,
+  VPC_SYM_FIELD,   // a field of the implicit element (operator arguments)
+  VPC_SYM_FN,
+} vpc_sym_kind;
+
+typedef struct vpc_fn vpc_fn;
+
+typedef struct vpc_sym {
+  vpc_sym_kind kind;
+  const char *name;
+  vpc_type *type;
+  int binding;       // VPC_TK_LET/VAR/CONST, or 0 for parameters
+  const char *cname; // C name of the variable
+  vpc_pos pos;
+  vpc_node *decl;
+} vpc_sym;
+
+struct vpc_fn {
+  const char *name;
+  vpc_node *decl;
+  vpc_list params;   // vpc_sym *
+  vpc_type *ret;
+  bool ret_declared;
+  bool checking, checked;
+  const char *cname;
+};
+
+// Stage kinds of a lowered stream.
+typedef enum vpc_stage_kind {
+  VPC_STAGE_WHERE,
+  VPC_STAGE_SELECT,
+  VPC_STAGE_EMIT,
+  VPC_STAGE_MAP,
+  VPC_STAGE_PROCESS,
+  VPC_STAGE_PARTITION,
+  VPC_STAGE_CONCURRENT,
+  VPC_STAGE_ON_ERROR,
+  VPC_STAGE_COLLECT,
+} vpc_stage_kind;
+
+typedef struct vpc_region vpc_region;
+
+typedef struct vpc_stage {
+  vpc_stage_kind kind;
+  vpc_node *op;
+  vpc_node *expr;     // predicate, key, lambda body or select record
+  vpc_sym *param;     // lambda parameter (element)
+  vpc_sym *param2;    // on_error: the event parameter
+  vpc_type *in;       // element type entering the stage
+  vpc_type *out;      // element type leaving it
+  const char *in_name;   // run-time type name entering the stage (5.1)
+  const char *out_name;
+  vpc_event *record;  // SELECT/EMIT: the record built
+  vpc_region *region; // stages inside a region, and its CONCURRENT
+  int index;
+} vpc_stage;
+
+// Effective supervision of a region after the merge of LANGUAGE.md 6.1.
+typedef struct vpc_sup {
+  int restart;  // VP_RESTART_* of the runtime
+  int64_t max_restarts;
+  int64_t restart_window_ns;
+  int backoff;  // VP_BACKOFF_*
+  int64_t backoff_initial_ns;
+  int64_t backoff_max_ns;
+  double backoff_multiplier;
+  double backoff_jitter;
+  bool breaker_enabled;
+  int64_t breaker_failure_threshold;
+  int64_t breaker_timeout_ns;
+  int64_t breaker_half_open_requests;
+  bool breaker_count_errors;
+  bool health_enabled;
+  int64_t health_interval_ns;
+  int64_t health_timeout_ns;
+} vpc_sup;
+
+struct vpc_region {
+  int id;
+  vpc_sup sup;
+  int max_workers;
+  int strategy;      // VP_STRATEGY_* values of the runtime
+  int order;         // VP_ORDER_*
+  int queue_capacity;
+  int64_t recycle_after;
+  vpc_node *sup_node;  // the region's supervision option, or NULL
+  int first, last;   // stage indexes inside the region (last excl.)
+  vpc_stage *handler;  // ON_ERROR in the region, or NULL
+  vpc_type *entry;     // element type entering the region
+  const char *entry_name;
+  vpc_type *exit;      // element type leaving it
+  vpc_node *key;       // partition key, or NULL
+  vpc_type *key_type;
+  vpc_pos pos;
+};
+
+typedef struct vpc_stream {
+  const char *name;
+  vpc_node *decl;
+  int id;
+  vpc_event *source_event;         // source is an event type
+  struct vpc_stream *source_stream; // or another stream
+  vpc_list stages;   // vpc_stage *
+  vpc_list regions;  // vpc_region *
+  vpc_type *out;     // final element type
+  const char *out_name;
+  bool writes_output;  // final outputs go to the main output (5.1)
+  bool lowering, lowered;
+  vpc_list subscribers;  // struct vpc_stream *
+} vpc_stream;
+
+typedef struct vpc_sema {
+  vpc_program *prog;
+  vpc_list events;   // vpc_event *, declared ones
+  vpc_list records;  // every record type, anonymous ones included
+  vpc_list fns;      // vpc_fn *
+  vpc_list globals;  // vpc_sym *, in declaration order
+  vpc_list streams;  // vpc_stream *
+  vpc_list regions;  // vpc_region *, over all streams
+  vpc_node *supervision;  // top-level supervision block
+  vpc_list results;  // vpc_type * of every Result<T> used
+  vpc_list optionals;  // vpc_type * of every T? used
+  const char *config_output, *config_dlq, *config_format;
+} vpc_sema;
+
+// Checks the program; errors go to diag.c. Returns NULL when it found any.
+vpc_sema *vpc_sema_program(vpc_program *prog);
+
+// Spells a type as in source ("int", "[int]", "Order", "Result<float>").
+const char *vpc_type_name(const vpc_type *t);
+
+#endif

@@ -1,0 +1,205 @@
+// Out-of-line operations for generated code (see ops.h).
+// SPDX-License-Identifier: MIT
+#include "ops.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "arena.h"
+#include "output.h"
+#include "run.h"
+
+int64_t vp_pow_i64(int64_t a, int64_t b) {
+  if (b < 0)
+    vp_raise("negative exponent");
+  int64_t r = 1;
+  while (b > 0) {
+    if (b & 1)
+      r = vp_mul_i64(r, a);
+    b >>= 1;
+    if (b)
+      a = vp_mul_i64(a, a);
+  }
+  return r;
+}
+
+int64_t vp_dur_mul_f64(int64_t d, double f) {
+  double r = trunc((double)d * f);
+  if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0))
+    vp_raise("integer overflow");
+  return (int64_t)r;
+}
+
+int vp_str_cmp(vp_str a, vp_str b) {
+  int64_t n = a.n < b.n ? a.n : b.n;
+  int c = n ? memcmp(a.p, b.p, (size_t)n) : 0;
+  if (c)
+    return c;
+  return a.n < b.n ? -1 : a.n > b.n;
+}
+
+vp_str vp_str_concat(vp_str a, vp_str b) {
+  char *p = vp_arena_alloc(vp_event_arena, (size_t)(a.n + b.n) + 1);
+  memcpy(p, a.p, (size_t)a.n);
+  memcpy(p + a.n, b.p, (size_t)b.n);
+  p[a.n + b.n] = '\0';
+  return (vp_str){ p, a.n + b.n };
+}
+
+bool vp_str_contains(vp_str hay, vp_str needle) {
+  if (needle.n == 0)
+    return true;
+  for (int64_t i = 0; i + needle.n <= hay.n; i++)
+    if (hay.p[i] == needle.p[0] &&
+        !memcmp(hay.p + i, needle.p, (size_t)needle.n))
+      return true;
+  return false;
+}
+
+bool vp_str_starts_with(vp_str s, vp_str p) {
+  return s.n >= p.n && !memcmp(s.p, p.p, (size_t)p.n);
+}
+
+bool vp_str_ends_with(vp_str s, vp_str p) {
+  return s.n >= p.n && !memcmp(s.p + s.n - p.n, p.p, (size_t)p.n);
+}
+
+// ASCII case mapping; other code points keep their bytes.
+// TODO: the simple Unicode case mapping of LANGUAGE.md 9 beyond ASCII
+// needs a case table, which the runtime does not carry yet.
+static vp_str map_ascii(vp_str s, int upper) {
+  char *p = vp_arena_alloc(vp_event_arena, (size_t)s.n + 1);
+  for (int64_t i = 0; i < s.n; i++) {
+    char c = s.p[i];
+    if (upper && c >= 'a' && c <= 'z')
+      c = (char)(c - 32);
+    else if (!upper && c >= 'A' && c <= 'Z')
+      c = (char)(c + 32);
+    p[i] = c;
+  }
+  p[s.n] = '\0';
+  return (vp_str){ p, s.n };
+}
+
+vp_str vp_str_upper(vp_str s) {
+  return map_ascii(s, 1);
+}
+
+vp_str vp_str_lower(vp_str s) {
+  return map_ascii(s, 0);
+}
+
+static bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+         c == '\v';
+}
+
+vp_str vp_str_trim(vp_str s) {
+  while (s.n && is_space(s.p[0])) {
+    s.p++;
+    s.n--;
+  }
+  while (s.n && is_space(s.p[s.n - 1]))
+    s.n--;
+  return s;
+}
+
+int64_t vp_str_len(vp_str s) {
+  return s.n;
+}
+
+static vp_str arena_text(const char *buf, int n) {
+  return (vp_str){ vp_arena_dup(vp_event_arena, buf, (size_t)n), n };
+}
+
+vp_str vp_int_to_str(int64_t v) {
+  char buf[32];
+  return arena_text(buf, snprintf(buf, sizeof buf, "%lld", (long long)v));
+}
+
+vp_str vp_float_to_str(double v) {
+  char buf[40];
+  return arena_text(buf, vp_fmt_float(buf, v));
+}
+
+vp_str vp_bool_to_str(bool v) {
+  return v ? VP_STR_LIT("true") : VP_STR_LIT("false");
+}
+
+vp_str vp_time_to_str(int64_t ns) {
+  char buf[48];
+  return arena_text(buf, vp_fmt_time(buf, ns));
+}
+
+vp_str vp_duration_to_str(int64_t ns) {
+  return vp_int_to_str(ns);
+}
+
+static _Noreturn void conversion_failed(const char *fn, vp_str s) {
+  vp_raise("conversion failed: %s(\"%.*s\")", fn, (int)s.n, s.p);
+}
+
+int64_t vp_str_to_int(vp_str s) {
+  char buf[64];
+  if (s.n == 0 || s.n >= (int64_t)sizeof buf)
+    conversion_failed("to_int", s);
+  memcpy(buf, s.p, (size_t)s.n);
+  buf[s.n] = '\0';
+  char *end;
+  errno = 0;
+  long long v = strtoll(buf, &end, 10);
+  if (errno || *end || is_space(buf[0]))
+    conversion_failed("to_int", s);
+  return v;
+}
+
+double vp_str_to_float(vp_str s) {
+  char buf[128];
+  if (s.n == 0 || s.n >= (int64_t)sizeof buf)
+    conversion_failed("to_float", s);
+  memcpy(buf, s.p, (size_t)s.n);
+  buf[s.n] = '\0';
+  char *end;
+  double v = strtod(buf, &end);
+  if (*end || is_space(buf[0]))
+    conversion_failed("to_float", s);
+  return v;
+}
+
+int64_t vp_f64_to_int(double v, const char *fn) {
+  if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0)) {
+    if (v != v || isinf(v))
+      vp_raise("invalid argument: %s: not a finite number", fn);
+    vp_raise("integer overflow");
+  }
+  return (int64_t)v;
+}
+
+int64_t vp_round_i64(double v) {
+  return vp_f64_to_int(round(v), "round");
+}
+
+int64_t vp_floor_i64(double v) {
+  return vp_f64_to_int(floor(v), "floor");
+}
+
+int64_t vp_ceil_i64(double v) {
+  return vp_f64_to_int(ceil(v), "ceil");
+}
+
+const char *vp_field_mismatch(const char *field, const char *want,
+                              const vp_value *v) {
+  const char *got = vp_kind_name(v->kind);
+  size_t n = strlen(field) + strlen(want) + strlen(got) + 32;
+  char *p = vp_arena_alloc(vp_event_arena, n);
+  snprintf(p, n, "field %s: expected %s, got %s", field, want, got);
+  return p;
+}
+
+const char *vp_field_missing(const char *field) {
+  size_t n = strlen(field) + 20;
+  char *p = vp_arena_alloc(vp_event_arena, n);
+  snprintf(p, n, "missing field: %s", field);
+  return p;
+}

@@ -1,0 +1,25 @@
+// Growth of pack buffers (see pack.h).
+// SPDX-License-Identifier: MIT
+#include "pack.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void vp_buf_grow(vp_buf *b, size_t extra) {
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap - b->n < extra)
+    cap *= 2;
+  uint8_t *p = realloc(b->p, cap);
+  if (!p) {
+    fputs("[ERROR] out of memory\n", stderr);
+    exit(70);
+  }
+  b->p = p;
+  b->cap = cap;
+}
+
+void vp_buf_free(vp_buf *b) {
+  free(b->p);
+  b->p = NULL;
+  b->n = b->cap = 0;
+}
