@@ -15,6 +15,14 @@ typedef struct vp_arena {
   char *end;             // one past the last byte of head
 } vp_arena;
 
+// Called when memory runs out, before the process exits with status 70; a
+// worker sets it to turn the exhaustion into a crash (it may longjmp).
+extern void (*vp_arena_oom_hook)(void);
+
+// Reports memory exhaustion the way vp_arena_alloc does: calls the hook,
+// then exits with status 70. For other modules that malloc.
+_Noreturn void vp_arena_oom(void);
+
 // Returns n bytes aligned to 16, never NULL: running out of memory ends the
 // process with exit status 70 ("out of memory", LANGUAGE.md 4.10).
 void *vp_arena_alloc(vp_arena *a, size_t n);

@@ -7,6 +7,8 @@
 #ifndef VP_INPUT_H
 #define VP_INPUT_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "arena.h"
@@ -46,6 +48,24 @@ typedef struct vp_input vp_input;
 // written into whybuf) when a file cannot be opened.
 vp_input *vp_input_open(const char *const *paths, int npaths, vp_format fmt,
                         char *whybuf, size_t whylen);
+
+// Reads data[0..n) as one input named name; the caller keeps data alive
+// until vp_input_close. For tests and fuzzing.
+vp_input *vp_input_open_mem(const char *data, size_t n, const char *name,
+                            vp_format fmt);
+
+// A read interrupted by a signal ends the input when *flag is non-zero (the
+// run loop's SIGINT/SIGTERM flag); otherwise it is retried.
+void vp_input_set_stop(vp_input *in, volatile sig_atomic_t *flag);
+
+// Sets the event time that rule 4 of 8.5 hands to the next record without
+// one, when a declared event-time field (rule 1) gave the record in hand its
+// time.
+void vp_input_set_time(vp_input *in, int64_t ns);
+
+// 0, or the negative errno of the first read error (the input was then cut
+// short and logged).
+int vp_input_error(const vp_input *in);
 
 typedef enum vp_read_status {
   VP_READ_RECORD,      // *ev holds a record

@@ -5,6 +5,8 @@
 #ifndef VP_LOG_H
 #define VP_LOG_H
 
+#include <stdbool.h>
+
 typedef enum vp_log_level {
   VP_LOG_ERROR,
   VP_LOG_WARN,
@@ -18,6 +20,10 @@ extern vp_log_level vp_log_threshold;
 // Parses "error", "warn" (or "warning"), "info", "debug", "trace"; returns
 // -1 for anything else.
 int vp_log_parse_level(const char *s);
+
+// Tells the logger that a progress line (run.c) is on the terminal, so the
+// next log line clears it first.
+void vp_log_set_progress(bool shown);
 
 void vp_log_write(vp_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -20,8 +20,10 @@ vp_out *vp_out_open(const char *path, bool lazy);
 int vp_out_close(vp_out *o);
 int vp_out_flush(vp_out *o);
 
-// Records written and bytes written so far.
+// Records written and bytes written so far. A record is a line: one
+// vp_w_begin .. vp_w_end, a dead letter, or an object begun at depth 0.
 int64_t vp_out_records(const vp_out *o);
+int64_t vp_out_bytes(const vp_out *o);
 
 // A record: begin, then key/value pairs, then end. begin writes
 // {"event_type":"T" and, when has_time, "timestamp":"..."; end writes "}"
@@ -29,7 +31,9 @@ int64_t vp_out_records(const vp_out *o);
 void vp_w_begin(vp_out *o, vp_str type, bool has_time, int64_t time_ns);
 void vp_w_end(vp_out *o);
 
-// An object or array nested in a value position (no event_type).
+// An object or array nested in a value position (no event_type). An
+// object begun at depth 0 is a record of its own: its end writes the line
+// break too (the --stats object, dead letters).
 void vp_w_obj_begin(vp_out *o);
 void vp_w_obj_end(vp_out *o);
 void vp_w_arr_begin(vp_out *o);

@@ -1,0 +1,610 @@
+// Buffered JSON Lines writers (see output.h). Records are formatted straight
+// into one large buffer that goes out with write(2) when full; floats use the
+// shortest digits that read back to the same double, laid out as Python's
+// repr, and timestamps and strings follow LANGUAGE.md 8.7.
+// SPDX-License-Identifier: MIT
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "civil.h"
+#include "log.h"
+#include "scan.h"
+
+enum { OUT_BUF = 256 * 1024, MAX_NEST = 256 };
+
+enum { NEST_OBJ, NEST_ARR };
+
+struct vp_out {
+  int fd;  // -1 while a lazy file is not created yet
+  bool own_fd;
+  bool tty;  // flush each record
+  char *path;
+  char *buf;
+  size_t n;
+  int64_t records;
+  int64_t bytes;
+  int err;  // first write error, negative errno
+  int depth;
+  uint8_t kind[MAX_NEST];
+  int64_t count[MAX_NEST];  // members or items written at each level
+};
+
+// Opens a lazy file now if it exists (truncating it), else checks that it
+// can be created later in its directory.
+static int open_lazy(vp_out *o) {
+  o->fd = open(o->path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (o->fd >= 0)
+    return 0;
+  if (errno != ENOENT)
+    return -errno;
+
+  char *dir = strdup(o->path);
+  if (!dir)
+    vp_arena_oom();
+  char *slash = strrchr(dir, '/');
+  const char *d = ".";
+  if (slash == dir)
+    d = "/";
+  else if (slash) {
+    *slash = '\0';
+    d = dir;
+  }
+  int rc = access(d, W_OK | X_OK) == 0 ? 0 : -errno;
+  free(dir);
+  return rc;
+}
+
+vp_out *vp_out_open(const char *path, bool lazy) {
+  vp_out *o = calloc(1, sizeof *o);
+  char *buf = malloc(OUT_BUF);
+  if (!o || !buf)
+    vp_arena_oom();
+  o->buf = buf;
+  o->fd = 1;
+
+  int rc = 0;
+  if (path && strcmp(path, "-") != 0) {
+    o->path = strdup(path);
+    if (!o->path)
+      vp_arena_oom();
+    o->own_fd = true;
+    if (lazy) {
+      rc = open_lazy(o);
+    } else {
+      o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+      rc = o->fd < 0 ? -errno : 0;
+    }
+  }
+  if (rc < 0) {
+    free(o->path);
+    free(o->buf);
+    free(o);
+    errno = -rc;
+    return NULL;
+  }
+  o->tty = o->fd >= 0 && isatty(o->fd);
+  return o;
+}
+
+static void write_out(vp_out *o, const char *p, size_t n) {
+  if (o->err || n == 0)
+    return;
+  if (o->fd < 0) {
+    o->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (o->fd < 0) {
+      o->err = -errno;
+      vp_log(VP_LOG_ERROR, "cannot create %s: %s", o->path, strerror(errno));
+      return;
+    }
+  }
+  while (n > 0) {
+    ssize_t w = write(o->fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0) {
+      o->err = -errno;
+      vp_log(VP_LOG_ERROR, "cannot write %s: %s",
+             o->path ? o->path : "standard output", strerror(errno));
+      return;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+int vp_out_flush(vp_out *o) {
+  write_out(o, o->buf, o->n);
+  o->bytes += (int64_t)o->n;
+  o->n = 0;
+  return o->err;
+}
+
+int vp_out_close(vp_out *o) {
+  if (!o)
+    return 0;
+  int rc = vp_out_flush(o);
+  if (o->own_fd && o->fd >= 0 && close(o->fd) != 0 && rc == 0)
+    rc = -errno;
+  free(o->path);
+  free(o->buf);
+  free(o);
+  return rc;
+}
+
+int64_t vp_out_records(const vp_out *o) {
+  return o->records;
+}
+
+int64_t vp_out_bytes(const vp_out *o) {
+  return o->bytes + (int64_t)o->n;
+}
+
+// Returns room for n more bytes in the buffer.
+static inline char *reserve(vp_out *o, size_t n) {
+  if (OUT_BUF - o->n < n)
+    vp_out_flush(o);
+  return o->buf + o->n;
+}
+
+static void put(vp_out *o, const char *p, size_t n) {
+  if (n > OUT_BUF / 2) {
+    vp_out_flush(o);
+    write_out(o, p, n);
+    o->bytes += (int64_t)n;
+    return;
+  }
+  memcpy(reserve(o, n), p, n);
+  o->n += n;
+}
+
+static inline void put_c(vp_out *o, char c) {
+  *reserve(o, 1) = c;
+  o->n++;
+}
+
+// The comma before a value inside an array.
+static void before_value(vp_out *o) {
+  if (o->depth > 0 && o->kind[o->depth - 1] == NEST_ARR) {
+    if (o->count[o->depth - 1]++ > 0)
+      put_c(o, ',');
+  }
+}
+
+static void push(vp_out *o, int kind) {
+  if (o->depth == MAX_NEST) {
+    vp_log(VP_LOG_ERROR, "internal error: output nested deeper than %d",
+           MAX_NEST);
+    exit(70);
+  }
+  o->kind[o->depth] = (uint8_t)kind;
+  o->count[o->depth] = 0;
+  o->depth++;
+}
+
+// Closes a level; a record at depth 0 ends its line.
+static void pop(vp_out *o, char close) {
+  put_c(o, close);
+  if (o->depth > 0)
+    o->depth--;
+  if (o->depth == 0) {
+    put_c(o, '\n');
+    o->records++;
+    if (o->tty)
+      vp_out_flush(o);
+  }
+}
+
+// The escape of a byte below 0x80, or NULL when it is written as is.
+static const char *ascii_escape(unsigned char c, char *tmp) {
+  static const char hex[] = "0123456789abcdef";
+  switch (c) {
+  case '"':
+    return "\\\"";
+  case '\\':
+    return "\\\\";
+  case '\n':
+    return "\\n";
+  case '\r':
+    return "\\r";
+  case '\t':
+    return "\\t";
+  case '\b':
+    return "\\b";
+  case '\f':
+    return "\\f";
+  default:
+    if (c >= 0x20)
+      return NULL;
+    memcpy(tmp, "\\u00", 4);
+    tmp[4] = hex[c >> 4];
+    tmp[5] = hex[c & 15];
+    tmp[6] = '\0';
+    return tmp;
+  }
+}
+
+// Length of the valid UTF-8 sequence at p[0..n), or 0.
+static size_t utf8_len(const unsigned char *p, size_t n) {
+  size_t len = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+  if (len == 0 || len > n || !vp_utf8_valid((const char *)p, len))
+    return 0;
+  return len;
+}
+
+// A JSON string; invalid UTF-8 (only in raw lines) becomes U+FFFD.
+static void put_str(vp_out *o, const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t run = 0, i = 0;
+  put_c(o, '"');
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t len = c >= 0x80 ? utf8_len(p + i, n - i) : 0;
+    if (len) {
+      i += len;
+      continue;
+    }
+    put(o, s + run, i - run);
+    char tmp[8];
+    const char *esc = c >= 0x80 ? "\\ufffd" : ascii_escape(c, tmp);
+    put(o, esc, strlen(esc));
+    run = ++i;
+  }
+  put(o, s + run, i - run);
+  put_c(o, '"');
+}
+
+// Writes v in decimal at p; returns the length.
+static int fmt_int(char *p, int64_t v) {
+  char tmp[24];
+  int n = 0, len = 0;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    p[len++] = '-';
+  while (n)
+    p[len++] = tmp[--n];
+  return len;
+}
+
+static bool round_trips(double v, int p, char *tmp) {
+  snprintf(tmp, 40, "%.*e", p, v);
+  return strtod(tmp, NULL) == v;
+}
+
+// At a power of two the gap below is half the gap above, so the next
+// p-digit number up may read back when the nearest one (below) does not.
+// Tries it; returns true with tmp replaced when it reads back.
+static bool round_trips_up(double v, char *tmp) {
+  if (strtod(tmp, NULL) > v)
+    return false;
+  char up[40];
+  memcpy(up, tmp, sizeof up);
+  char *q = strchr(up, 'e') - 1;
+  while (q >= up && (*q == '9' || *q == '.')) {
+    if (*q == '9')
+      *q = '0';
+    q--;
+  }
+  if (q < up)
+    return false;  // all nines: the carry would change the exponent
+  (*q)++;
+  if (strtod(up, NULL) != v)
+    return false;
+  memcpy(tmp, up, sizeof up);
+  return true;
+}
+
+// Finds the fewest digits whose correctly rounded value reads back to v, in
+// "%.*e" form. Seventeen digits always do. Away from powers of two, reading
+// back is monotonic in the number of digits, so a binary search finds it.
+static void shortest_e(double v, char *tmp) {
+  int e2;
+  if (frexp(v, &e2) == 0.5) {
+    for (int p = 0; p < 16; p++) {
+      if (round_trips(v, p, tmp) || round_trips_up(v, tmp))
+        return;
+    }
+    round_trips(v, 16, tmp);
+    return;
+  }
+  for (int p = 0; p < 4; p++) {
+    if (round_trips(v, p, tmp))
+      return;
+  }
+  int lo = 4, hi = 16;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (round_trips(v, mid, tmp))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  round_trips(v, lo, tmp);
+}
+
+// Shortest digits of v > 0 (no dot, no trailing zeros) and the decimal
+// exponent of the first one.
+static int shortest_digits(double v, char *digits, int *exp10) {
+  char tmp[40];
+  shortest_e(v, tmp);
+
+  int n = 0;
+  const char *q = tmp;
+  for (; *q != 'e'; q++) {
+    if (*q != '.')
+      digits[n++] = *q;
+  }
+  *exp10 = atoi(q + 1);
+  while (n > 1 && digits[n - 1] == '0')
+    n--;
+  digits[n] = '\0';
+  return n;
+}
+
+int vp_fmt_float(char *buf, double v) {
+  if (isnan(v) || isinf(v)) {
+    memcpy(buf, "null", 5);
+    return 4;
+  }
+  char *o = buf;
+  if (signbit(v)) {
+    *o++ = '-';
+    v = -v;
+  }
+  if (v == 0) {
+    memcpy(o, "0.0", 4);
+    return (int)(o - buf) + 3;
+  }
+
+  char d[24];
+  int e;
+  int n = shortest_digits(v, d, &e);
+  if (e >= -4 && e < 16) {
+    // Positional, as repr: digits around the point, ".0" when integral.
+    if (e < 0) {
+      *o++ = '0';
+      *o++ = '.';
+      for (int i = -1; i > e; i--)
+        *o++ = '0';
+      memcpy(o, d, (size_t)n);
+      o += n;
+    } else {
+      for (int i = 0; i <= e || i < n; i++) {
+        if (i == e + 1)
+          *o++ = '.';
+        *o++ = i < n ? d[i] : '0';
+      }
+      if (n <= e + 1) {
+        *o++ = '.';
+        *o++ = '0';
+      }
+    }
+  } else {
+    *o++ = d[0];
+    if (n > 1) {
+      *o++ = '.';
+      memcpy(o, d + 1, (size_t)n - 1);
+      o += n - 1;
+    }
+    o += sprintf(o, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+  }
+  *o = '\0';
+  return (int)(o - buf);
+}
+
+static char *two(char *p, int v) {
+  p[0] = (char)('0' + v / 10);
+  p[1] = (char)('0' + v % 10);
+  return p + 2;
+}
+
+int vp_fmt_time(char *buf, int64_t ns) {
+  int64_t secs = ns / 1000000000, frac = ns % 1000000000;
+  if (frac < 0) {
+    frac += 1000000000;
+    secs--;
+  }
+  int64_t days = secs / 86400, sod = secs % 86400;
+  if (sod < 0) {
+    sod += 86400;
+    days--;
+  }
+  int64_t y;
+  int m, d;
+  vp_civil_date(days, &y, &m, &d);
+
+  char *p = buf + sprintf(buf, "%04lld-", (long long)y);
+  p = two(p, m);
+  *p++ = '-';
+  p = two(p, d);
+  *p++ = 'T';
+  p = two(p, (int)(sod / 3600));
+  *p++ = ':';
+  p = two(p, (int)(sod / 60 % 60));
+  *p++ = ':';
+  p = two(p, (int)(sod % 60));
+
+  // The fraction in the shortest of 3, 6 or 9 digits.
+  if (frac) {
+    int width = frac % 1000000 == 0 ? 3 : frac % 1000 == 0 ? 6 : 9;
+    int64_t f = width == 3 ? frac / 1000000 : width == 6 ? frac / 1000 : frac;
+    *p++ = '.';
+    for (int i = width - 1; i >= 0; i--) {
+      p[i] = (char)('0' + f % 10);
+      f /= 10;
+    }
+    p += width;
+  }
+  *p++ = 'Z';
+  *p = '\0';
+  return (int)(p - buf);
+}
+
+void vp_w_begin(vp_out *o, vp_str type, bool has_time, int64_t time_ns) {
+  before_value(o);
+  push(o, NEST_OBJ);
+  put(o, "{\"event_type\":", 14);
+  put_str(o, type.p, (size_t)type.n);
+  if (has_time) {
+    put(o, ",\"timestamp\":", 13);
+    vp_w_time(o, time_ns);
+  }
+  o->count[o->depth - 1] = 1;
+}
+
+void vp_w_end(vp_out *o) {
+  pop(o, '}');
+}
+
+void vp_w_obj_begin(vp_out *o) {
+  before_value(o);
+  push(o, NEST_OBJ);
+  put_c(o, '{');
+}
+
+void vp_w_obj_end(vp_out *o) {
+  pop(o, '}');
+}
+
+void vp_w_arr_begin(vp_out *o) {
+  before_value(o);
+  push(o, NEST_ARR);
+  put_c(o, '[');
+}
+
+void vp_w_arr_end(vp_out *o) {
+  pop(o, ']');
+}
+
+void vp_w_key(vp_out *o, const char *name, size_t len) {
+  if (o->depth > 0 && o->count[o->depth - 1]++ > 0)
+    put_c(o, ',');
+  put_str(o, name, len);
+  put_c(o, ':');
+}
+
+void vp_w_int(vp_out *o, int64_t v) {
+  before_value(o);
+  o->n += (size_t)fmt_int(reserve(o, 24), v);
+}
+
+void vp_w_float(vp_out *o, double v) {
+  before_value(o);
+  o->n += (size_t)vp_fmt_float(reserve(o, 40), v);
+}
+
+void vp_w_bool(vp_out *o, bool v) {
+  before_value(o);
+  put(o, v ? "true" : "false", v ? 4 : 5);
+}
+
+void vp_w_null(vp_out *o) {
+  before_value(o);
+  put(o, "null", 4);
+}
+
+void vp_w_str(vp_out *o, vp_str s) {
+  before_value(o);
+  put_str(o, s.p, (size_t)s.n);
+}
+
+void vp_w_time(vp_out *o, int64_t ns) {
+  before_value(o);
+  char *p = reserve(o, 48);
+  p[0] = '"';
+  int n = vp_fmt_time(p + 1, ns);
+  p[n + 1] = '"';
+  o->n += (size_t)n + 2;
+}
+
+void vp_w_duration(vp_out *o, int64_t ns) {
+  vp_w_int(o, ns);
+}
+
+void vp_w_value(vp_out *o, const vp_value *v) {
+  switch (v->kind) {
+  case VP_KIND_NULL:
+    vp_w_null(o);
+    break;
+  case VP_KIND_BOOL:
+    vp_w_bool(o, v->u.b);
+    break;
+  case VP_KIND_INT:
+    vp_w_int(o, v->u.i);
+    break;
+  case VP_KIND_FLOAT:
+    vp_w_float(o, v->u.f);
+    break;
+  case VP_KIND_STR:
+    vp_w_str(o, v->u.s);
+    break;
+  case VP_KIND_ARRAY:
+    vp_w_arr_begin(o);
+    for (int64_t i = 0; i < v->u.list->n; i++)
+      vp_w_value(o, &v->u.list->items[i]);
+    vp_w_arr_end(o);
+    break;
+  case VP_KIND_MAP:
+    vp_w_obj_begin(o);
+    for (int64_t i = 0; i < v->u.list->n; i++) {
+      vp_str k = v->u.list->keys[i];
+      vp_w_key(o, k.p, (size_t)k.n);
+      vp_w_value(o, &v->u.list->items[i]);
+    }
+    vp_w_obj_end(o);
+    break;
+  }
+}
+
+static void key_int(vp_out *o, const char *key, int64_t v) {
+  vp_w_key(o, key, strlen(key));
+  vp_w_int(o, v);
+}
+
+static void key_cstr(vp_out *o, const char *key, const char *s) {
+  vp_w_key(o, key, strlen(key));
+  if (s)
+    vp_w_str(o, (vp_str){ s, (int64_t)strlen(s) });
+  else
+    vp_w_null(o);
+}
+
+void vp_dlq_begin(vp_out *o, const vp_dlq_head *h) {
+  vp_w_obj_begin(o);
+  key_cstr(o, "kind", h->kind);
+  vp_w_key(o, "message", 7);
+  vp_w_str(o, h->message);
+  key_cstr(o, "stream", h->stream);
+  key_int(o, "worker", h->worker);
+  key_int(o, "attempt", h->attempt);
+  key_int(o, "seq", h->origin.seq);
+  key_cstr(o, "input", h->origin.input);
+  key_int(o, "line", h->origin.line);
+  vp_w_key(o, "event", 5);
+}
+
+void vp_dlq_end(vp_out *o, const vp_str *raw, const vp_str *handler_error) {
+  if (raw) {
+    vp_w_key(o, "raw", 3);
+    vp_w_str(o, *raw);
+  }
+  if (handler_error) {
+    vp_w_key(o, "handler_error", 13);
+    vp_w_str(o, *handler_error);
+  }
+  vp_w_obj_end(o);
+}
