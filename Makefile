@@ -32,9 +32,22 @@ CC_LIB_OBJ := $(filter-out $(B)/obj/compiler/main.o,$(CC_OBJ))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all check unit e2e compile-fail samples sanitize install uninstall \
-        clean bench fuzz
+.PHONY: all check unit e2e compile-fail samples fault sanitize install \
+        uninstall clean deps sample
 all: $(VPC) $(LIBVPRT) headers
+
+# Installs the build and test dependencies that are missing (Debian).
+deps:
+	@tools/install-deps.sh
+
+# Builds everything and runs the order pipeline on its sample events.
+sample: deps
+	$(MAKE) all
+	$(VPC) samples/orders.vpl -o $(B)/orders
+	$(B)/orders samples/orders.evt -o $(B)/orders.jsonl \
+	  --dlq $(B)/orders.dlq.jsonl --stats $(B)/orders.stats.json
+	@echo "outputs: $(B)/orders.jsonl, dead letters: $(B)/orders.dlq.jsonl, \
+	counters: $(B)/orders.stats.json"
 
 # Front end: re2c and lemon write into build/gen, keeping #line directives
 # that point back into grammar/.
@@ -95,8 +108,13 @@ compile-fail: all
 samples: all
 	tests/run-samples.sh
 
-check: all unit compile-fail e2e samples
+fault: all
 	tests/run-fault.sh
+
+# Every test: unit tests, compile-fail, end-to-end, samples and faults.
+check: deps
+	$(MAKE) all
+	$(MAKE) -k unit compile-fail e2e samples fault
 
 # The runtime's unit tests under AddressSanitizer and UBSan.
 sanitize:

@@ -1144,10 +1144,12 @@ static void gen_decoder(gen *g, vpc_event *ev) {
     vpc_field *f = ev->fields.items[ev->time_field];
     if (f->type->kind == VPC_TY_OPTIONAL)
       emit(g, "  if (r->f_%s.has) {\n    m->time_ns = r->f_%s.v;\n"
-              "    m->time_from_data = true;\n  }\n",
+              "    m->time_from_data = true;\n"
+              "    vp_note_event_time(m->time_ns);\n  }\n",
            f->name, f->name);
     else
-      emit(g, "  m->time_ns = r->f_%s;\n  m->time_from_data = true;\n",
+      emit(g, "  m->time_ns = r->f_%s;\n  m->time_from_data = true;\n"
+              "  vp_note_event_time(m->time_ns);\n",
            f->name);
   }
   emit(g, "  (void)m;\n  return NULL;\n}\n\n");

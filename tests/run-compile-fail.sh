@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Compile-fail tests: vpc must reject tests/compile-fail/NAME.vpl with exit
+# status 1 (64 when NAME.rc says so) and print exactly the first line of
+# NAME.err as its first diagnostic. A first line "# flags: ..." in the .vpl
+# passes extra options to vpc.
+set -u
+cd "$(dirname "$0")/.."
+VPC=${VPC:-build/bin/vpc}
+pass=0
+fail=0
+for src in tests/compile-fail/*.vpl; do
+  name=${src%.vpl}
+  flags=$(sed -n '1s/^# flags: //p' "$src")
+  want=$(head -1 "$name.err")
+  want_rc=$(cat "$name.rc" 2>/dev/null || echo 1)
+  # shellcheck disable=SC2086
+  got=$("$VPC" --check $flags "$src" 2>&1 >/dev/null)
+  rc=$?
+  first=$(printf '%s\n' "$got" | head -1)
+  if [ "$rc" = "$want_rc" ] && [ "$first" = "$want" ]; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL $src (exit $rc, expected $want_rc)"
+    echo "  expected: $want"
+    echo "  got:      $first"
+  fi
+done
+echo "compile-fail: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

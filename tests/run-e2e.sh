@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# End-to-end golden tests: each tests/e2e/NAME/ holds prog.vpl and an input
+# (input.evt or input.jsonl); the executable's main output, dead letters and
+# --stats must equal expected.out, expected.dlq and expected.stats byte for
+# byte (a missing expected file means: no such output expected, or for
+# stats, not compared). Optional files: args (extra executable options, one
+# line), expected.rc (exit status, default 0), sorted (compare outputs as
+# sorted lines, for completion-ordered regions), expected.err (lines that
+# must appear on stderr).
+set -u
+cd "$(dirname "$0")/.."
+VPC=${VPC:-build/bin/vpc}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0
+fail=0
+failed=()
+
+compare() {  # compare EXPECTED ACTUAL SORTED
+  local exp=$1 act=$2
+  if [ ! -f "$exp" ]; then
+    [ ! -s "$act" ] && return 0
+    echo "  unexpected output in $(basename "$act"):"; head -5 "$act"
+    return 1
+  fi
+  if [ "$3" = 1 ]; then
+    diff <(sort "$exp") <(sort "$act") >"$work/diff" && return 0
+  else
+    diff "$exp" "$act" >"$work/diff" && return 0
+  fi
+  echo "  $(basename "$exp") differs:"; head -20 "$work/diff"
+  return 1
+}
+
+run_one() {
+  local dir=$1 name t input args rc want_rc sorted=0
+  name=$(basename "$dir")
+  t="$work/$name"
+  mkdir -p "$t"
+  if ! "$VPC" -O1 "$dir/prog.vpl" -o "$t/prog" 2>"$t/vpc.err"; then
+    echo "  vpc failed:"; cat "$t/vpc.err"; return 1
+  fi
+  input=$(ls "$dir"/input.* 2>/dev/null | head -1)
+  args=$(cat "$dir/args" 2>/dev/null || true)
+  want_rc=$(cat "$dir/expected.rc" 2>/dev/null || echo 0)
+  [ -f "$dir/sorted" ] && sorted=1
+  # The input is copied next to the executable and passed by its file name,
+  # so the dead-letter "input" key does not depend on the checkout location.
+  if [ -n "$input" ]; then
+    cp "$input" "$t/" || return 1
+    input=$(basename "$input")
+  fi
+  # shellcheck disable=SC2086
+  (cd "$t" && ./prog ${input:+"$input"} $args -o out.jsonl \
+     --dlq dlq.jsonl --stats stats.json 2>stderr.txt </dev/null)
+  rc=$?
+  local ok=0
+  if [ "$rc" != "$want_rc" ]; then
+    echo "  exit status $rc, expected $want_rc"; sed 's/^/  | /' "$t/stderr.txt" | head -10
+    ok=1
+  fi
+  compare "$dir/expected.out" "$t/out.jsonl" "$sorted" || ok=1
+  compare "$dir/expected.dlq" "$t/dlq.jsonl" "$sorted" || ok=1
+  if [ -f "$dir/expected.stats" ]; then
+    compare "$dir/expected.stats" "$t/stats.json" 0 || ok=1
+  fi
+  if [ -f "$dir/expected.err" ]; then
+    while IFS= read -r line; do
+      grep -qF -- "$line" "$t/stderr.txt" || { echo "  stderr lacks: $line"; ok=1; }
+    done <"$dir/expected.err"
+  fi
+  return $ok
+}
+
+for dir in tests/e2e/*/; do
+  dir=${dir%/}
+  if run_one "$dir"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1)); failed+=("$(basename "$dir")")
+    echo "FAIL e2e/$(basename "$dir")"
+  fi
+done
+[ "$fail" -gt 0 ] && echo "failed: ${failed[*]}"
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
