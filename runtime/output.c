@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,6 +313,11 @@ static bool round_trips_up(double v, char *tmp) {
 // "%.*e" form. Seventeen digits always do. Away from powers of two, reading
 // back is monotonic in the number of digits, so a binary search finds it.
 static void shortest_e(double v, char *tmp) {
+  // Fast path: for a normal double, half an ulp is less than half a unit of
+  // the 15th significant digit, so when 15 digits read back, those digits
+  // (less trailing zeros) are the shortest and closest ones.
+  if (v >= DBL_MIN && round_trips(v, 14, tmp))
+    return;
   int e2;
   if (frexp(v, &e2) == 0.5) {
     for (int p = 0; p < 16; p++) {
