@@ -331,6 +331,10 @@ static vpc_type *check_binary(vpc_ctx *cx, vpc_node *n) {
 }
 
 static vpc_type *check_unary(vpc_ctx *cx, vpc_node *n) {
+  // -9223372036854775808 is one literal (1.4): the lexer gives its digits
+  // as INT64_MIN, valid only here.
+  if (n->op == VPC_TK_MINUS && n->a->kind == VPC_NODE_INT)
+    n->a->flag = true;
   vpc_type *a = vpc_check_expr(cx, n->a);
   if (a->kind == VPC_TY_ERROR)
     return a;
@@ -720,6 +724,8 @@ vpc_type *vpc_check_expr(vpc_ctx *cx, vpc_node *n) {
   vpc_type *t;
   switch (n->kind) {
   case VPC_NODE_INT:
+    if (n->ival == INT64_MIN && !n->flag)
+      vpc_error(n->pos, "integer literal is too large");
     t = &ty_int;
     break;
   case VPC_NODE_FLOAT:

@@ -147,15 +147,36 @@ static void new_line(vpc_lexer *lx, const vpc_token *t, int c) {
 // L3 (b): a line ending in one of these continues on the next line.
 static int continues_line(int kind) {
   switch (kind) {
-  case VPC_TK_PLUS: case VPC_TK_MINUS: case VPC_TK_STAR: case VPC_TK_SLASH:
-  case VPC_TK_PERCENT: case VPC_TK_POW: case VPC_TK_EQ: case VPC_TK_NE:
-  case VPC_TK_LT: case VPC_TK_LE: case VPC_TK_GT: case VPC_TK_GE:
-  case VPC_TK_AMP: case VPC_TK_PIPE: case VPC_TK_CARET: case VPC_TK_SHL:
-  case VPC_TK_SHR: case VPC_TK_AND: case VPC_TK_OR: case VPC_TK_IN:
-  case VPC_TK_IS: case VPC_TK_COALESCE: case VPC_TK_DOTDOT:
-  case VPC_TK_DOTDOTEQ: case VPC_TK_ASSIGN: case VPC_TK_WALRUS:
-  case VPC_TK_PLUS_ASSIGN: case VPC_TK_MINUS_ASSIGN:
-  case VPC_TK_STAR_ASSIGN: case VPC_TK_SLASH_ASSIGN:
+  case VPC_TK_PLUS:
+  case VPC_TK_MINUS:
+  case VPC_TK_STAR:
+  case VPC_TK_SLASH:
+  case VPC_TK_PERCENT:
+  case VPC_TK_POW:
+  case VPC_TK_EQ:
+  case VPC_TK_NE:
+  case VPC_TK_LT:
+  case VPC_TK_LE:
+  case VPC_TK_GT:
+  case VPC_TK_GE:
+  case VPC_TK_AMP:
+  case VPC_TK_PIPE:
+  case VPC_TK_CARET:
+  case VPC_TK_SHL:
+  case VPC_TK_SHR:
+  case VPC_TK_AND:
+  case VPC_TK_OR:
+  case VPC_TK_IN:
+  case VPC_TK_IS:
+  case VPC_TK_COALESCE:
+  case VPC_TK_DOTDOT:
+  case VPC_TK_DOTDOTEQ:
+  case VPC_TK_ASSIGN:
+  case VPC_TK_WALRUS:
+  case VPC_TK_PLUS_ASSIGN:
+  case VPC_TK_MINUS_ASSIGN:
+  case VPC_TK_STAR_ASSIGN:
+  case VPC_TK_SLASH_ASSIGN:
   case VPC_TK_PERCENT_ASSIGN:
     return 1;
   default:
@@ -218,14 +239,10 @@ static const struct {
   const char *word;
   int kind;
 } contextual[] = {
-  { "event", VPC_TK_KW_EVENT },
-  { "stream", VPC_TK_KW_STREAM },
-  { "type", VPC_TK_KW_TYPE },
-  { "config", VPC_TK_KW_CONFIG },
-  { "context", VPC_TK_KW_CONTEXT },
-  { "connector", VPC_TK_KW_CONNECTOR },
-  { "pattern", VPC_TK_KW_PATTERN },
-  { "supervision", VPC_TK_KW_SUPERVISION },
+  { "event", VPC_TK_KW_EVENT },     { "stream", VPC_TK_KW_STREAM },
+  { "type", VPC_TK_KW_TYPE },       { "config", VPC_TK_KW_CONFIG },
+  { "context", VPC_TK_KW_CONTEXT }, { "connector", VPC_TK_KW_CONNECTOR },
+  { "pattern", VPC_TK_KW_PATTERN }, { "supervision", VPC_TK_KW_SUPERVISION },
 };
 
 static int contextual_kind(const vpc_token *t) {
@@ -246,8 +263,7 @@ static int is_reserved(int kind) {
 // Where a `key:` can start: a line, an argument, a map entry.
 static int key_position(int last) {
   return last == 0 || is_layout(last) || last == VPC_TK_COMMA ||
-         last == VPC_TK_LPAREN || last == VPC_TK_LBRACE ||
-         last == VPC_TK_SEMI;
+         last == VPC_TK_LPAREN || last == VPC_TK_LBRACE || last == VPC_TK_SEMI;
 }
 
 // True if t is followed, after spaces, by a ':' that is not ':='.
@@ -269,8 +285,7 @@ static void classify(vpc_lexer *lx, vpc_token *t, int logical_start) {
   if (!is_reserved(t->kind))
     return;
   if (lx->last == VPC_TK_DOT || lx->last == VPC_TK_QDOT ||
-      (t->kind != VPC_TK_ELSE && key_position(lx->last) &&
-       colon_follows(t))) {
+      (t->kind != VPC_TK_ELSE && key_position(lx->last) && colon_follows(t))) {
     t->kind = VPC_TK_IDENT;
     t->str = vpc_strndup(t->text, (size_t)t->len);
   }
@@ -279,7 +294,7 @@ static void classify(vpc_lexer *lx, vpc_token *t, int logical_start) {
 // Runs one ordinary token through the layout rules and queues the result.
 static void take(vpc_lexer *lx, vpc_token *t) {
   int c = t->pos.col - 1, logical_start = 0;
-  if (!lx->have_prev) {
+  if (lx->depth == 0) {
     push_frame(lx, 1, c, NULL);  // the base frame, BLOCK(b0)
     lx->line_col = c;
     logical_start = 1;
@@ -419,8 +434,7 @@ static const char *const names[] = {
 };
 
 const char *vpc_token_name(int kind) {
-  if (kind < 0 || kind >= (int)(sizeof names / sizeof *names) ||
-      !names[kind])
+  if (kind < 0 || kind >= (int)(sizeof names / sizeof *names) || !names[kind])
     return "token";
   return names[kind];
 }

@@ -22,11 +22,11 @@ typedef struct vpc_token {
   vpc_pos pos;
   const char *text;  // the token's source bytes (not NUL-terminated)
   int len;
-  int64_t ival;      // INT value; DURATION and TIMESTAMP in nanoseconds
-  double fval;       // FLOAT value
-  const char *str;   // STRING contents after escapes, NUL-terminated;
-                     // for IDENT the name, NUL-terminated
-  int slen;          // its length in bytes (may hold NUL bytes)
+  int64_t ival;     // INT value; DURATION and TIMESTAMP in nanoseconds
+  double fval;      // FLOAT value
+  const char *str;  // STRING contents after escapes, NUL-terminated;
+                    // for IDENT the name, NUL-terminated
+  int slen;         // its length in bytes (may hold NUL bytes)
 } vpc_token;
 
 typedef struct vpc_lexer vpc_lexer;
@@ -37,7 +37,14 @@ typedef struct vpc_lexer vpc_lexer;
 vpc_lexer *vpc_lex_open(int file, const char *text, size_t len);
 
 // Fills *tok with the next token and returns its kind (0 at the end, after
-// the layout filter has closed every open block).
+// the layout filter has closed every open block). Layout tokens: a block is
+// INDENT line (NEWLINE line)* NEWLINE DEDENT, with the opening ':' or '=>'
+// kept before the INDENT; blocks closing together give one NEWLINE, then
+// one DEDENT each; no NEWLINE follows a DEDENT; the input ends with NEWLINE
+// unless it ends with a DEDENT (empty input gives only 0). Inside brackets
+// a DEDENT back to the bracket is followed by a COMMA unless ',' or a
+// closing bracket comes next (rule L7). NEWLINE's position is just after
+// the last token of its line.
 int vpc_lex_next(vpc_lexer *lx, vpc_token *tok);
 
 void vpc_lex_close(vpc_lexer *lx);
@@ -56,8 +63,7 @@ typedef struct vpc_scanner {
   int line_seen;           // a token or comment was seen on that line
 } vpc_scanner;
 
-void vpc_lex_scan_init(vpc_scanner *sc, int file, const char *text,
-                       size_t len);
+void vpc_lex_scan_init(vpc_scanner *sc, int file, const char *text, size_t len);
 int vpc_lex_scan(vpc_scanner *sc, vpc_token *tok);
 
 // Returns the printable name of a token kind ("'=>'", "identifier",

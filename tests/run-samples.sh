@@ -102,11 +102,21 @@ prefixes_never_crash() {
   done
 }
 
+# vpc finds its runtime beside itself after installation too.
+installed_vpc_works() {
+  make -s install PREFIX="$work/prefix" >/dev/null || return 1
+  (cd "$work" && prefix/bin/vpc "$OLDPWD/samples/orders.vpl" -o installed) ||
+    return 1
+  run_orders "$work/installed" installed &&
+    cmp <(sort "$work/installed.out") <(sort "$work/model.out")
+}
+
 check "every sample builds" build_all_samples
 check "orders: outputs and dead letters match the model" model_check
 check "orders: same outputs with 1, 2 and 8 workers" same_multiset_across_workers
 check "orders: collect(order: \"input\") is byte-identical" input_order_is_byte_identical
 check "orders: statically linked" statically_linked
+check "an installed vpc finds its runtime" installed_vpc_works
 check "vpc never crashes on cut programs" prefixes_never_crash
 echo "samples: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
