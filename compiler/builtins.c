@@ -14,6 +14,7 @@ static const vpc_builtin builtins[] = {
   { "log_error", VPC_B_LOG_ERROR, 1, 1, NULL },
   { "emit_to_dlq", VPC_B_EMIT_TO_DLQ, 1, 1, NULL },
   { "panic", VPC_B_PANIC, 1, 1, NULL },
+  { "sleep", VPC_B_SLEEP, 1, 1, NULL },
   { "abs", VPC_B_ABS, 1, 1, NULL },
   { "min", VPC_B_MIN, 2, 2, NULL },
   { "max", VPC_B_MAX, 2, 2, NULL },
@@ -65,7 +66,7 @@ const char *vpc_builtin_phase(const char *name) {
     "split", "join", "replace", "substring", "reverse", "try_int",
     "try_float", "type_of", "is_int", "is_float", "is_string", "is_bool",
     "is_array", "is_map", "first", "last", "push", "pop", "sort", "keys",
-    "values", "get", "set", "range", "sum", "avg", "sleep", "print",
+    "values", "get", "set", "range", "sum", "avg", "print",
   };
   static const char *const p2[] = {
     "regex_match", "now", "year", "month", "day", "hour", "minute",

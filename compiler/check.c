@@ -583,6 +583,9 @@ static vpc_type *check_misc_builtin(vpc_ctx *cx, vpc_node *call,
   case VPC_B_PANIC:
     want(call, 0, a[0], &ty_str);
     return &ty_null;
+  case VPC_B_SLEEP:
+    want(call, 0, a[0], &ty_duration);
+    return &ty_null;
   case VPC_B_TO_STRING:
     if (!scalar(a[0]))
       vpc_error(call->pos, "'%s' of %s is not supported by this version of "

@@ -671,6 +671,8 @@ static const char *gen_builtin(gen *g, vpc_node *call) {
                       "(int)%s.n, %s.p); 0; })",
                       t, gen_expr(g, a0), t, t);
   }
+  case VPC_B_SLEEP:
+    return vpc_format("(vp_sleep_ns(%s), 0)", gen_expr(g, a0));
   case VPC_B_LEN:
     return vpc_format("vp_str_len(%s)", gen_expr(g, a0));
   case VPC_B_UPPER:

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "arena.h"
 #include "output.h"
@@ -22,6 +23,12 @@ int64_t vp_pow_i64(int64_t a, int64_t b) {
       a = vp_mul_i64(a, a);
   }
   return r;
+}
+
+void vp_sleep_ns(int64_t ns) {
+  struct timespec ts = { ns / 1000000000, ns % 1000000000 };
+  while (ns > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    ;
 }
 
 int64_t vp_dur_mul_f64(int64_t d, double f) {

@@ -84,6 +84,9 @@ static inline int64_t vp_shr_i64(int64_t a, int64_t n) {
 
 int64_t vp_pow_i64(int64_t a, int64_t b);
 
+// sleep(d) of 6.11: blocks for d nanoseconds (nothing when d <= 0).
+void vp_sleep_ns(int64_t ns);
+
 // A duration times a float, rounded toward zero (4.4).
 int64_t vp_dur_mul_f64(int64_t d, double f);
 
