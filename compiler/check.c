@@ -723,7 +723,31 @@ static vpc_type *check_call(vpc_ctx *cx, vpc_node *call) {
   return err_type();
 }
 
+// Expressions nest at most this deep: generated C and the C compiler
+// handle that comfortably, and a clear error beats exhausting either.
+#define MAX_EXPR_DEPTH 1000
+
+static vpc_type *check_expr_kind(vpc_ctx *cx, vpc_node *n);
+
 vpc_type *vpc_check_expr(vpc_ctx *cx, vpc_node *n) {
+  static int depth;
+  static bool reported;
+  if (depth >= MAX_EXPR_DEPTH) {
+    if (!reported)
+      vpc_error(n->pos, "expression nested too deeply (more than %d levels)",
+                MAX_EXPR_DEPTH);
+    reported = true;
+    return n->type = &ty_error;
+  }
+  if (depth == 0)
+    reported = false;
+  depth++;
+  vpc_type *t = check_expr_kind(cx, n);
+  depth--;
+  return t;
+}
+
+static vpc_type *check_expr_kind(vpc_ctx *cx, vpc_node *n) {
   vpc_type *t;
   switch (n->kind) {
   case VPC_NODE_INT:

@@ -55,6 +55,27 @@ static const char *find_line(const source *s, int line, size_t *n) {
   return p;
 }
 
+#define MAX_EXCERPT 160
+
+// Code points in the first n bytes of line.
+static int columns_before(const char *line, size_t n) {
+  int cols = 0;
+  for (size_t i = 0; i < n; i++)
+    if (((unsigned char)line[i] & 0xc0) != 0x80)
+      cols++;
+  return cols;
+}
+
+// The byte offset of column col (from 1) in line.
+static size_t byte_of_column(const char *line, size_t n, int col) {
+  size_t i = 0;
+  for (int c = 1; i < n; i++) {
+    if (((unsigned char)line[i] & 0xc0) != 0x80 && c++ == col)
+      return i;
+  }
+  return n;
+}
+
 static void print_excerpt(vpc_pos pos) {
   if (pos.file < 0 || pos.file >= sources.n || pos.line < 1)
     return;
@@ -62,8 +83,21 @@ static void print_excerpt(vpc_pos pos) {
   const char *line = find_line(sources.items[pos.file], pos.line, &n);
   if (!line)
     return;
+  // A very long line is shown as a window around the column.
+  int col = pos.col;
+  size_t start = 0;
+  if (n > MAX_EXCERPT) {
+    size_t at = byte_of_column(line, n, col);
+    start = at > MAX_EXCERPT / 2 ? at - MAX_EXCERPT / 2 : 0;
+    while (start > 0 && ((unsigned char)line[start] & 0xc0) == 0x80)
+      start--;
+    size_t end = start + MAX_EXCERPT < n ? start + MAX_EXCERPT : n;
+    col = pos.col - columns_before(line, start);
+    line += start;
+    n = end - start;
+  }
   fprintf(stderr, "%.*s\n", (int)n, line);
-  for (int i = 1; i < pos.col; i++)
+  for (int i = 1; i < col; i++)
     fputc(line[0] == '\t' && i == 1 ? '\t' : ' ', stderr);
   fputc('^', stderr);
   for (int i = 1; i < pos.len; i++)
