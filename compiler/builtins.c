@@ -28,7 +28,7 @@ static const vpc_builtin builtins[] = {
   { "tan", VPC_B_MATH1, 1, 1, "tan" },
   { "floor", VPC_B_FLOOR, 1, 1, NULL },
   { "ceil", VPC_B_CEIL, 1, 1, NULL },
-  { "round", VPC_B_ROUND, 1, 1, NULL },
+  { "round", VPC_B_ROUND, 1, 2, NULL },
   { "pow", VPC_B_POW, 2, 2, NULL },
   { "len", VPC_B_LEN, 1, 1, NULL },
   { "upper", VPC_B_UPPER, 1, 1, NULL },

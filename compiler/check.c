@@ -83,6 +83,24 @@ static void no_such_field(vpc_pos pos, const vpc_event *ev, const char *f) {
     vpc_error_hint(pos, hint, "record has no field '%s'", f);
 }
 
+// Region code may not reach a global var (2.5), also through functions:
+// a function remembers the first one it touches for its callers.
+static void note_global_var(vpc_ctx *cx, vpc_sym *g, vpc_pos pos,
+                            const vpc_fn *via) {
+  if (cx->fn && !cx->fn->global_var) {
+    cx->fn->global_var = g;
+    cx->fn->global_var_pos = via ? via->global_var_pos : pos;
+  }
+  if (!cx->in_region)
+    return;
+  vpc_error(pos,
+            "global var '%s' is not accessible inside a concurrent region",
+            g->name);
+  if (via)
+    vpc_note(via->global_var_pos, "'%s' reaches '%s' here", via->name,
+             g->name);
+}
+
 // A bare name: local, then (in operator arguments) a field of the current
 // element, then a global (5.1, 2.5).
 static vpc_type *check_name(vpc_ctx *cx, vpc_node *n) {
@@ -105,11 +123,8 @@ static vpc_type *check_name(vpc_ctx *cx, vpc_node *n) {
   }
   vpc_sym *g = vpc_find_global(n->name);
   if (g && g->type) {
-    if (g->binding == VPC_TK_VAR && cx->in_region)
-      vpc_error(n->pos,
-                "global var '%s' is not accessible inside a concurrent "
-                "region",
-                n->name);
+    if (g->binding == VPC_TK_VAR)
+      note_global_var(cx, g, n->pos, NULL);
     n->sym = g;
     return g->type;
   }
@@ -524,9 +539,16 @@ static vpc_type *check_num_builtin(vpc_node *call, vpc_builtin_id id,
   case VPC_B_MAX:
   case VPC_B_CLAMP:
     return all_int ? &ty_int : &ty_float;
+  case VPC_B_ROUND:
+    if (n == 2) {
+      if (a[1]->kind != VPC_TY_INT)
+        vpc_mismatch(((vpc_node *)call->list.items[1])->a->pos, &ty_int,
+                     a[1]);
+      return &ty_float;
+    }
+    return &ty_int;
   case VPC_B_FLOOR:
   case VPC_B_CEIL:
-  case VPC_B_ROUND:
     return &ty_int;
   case VPC_B_POW:
     return all_int ? &ty_int : &ty_float;
@@ -569,14 +591,15 @@ static bool scalar(const vpc_type *t) {
   }
 }
 
+static void note_dlq(vpc_ctx *cx, vpc_pos pos);
+
 static vpc_type *check_misc_builtin(vpc_ctx *cx, vpc_node *call,
                                     vpc_builtin_id id, vpc_type **a) {
   switch (id) {
   case VPC_B_LOG_ERROR:
     return &ty_null;
   case VPC_B_EMIT_TO_DLQ:
-    if (!cx->in_handler)
-      vpc_error(call->name_pos, "emit_to_dlq outside .on_error");
+    note_dlq(cx, call->name_pos);
     if (a[0]->kind != VPC_TY_RECORD && a[0]->kind != VPC_TY_ERROR)
       vpc_mismatch(call->pos, &ty_null, a[0]);
     return &ty_null;
@@ -662,8 +685,39 @@ static vpc_type *check_builtin(vpc_ctx *cx, vpc_node *call,
   }
 }
 
+// Records what emit statements make. A function passes them on to its
+// callers; only .process and .on_error lambdas may finally receive them
+// (3), and this version needs them all of one record type.
+static void note_emit(vpc_ctx *cx, vpc_type *t, vpc_pos pos) {
+  vpc_type **slot = cx->fn ? &cx->fn->emits : &cx->emits;
+  if (!cx->fn && !cx->emit_ok) {
+    vpc_error(pos, "emit outside .process/.on_error");
+    return;
+  }
+  if (*slot && !vpc_type_equal(*slot, t)) {
+    vpc_error(pos, "records of different types (%s and %s) are emitted "
+                   "here; this version of vpc needs one type",
+              vpc_type_name(*slot), vpc_type_name(t));
+    return;
+  }
+  *slot = t;
+}
+
+static void note_dlq(vpc_ctx *cx, vpc_pos pos) {
+  if (cx->fn)
+    cx->fn->uses_dlq = true;
+  else if (!cx->in_handler)
+    vpc_error(pos, "emit_to_dlq outside .on_error");
+}
+
 static vpc_type *check_user_call(vpc_ctx *cx, vpc_node *call, vpc_fn *f) {
   vpc_check_fn(f);
+  if (f->emits)
+    note_emit(cx, f->emits, call->name_pos);
+  if (f->uses_dlq)
+    note_dlq(cx, call->name_pos);
+  if (f->global_var)
+    note_global_var(cx, f->global_var, call->name_pos, f);
   if (!check_arity(call, f->params.n, f->params.n)) {
     for (int i = 0; i < call->list.n; i++)
       vpc_check_expr(cx, ((vpc_node *)call->list.items[i])->a);
@@ -879,10 +933,8 @@ static vpc_type *check_assign(vpc_ctx *cx, vpc_node *s) {
                 s->name, binding_word(target->binding));
     return &ty_null;
   }
-  if (target->kind == VPC_SYM_GLOBAL && cx->in_region)
-    vpc_error(s->name_pos,
-              "global var '%s' is not accessible inside a concurrent region",
-              s->name);
+  if (target->kind == VPC_SYM_GLOBAL)
+    note_global_var(cx, target, s->name_pos, NULL);
   vpc_type *value = t;
   if (s->op != VPC_TK_ASSIGN && s->op != VPC_TK_WALRUS) {
     vpc_node fake = { .kind = VPC_NODE_BINARY, .pos = s->pos };
@@ -984,6 +1036,21 @@ static vpc_type *check_return(vpc_ctx *cx, vpc_node *s) {
   return &ty_null;
 }
 
+// emit T(f: e, ...): T must be a declared event; the record is an output
+// of the enclosing .process or .on_error (3).
+static vpc_type *check_emit(vpc_ctx *cx, vpc_node *s) {
+  vpc_event *ev = vpc_find_event(s->name);
+  if (!ev) {
+    vpc_error(s->name_pos, "emit of an undeclared event type '%s' is not "
+                           "supported by this version of vpc",
+              s->name);
+    return &ty_null;
+  }
+  s->sym = ev;
+  note_emit(cx, check_construct(cx, s, ev), s->name_pos);
+  return &ty_null;
+}
+
 static vpc_type *check_stmt(vpc_ctx *cx, vpc_node *s) {
   switch (s->kind) {
   case VPC_NODE_LET:
@@ -1009,9 +1076,7 @@ static vpc_type *check_stmt(vpc_ctx *cx, vpc_node *s) {
   case VPC_NODE_RETURN:
     return check_return(cx, s);
   case VPC_NODE_EMIT:
-    vpc_error(s->pos, "'emit' statements are not supported by this version "
-                      "of vpc");
-    return &ty_null;
+    return check_emit(cx, s);
   case VPC_NODE_EXPR_STMT:
     return vpc_check_expr(cx, s->a);
   default:

@@ -566,6 +566,9 @@ static const char *gen_num_builtin(gen *g, vpc_node *call,
   case VPC_B_CEIL:
     return vpc_format("vp_ceil_i64(%s)", a0);
   case VPC_B_ROUND:
+    if (call->list.n == 2)
+      return vpc_format("vp_round_places(%s, %s)", a0,
+                        gen_expr(g, arg_at(call, 1)));
     return vpc_format("vp_round_i64(%s)", a0);
   case VPC_B_POW:
     if (rt->kind == VPC_TY_INT)
@@ -606,6 +609,8 @@ static const char *gen_coalesce_call(gen *g, vpc_node *call) {
   const char *acc = gen_as(g, arg_at(call, n - 1), rt);
   for (int i = n - 2; i >= 0; i--) {
     vpc_node *a = arg_at(call, i);
+    if (a->type->kind == VPC_TY_NULL)
+      continue;  // a null argument is skipped
     if (a->type->kind != VPC_TY_OPTIONAL) {
       acc = gen_as(g, a, rt);
       continue;
@@ -960,6 +965,19 @@ static void gen_stmt(gen *g, vpc_node *s, bool tail, int depth) {
     else
       null_tail(g, depth);
     return;
+  case VPC_NODE_EMIT: {
+    vpc_event *ev = s->sym;
+    const char *t = tmp_name(g);
+    indent(g, depth);
+    emit(g, "{\n");
+    indent(g, depth + 1);
+    emit(g, "%s %s = %s;\n", ev->cname, t, gen_construct(g, s));
+    indent(g, depth + 1);
+    emit(g, "pack_%s(&emit_buf, &%s);\n", ev->cname, t);
+    indent(g, depth);
+    emit(g, "}\n");
+    break;
+  }
   case VPC_NODE_EXPR_STMT:
     if (tail && s->a->type->kind != VPC_TY_NULL) {
       value_tail(g, s->a, depth);
@@ -1202,7 +1220,17 @@ static void gen_handler_support(gen *g) {
           "  vp_dead_letter(cur_error, w, &d, NULL);\n"
           "  cur_dead_lettered = true;\n}\n\n"
           "static vp_worker *cur_worker;\n"
-          "static vp_buf pack_buf;\n\n");
+          "static vp_buf pack_buf;\n"
+          "// Records made by emit statements during one .process call.\n"
+          "static vp_buf emit_buf;\n\n"
+          "// Takes the emitted records out of emit_buf, which the stages "
+          "they\n// go on to may reuse.\n"
+          "static vp_rd take_emitted(void) {\n"
+          "  uint8_t *p = vp_arena_dup(vp_event_arena, emit_buf.p, "
+          "emit_buf.n);\n"
+          "  vp_rd rd = { p, p + emit_buf.n };\n"
+          "  emit_buf.n = 0;\n"
+          "  return rd;\n}\n\n");
 }
 
 static const char *fn_signature(vpc_fn *f) {
@@ -1379,6 +1407,23 @@ static void gen_producer_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
   gen_lambda(g, lam, sg->expr, &sg->in, sg->out);
   stage_head(g, st, sg);
   emit(g, "  %s rec;\n", ctype(sg->out));
+  if (sg->emits) {
+    // Emitted records first, in emission order, then the returned one
+    // (5.4); an Err unwinds past this and the emitted ones are dropped.
+    const char *c = sg->out->event->cname;
+    emit(g, "  emit_buf.n = 0;\n"
+            "  bool got = %s(*ev, &rec);\n"
+            "  vp_rd rd = take_emitted();\n"
+            "  int64_t n = 0;\n"
+            "  while (rd.p < rd.end) {\n"
+            "    %s one;\n    unpack_%s(&rd, &one);\n"
+            "    n += %s(m, &one);\n  }\n",
+         lam, c, c, next_fn(st, sg->index));
+    line_to_c(g);
+    emit(g, "  return got ? n + %s(m, &rec) : n;\n}\n\n",
+         next_fn(st, sg->index));
+    return;
+  }
   if (sg->kind == VPC_STAGE_MAP)
     emit(g, "  if (!%s(*ev, &rec))\n"
             "    vp_raise(\"invalid argument: map: null result\");\n",
@@ -1427,6 +1472,16 @@ static void gen_partition(gen *g, vpc_stream *st, vpc_stage *sg) {
   emit(g, "  return %s(&keyed, ev);\n}\n\n", next_fn(st, sg->index));
 }
 
+// Under broadcast each copy of an event is an event of its own (8.9).
+static const char *broadcast_copies(vpc_stream *st, vpc_region *r) {
+  if (r->strategy != 2 || !r->counts_fates)
+    return "";
+  return vpc_format("  vp_region_stats rs;\n"
+                    "  vp_region_get_stats(vp_regions[%d], &rs);\n"
+                    "  vp_counts[%d].in += rs.workers - 1;\n",
+                    r->id, st->id);
+}
+
 static void gen_submit(gen *g, vpc_stream *st, vpc_stage *sg) {
   vpc_region *r = sg->region;
   stage_head(g, st, sg);
@@ -1436,10 +1491,12 @@ static void gen_submit(gen *g, vpc_stream *st, vpc_stage *sg) {
   emit(g, "  pack_buf.n = 0;\n"
           "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
           "  pack_%s(&pack_buf, ev);\n"
+          "%s"
           "  vp_region_submit(vp_regions[%d], &m->origin, hash, pack_buf.p, "
           "pack_buf.n);\n"
-          "  return -1;\n}\n\n",
-       r->entry->event->cname, r->id);
+          "  return %d;\n}\n\n",
+       r->entry->event->cname, broadcast_copies(st, r), r->id,
+       r->counts_fates ? -1 : 1);
 }
 
 static void gen_collect(gen *g, vpc_stream *st, vpc_stage *sg) {
@@ -1500,7 +1557,7 @@ static void gen_region_continuation(gen *g, vpc_stream *st, vpc_region *r) {
           "    int64_t n = %s(m, rec);\n"
           "    vp_trap_pop(&t);\n"
           "    return n;\n  }\n"
-          "  vp_stream_error err = { t.kind, t.message, -1, 0, \"%s\", "
+          "  vp_stream_error err = { t.kind, t.message, -1, 1, \"%s\", "
           "m->origin };\n"
           "  dlq_ref d = { rec, %s, m };\n"
           "  vp_dead_letter(&err, write_any_%s, &d, NULL);\n"
@@ -1509,8 +1566,12 @@ static void gen_region_continuation(gen *g, vpc_stream *st, vpc_region *r) {
        str_literal(collect->in_name, strlen(collect->in_name)), exit_c);
 }
 
-static void count_fate(gen *g, vpc_stream *st, const char *failed,
-                       const char *n) {
+static void count_fate(gen *g, vpc_stream *st, vpc_region *r,
+                       const char *failed, const char *n) {
+  if (!r->counts_fates) {
+    emit(g, "  (void)%s;\n  (void)%s;\n", failed, n);
+    return;
+  }
   emit(g, "  if (%s)\n    vp_counts[%d].dead_lettered++;\n"
           "  else if (%s > 0)\n    vp_counts[%d].passed++;\n"
           "  else\n    vp_counts[%d].filtered++;\n",
@@ -1531,7 +1592,7 @@ static void gen_region_result(gen *g, vpc_stream *st, vpc_region *r) {
           "    %s rec;\n    unpack_%s(&rd, &rec);\n"
           "    n += %s(&m, &rec, &failed);\n  }\n",
        region_fn(st, r, "result"), exit_c, exit_c, region_fn(st, r, "cont"));
-  count_fate(g, st, "failed", "n");
+  count_fate(g, st, r, "failed", "n");
   emit(g, "}\n\n");
 }
 
@@ -1552,13 +1613,17 @@ static void gen_region_error(gen *g, vpc_stream *st, vpc_region *r) {
   if (!h) {
     emit(g, "  {\n");
     dead_letter_call(g, "err", entry_c, "&ev", name, "NULL");
-    emit(g, "  }\n  vp_counts[%d].dead_lettered++;\n}\n\n", st->id);
+    emit(g, "  }\n");
+    if (r->counts_fates)
+      emit(g, "  vp_counts[%d].dead_lettered++;\n", st->id);
+    emit(g, "}\n\n");
     return;
   }
   const char *args = h->expr->list.n == 2 ? "err, ev, &rec" : "err, &rec";
   emit(g, "  cur_error = err;\n  cur_meta = &m;\n  cur_type = %s;\n"
           "  cur_dead_lettered = false;\n"
           "  %s rec;\n  bool recovered = false;\n"
+          "  emit_buf.n = 0;\n"
           "  vp_trap t;\n"
           "  if (VP_TRY(t)) {\n"
           "    recovered = %s(%s);\n"
@@ -1566,11 +1631,20 @@ static void gen_region_error(gen *g, vpc_stream *st, vpc_region *r) {
           "  } else {\n",
        str_literal(name, strlen(name)), exit_c, hname, args);
   dead_letter_call(g, "err", entry_c, "&ev", name, "&t.message");
-  emit(g, "    vp_counts[%d].dead_lettered++;\n    return;\n  }\n"
+  if (r->counts_fates)
+    emit(g, "    vp_counts[%d].dead_lettered++;\n", st->id);
+  // Records the handler emitted, then the one it returned, are the
+  // recovered outputs (5.7).
+  emit(g, "    return;\n  }\n"
           "  bool failed = cur_dead_lettered;\n"
-          "  int64_t n = recovered ? %s(&m, &rec, &failed) : 0;\n",
-       st->id, region_fn(st, r, "cont"));
-  count_fate(g, st, "failed", "n");
+          "  int64_t n = 0;\n"
+          "  vp_rd rd2 = take_emitted();\n"
+          "  while (rd2.p < rd2.end) {\n"
+          "    %s one;\n    unpack_%s(&rd2, &one);\n"
+          "    n += %s(&m, &one, &failed);\n  }\n"
+          "  if (recovered)\n    n += %s(&m, &rec, &failed);\n",
+       exit_c, exit_c, region_fn(st, r, "cont"), region_fn(st, r, "cont"));
+  count_fate(g, st, r, "failed", "n");
   emit(g, "}\n\n");
 }
 
@@ -1611,7 +1685,7 @@ static void gen_stream_entry(gen *g, vpc_stream *st) {
           "    if (n > 0)\n      vp_counts[%d].passed++;\n"
           "    else if (n == 0)\n      vp_counts[%d].filtered++;\n"
           "    return;\n  }\n"
-          "  vp_stream_error err = { t.kind, t.message, -1, 0, \"%s\", "
+          "  vp_stream_error err = { t.kind, t.message, -1, 1, \"%s\", "
           "m->origin };\n"
           "  dlq_ref d = { ev, %s, m };\n"
           "  vp_dead_letter(&err, write_any_%s, &d, NULL);\n"

@@ -17,6 +17,7 @@ enum { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
 enum { BACKOFF_EXPONENTIAL, BACKOFF_FIXED, BACKOFF_NONE };
 
 static vpc_sema *S;
+static vpc_sup program_sup;
 
 // Constant option values: literals and negated numbers.
 typedef struct constant {
@@ -194,10 +195,20 @@ static void operator_ctx(chain *ch, vpc_ctx *cx, vpc_scope *sc) {
   cx->in_region = ch->region != NULL;
 }
 
+// In a lambda, a path that ends without a value beside paths that end in
+// a Result counts as Ok(null) (4.5).
+static vpc_type *unify_lambda_paths(vpc_type *a, vpc_type *b) {
+  if (a->kind == VPC_TY_NULL && b->kind == VPC_TY_RESULT)
+    return b->elem ? b : vpc_result_of(&ty_null);
+  if (b->kind == VPC_TY_NULL && a->kind == VPC_TY_RESULT)
+    return a->elem ? a : vpc_result_of(&ty_null);
+  return vpc_unify(a, b);
+}
+
 // Checks a lambda whose parameters get the given types; returns the type
 // of its result (the unified return values and block value, 4.7).
 static vpc_type *check_lambda(chain *ch, vpc_node *lam, vpc_type **ptypes,
-                              int np, bool handler) {
+                              int np, bool handler, vpc_type **emits) {
   if (lam->list.n != np) {
     vpc_error(lam->pos, "this lambda takes %d parameter%s, got %d", np,
               np == 1 ? "" : "s", lam->list.n);
@@ -210,6 +221,7 @@ static vpc_type *check_lambda(chain *ch, vpc_node *lam, vpc_type **ptypes,
   cx.result_ok = true;
   cx.in_region = ch->region != NULL && !handler;
   cx.in_handler = handler;
+  cx.emit_ok = emits != NULL;
   for (int i = 0; i < np; i++) {
     vpc_node *p = lam->list.items[i];
     p->sym = vpc_declare_local(&cx, p->name, ptypes[i], 0, p->pos);
@@ -221,12 +233,14 @@ static vpc_type *check_lambda(chain *ch, vpc_node *lam, vpc_type **ptypes,
     value = vpc_check_expr(&cx, lam->a);
   vpc_type *u = value;
   if (cx.inferred)
-    u = value ? vpc_unify(cx.inferred, value) : cx.inferred;
+    u = value ? unify_lambda_paths(cx.inferred, value) : cx.inferred;
   if (!u && value) {
     vpc_mismatch(lam->pos, cx.inferred, value);
     u = &ty_error;
   }
   lam->type = u ? u : &ty_null;
+  if (emits)
+    *emits = cx.emits;
   return lam->type;
 }
 
@@ -275,7 +289,7 @@ static void lower_where(chain *ch, vpc_node *op) {
   vpc_type *t;
   if (e->kind == VPC_NODE_LAMBDA) {
     vpc_type *p = ch->cur;
-    t = check_lambda(ch, e, &p, 1, false);
+    t = check_lambda(ch, e, &p, 1, false, NULL);
   } else {
     vpc_ctx cx;
     vpc_scope sc;
@@ -387,9 +401,19 @@ static void lower_lambda_op(chain *ch, vpc_node *op, vpc_stage_kind kind) {
   if (kind == VPC_STAGE_PROCESS)
     ch->has_process = true;
   vpc_type *p = ch->cur;
-  vpc_type *t = check_lambda(ch, lam, &p, 1, false);
+  vpc_type *emitted = NULL;
+  vpc_type *t = check_lambda(ch, lam, &p, 1, false,
+                             kind == VPC_STAGE_PROCESS ? &emitted : NULL);
   st->param = lam->list.n ? ((vpc_node *)lam->list.items[0])->sym : NULL;
+  st->emits = emitted != NULL;
   vpc_type *rec = produced_record(lam, t, op->name);
+  if (rec && emitted && rec->kind == VPC_TY_RECORD &&
+      !vpc_type_equal(rec, emitted))
+    vpc_error(lam->pos, "this .process emits %s but returns %s; this "
+                        "version of vpc needs one record type",
+              vpc_type_name(emitted), vpc_type_name(rec));
+  if (!rec)
+    rec = emitted;
   if (!rec) {
     if (kind == VPC_STAGE_MAP)
       vpc_error(lam->pos, "'.map' must produce a record, got null");
@@ -397,6 +421,8 @@ static void lower_lambda_op(chain *ch, vpc_node *op, vpc_stage_kind kind) {
   }
   if (rec->kind == VPC_TY_ERROR)
     return;
+  if (emitted && !returns_param(lam))
+    ch->name = rec->event->name;
   if (!returns_param(lam))
     ch->name = rec->event->declared ? rec->event->name : ch->st->name;
   ch->cur = st->out = rec;
@@ -482,7 +508,8 @@ static int backoff_kind(vpc_node *item, const char *s) {
 }
 
 static vpc_list *option_items(vpc_node *v) {
-  if (v->kind == VPC_NODE_OPTBLOCK || v->kind == VPC_NODE_MAP)
+  if (v->kind == VPC_NODE_OPTBLOCK || v->kind == VPC_NODE_MAP ||
+      v->kind == VPC_NODE_SUPERVISION)
     return &v->list;
   return NULL;
 }
@@ -735,12 +762,18 @@ static void lower_concurrent(chain *ch, vpc_node *op) {
   if (r->strategy == STRATEGY_BROADCAST)
     vpc_warning(op->name_pos, "broadcast: each output is produced once per "
                               "worker");
-  sup_defaults(&r->sup);
-  if (S->supervision)
-    apply_sup_block(&r->sup, S->supervision);
+  r->sup = program_sup;
   if (r->sup_node)
     apply_sup_block(&r->sup, r->sup_node);
   check_sup_ranges(&r->sup, op->name_pos);
+  // A region's events are the stream's own only when nothing before it
+  // can turn one event into several.
+  r->counts_fates = true;
+  for (int i = 0; i < st->index; i++) {
+    vpc_stage_kind k = ((vpc_stage *)ch->st->stages.items[i])->kind;
+    if (k == VPC_STAGE_PROCESS || k == VPC_STAGE_CONCURRENT)
+      r->counts_fates = false;
+  }
   r->first = st->index + 1;
   ch->region = r;
   vpc_list_push(&S->regions, r);
@@ -767,7 +800,13 @@ static void lower_on_error(chain *ch, vpc_node *op) {
     return;
   }
   int np = h->list.n == 1 ? 1 : 2;
-  vpc_type *t = check_lambda(ch, h, ptypes, np, true);
+  vpc_type *emitted = NULL;
+  vpc_type *t = check_lambda(ch, h, ptypes, np, true, &emitted);
+  st->emits = emitted != NULL;
+  if (emitted && !vpc_type_equal(emitted, ch->cur))
+    vpc_error(h->pos, "a handler's records must have the region's output "
+                      "type %s, got %s",
+              vpc_type_name(ch->cur), vpc_type_name(emitted));
   if (h->list.n >= 1)
     st->param = ((vpc_node *)h->list.items[0])->sym;
   if (h->list.n >= 2)
@@ -931,6 +970,12 @@ static void lower_stream(vpc_stream *st) {
 
 void vpc_lower_streams(vpc_sema *s) {
   S = s;
+  // The program default: built-in values, then the top-level block (2.8,
+  // 6.1), checked once; each region applies its own block over it and the
+  // range checks apply to that merged result.
+  sup_defaults(&program_sup);
+  if (S->supervision)
+    apply_sup_block(&program_sup, S->supervision);
   for (int i = 0; i < S->prog->decls.n; i++) {
     vpc_node *d = S->prog->decls.items[i];
     if (d->kind != VPC_NODE_STREAM)

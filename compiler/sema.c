@@ -371,7 +371,8 @@ static void resolve_event(vpc_event *ev) {
     vpc_type *t = vpc_resolve_type(f->b, 0);
     if (t->kind == VPC_TY_RESULT || t->kind == VPC_TY_STREAM_ERROR)
       vpc_error(f->b->pos, "a field cannot have type %s", vpc_type_name(t));
-    if (t->kind == VPC_TY_RECORD)
+    if (t->kind == VPC_TY_RECORD ||
+        (t->kind == VPC_TY_OPTIONAL && t->elem->kind == VPC_TY_RECORD))
       vpc_error(f->b->pos, "nested record fields are not supported by this "
                            "version of vpc");
     if (!strcmp(f->name, "timestamp") && !is_time_type(t) &&

@@ -79,6 +79,10 @@ struct vpc_fn {
   bool ret_declared;
   bool checking, checked;
   const char *cname;
+  vpc_type *emits;   // record type its emit statements make (3), or NULL
+  bool uses_dlq;     // calls emit_to_dlq, directly or not (6.11)
+  vpc_sym *global_var;  // a global var it reaches, directly or not (2.5)
+  vpc_pos global_var_pos;
 };
 
 // Stage kinds of a lowered stream.
@@ -109,6 +113,7 @@ typedef struct vpc_stage {
   vpc_event *record;  // SELECT/EMIT: the record built
   vpc_region *region; // stages inside a region, and its CONCURRENT
   int index;
+  bool emits;         // PROCESS: its lambda runs emit statements
 } vpc_stage;
 
 // Effective supervision of a region after the merge of LANGUAGE.md 6.1.
@@ -146,7 +151,7 @@ struct vpc_region {
   const char *entry_name;
   vpc_type *exit;      // element type leaving it
   vpc_node *key;       // partition key, or NULL
-  vpc_type *key_type;
+  bool counts_fates;   // its events are the stream's own, one to one
   vpc_pos pos;
 };
 

@@ -42,6 +42,8 @@ typedef struct vpc_ctx {
   bool in_region;        // code that runs in a worker (2.5)
   bool in_handler;       // an .on_error handler (emit_to_dlq allowed)
   bool in_init;          // a global initialiser
+  bool emit_ok;          // a .process or .on_error lambda: emit allowed
+  vpc_type *emits;       // record type emitted so far in this lambda
   int loops;
   vpc_fn *fn;
 } vpc_ctx;

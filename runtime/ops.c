@@ -187,6 +187,17 @@ int64_t vp_round_i64(double v) {
   return vp_f64_to_int(round(v), "round");
 }
 
+double vp_round_places(double v, int64_t n) {
+  if (n < -308 || n > 308)
+    vp_raise("invalid argument: round: %lld decimals",
+             (long long)n);
+  double scale = pow(10.0, (double)(n < 0 ? -n : n));
+  if (n < 0)
+    return round(v / scale) * scale;
+  double r = round(v * scale) / scale;
+  return isfinite(r) ? r : v;
+}
+
 int64_t vp_floor_i64(double v) {
   return vp_f64_to_int(floor(v), "floor");
 }

@@ -123,6 +123,9 @@ int64_t vp_f64_to_int(double v, const char *fn);  // trunc, floor, ...
 
 // round half away from zero, to an int; non-finite raises (9).
 int64_t vp_round_i64(double v);
+
+// round(x, n): x rounded half away from zero to n decimals (9).
+double vp_round_places(double v, int64_t n);
 int64_t vp_floor_i64(double v);
 int64_t vp_ceil_i64(double v);
 
