@@ -1388,6 +1388,8 @@ static void gen_projection(gen *g, vpc_stream *st, vpc_stage *sg) {
     emit(g, "  %s rec = { 0 };\n", r->cname);
     for (int i = 0; i < sg->op->list.n; i++) {
       vpc_node *item = sg->op->list.items[i];
+      if (item->flag)
+        continue;  // a context item, dropped
       vpc_field *f = vpc_event_field(r, item->name, NULL);
       emit(g, "  rec.f_%s = %s;\n", item->name, gen_as(g, item->a, f->type));
     }

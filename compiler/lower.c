@@ -63,7 +63,7 @@ static constant const_value(vpc_node *n) {
   return c;
 }
 
-static const char *const op_p1_later[] = { "print", "log", "to", "context" };
+static const char *const op_p1_later[] = { "print", "log", "to" };
 static const char *const op_p2[] = { "window", "aggregate", "having",
                                      "distinct", "limit", "first",
                                      "order_by", "watermark",
@@ -75,7 +75,7 @@ static const char *const op_later[] = { "within", "not", "pattern", "on",
 static const char *const op_known[] = { "where", "filter", "select", "emit",
                                         "map", "process", "partition_by",
                                         "concurrent", "on_error",
-                                        "collect" };
+                                        "collect", "context" };
 
 static bool in_names(const char *name, const char *const *names, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -311,6 +311,23 @@ static vpc_event *new_record(const char *name, vpc_pos pos) {
   return ev;
 }
 
+static bool is_context(const char *name) {
+  for (int i = 0; i < S->contexts.n; i++)
+    if (!strcmp(((vpc_node *)S->contexts.items[i])->name, name))
+      return true;
+  return false;
+}
+
+// .context(name): accepted and without effect (2.10), but the name must be
+// a declared context.
+static void check_context_op(vpc_node *op) {
+  vpc_node *e = single_arg(op);
+  if (!e)
+    return;
+  if (e->kind != VPC_NODE_NAME || !is_context(e->name))
+    vpc_error(e->pos, "'.context' takes the name of a declared context");
+}
+
 // .select(items) and .emit(items): the items become a record (5.4).
 static void lower_projection(chain *ch, vpc_node *op, vpc_stage_kind kind) {
   vpc_stage *st = add_stage(ch, kind, op);
@@ -326,6 +343,12 @@ static void lower_projection(chain *ch, vpc_node *op, vpc_stage_kind kind) {
   operator_ctx(ch, &cx, &sc);
   for (int i = 0; i < op->list.n; i++) {
     vpc_node *item = op->list.items[i];
+    // .emit(context: c, ...) names a declared context: dropped (5.4).
+    if (item->name && !strcmp(item->name, "context") &&
+        item->a->kind == VPC_NODE_NAME && is_context(item->a->name)) {
+      item->flag = true;
+      continue;
+    }
     if (!item->name) {
       if (item->a->kind != VPC_NODE_NAME) {
         vpc_error(item->pos, "an item without a name must be a field name");
@@ -880,7 +903,9 @@ static bool lower_op(chain *ch, vpc_node *op) {
     return false;
   }
   const char *n = op->name;
-  if (!strcmp(n, "where") || !strcmp(n, "filter"))
+  if (!strcmp(n, "context"))
+    check_context_op(op);
+  else if (!strcmp(n, "where") || !strcmp(n, "filter"))
     lower_where(ch, op);
   else if (!strcmp(n, "select"))
     lower_projection(ch, op, VPC_STAGE_SELECT);

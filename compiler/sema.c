@@ -518,8 +518,13 @@ static void collect_other(vpc_node *d) {
     check_config(d);
     break;
   case VPC_NODE_CONTEXT:
+    // Accepted so that Varpulis programs compile, and ignored (2.10).
     declare_type_name(d);
-    vpc_error(d->pos, "'context' is not supported by this version of vpc");
+    if (!S->context_warned)
+      vpc_warning(d->pos, "contexts are ignored; use .concurrent(...) for "
+                          "parallelism");
+    S->context_warned = true;
+    vpc_list_push(&S->contexts, d);
     break;
   case VPC_NODE_CONNECTOR:
     declare_type_name(d);

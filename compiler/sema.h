@@ -182,6 +182,8 @@ typedef struct vpc_sema {
   vpc_list results;  // vpc_type * of every Result<T> used
   vpc_list optionals;  // vpc_type * of every T? used
   const char *config_output, *config_dlq, *config_format;
+  vpc_list contexts;    // context declarations, accepted and ignored
+  bool context_warned;
 } vpc_sema;
 
 // Checks the program; errors go to diag.c. Returns NULL when it found any.
