@@ -1219,6 +1219,8 @@ static void gen_handler_support(gen *g) {
           "  dlq_ref d = { rec, cur_type, cur_meta };\n"
           "  vp_dead_letter(cur_error, w, &d, NULL);\n"
           "  cur_dead_lettered = true;\n}\n\n"
+          "// An outer .on_error dead-lettered the stream's event.\n"
+          "static bool scope_dead_lettered;\n"
           "static vp_worker *cur_worker;\n"
           "static vp_buf pack_buf;\n"
           "// Records made by emit statements during one .process call.\n"
@@ -1302,20 +1304,36 @@ static vpc_stage *stage_at(vpc_stream *st, int i) {
   return st->stages.items[i];
 }
 
+static bool is_outer_handler(const vpc_stage *sg) {
+  return sg->kind == VPC_STAGE_ON_ERROR && !sg->region;
+}
+
+// The function an element entering stage j goes to: the stage itself, or
+// the trap of an outer .on_error whose scope starts there.
+static const char *entry_fn(vpc_stream *st, int j) {
+  if (j >= st->stages.n)
+    return vpc_format("s_%s_end", st->name);
+  for (int h = j; h < st->stages.n; h++) {
+    vpc_stage *sg = stage_at(st, h);
+    if (is_outer_handler(sg) && sg->scope_start == j && h > j)
+      return vpc_format("s_%s_scope%d", st->name, h);
+  }
+  return stage_fn(st, j);
+}
+
 // The function an element goes to after stage i.
 static const char *next_fn(vpc_stream *st, int i) {
   vpc_stage *cur = stage_at(st, i);
   int j = i + 1;
-  while (j < st->stages.n && stage_at(st, j)->kind == VPC_STAGE_ON_ERROR)
+  while (j < st->stages.n && stage_at(st, j)->kind == VPC_STAGE_ON_ERROR &&
+         stage_at(st, j)->region)
     j++;
   if (cur->region && cur->kind != VPC_STAGE_COLLECT &&
       cur->kind != VPC_STAGE_CONCURRENT && j == cur->region->last)
     return vpc_format("s_%s_r%d_out", st->name, cur->region->id);
   if (cur->kind == VPC_STAGE_CONCURRENT && j == cur->region->last)
     return vpc_format("s_%s_r%d_out", st->name, cur->region->id);
-  if (j >= st->stages.n)
-    return vpc_format("s_%s_end", st->name);
-  return stage_fn(st, j);
+  return entry_fn(st, j);
 }
 
 static void stage_head(gen *g, vpc_stream *st, vpc_stage *sg) {
@@ -1674,17 +1692,19 @@ static void gen_stream_entry(gen *g, vpc_stream *st) {
   vpc_type *in = st->source_event ? vpc_record_type(st->source_event)
                                   : st->source_stream->out;
   const char *c = in->event->cname;
-  const char *first = st->stages.n ? stage_fn(st, 0)
-                                   : vpc_format("s_%s_end", st->name);
+  const char *first = entry_fn(st, 0);
   const char *name = st->source_event ? st->source_event->name
                                       : st->source_stream->name;
   emit(g, "static void s_%s_in(const vp_meta *m, const %s *ev) {\n"
           "  vp_counts[%d].in++;\n"
+          "  scope_dead_lettered = false;\n"
           "  vp_trap t;\n"
           "  if (VP_TRY(t)) {\n"
           "    int64_t n = %s(m, ev);\n"
           "    vp_trap_pop(&t);\n"
-          "    if (n > 0)\n      vp_counts[%d].passed++;\n"
+          "    if (scope_dead_lettered)\n"
+          "      vp_counts[%d].dead_lettered++;\n"
+          "    else if (n > 0)\n      vp_counts[%d].passed++;\n"
           "    else if (n == 0)\n      vp_counts[%d].filtered++;\n"
           "    return;\n  }\n"
           "  vp_stream_error err = { t.kind, t.message, -1, 1, \"%s\", "
@@ -1692,8 +1712,76 @@ static void gen_stream_entry(gen *g, vpc_stream *st) {
           "  dlq_ref d = { ev, %s, m };\n"
           "  vp_dead_letter(&err, write_any_%s, &d, NULL);\n"
           "  vp_counts[%d].dead_lettered++;\n}\n\n",
-       st->name, c, st->id, first, st->id, st->id, st->name,
+       st->name, c, st->id, first, st->id, st->id, st->id, st->name,
        str_literal(name, strlen(name)), c, st->id);
+}
+
+// An outer .on_error (5.7): a trap around the operators of its scope, the
+// handler that runs when one fails, and the stage that leads on past the
+// handler, out of the scope's trap.
+static void gen_outer_handler(gen *g, vpc_stream *st, vpc_stage *sg) {
+  int h = sg->index;
+  const char *in_c = sg->scope_in->event->cname;
+  const char *out_c = sg->in->event->cname;
+  const char *name = sg->scope_name;
+  const char *next = next_fn(st, h);
+  const char *lam = vpc_format("s_%s_%d_fn", st->name, h);
+  vpc_type *ptypes[2] = { &ty_stream_error, sg->scope_in };
+  gen_lambda(g, lam, sg->expr, ptypes, sg->in);
+  const char *args = sg->expr->list.n == 2 ? "err, *ev, &rec" : "err, &rec";
+
+  emit(g, "static vp_trap *s_%s_scope%d_trap;\n\n", st->name, h);
+  emit(g, "static int64_t s_%s_handle%d(const vp_stream_error *err, "
+          "const vp_meta *m, const %s *ev) {\n"
+          "  cur_error = err;\n  cur_meta = m;\n  cur_type = %s;\n"
+          "  cur_dead_lettered = false;\n"
+          "  %s rec;\n  bool recovered = false;\n"
+          "  emit_buf.n = 0;\n"
+          "  vp_trap t;\n"
+          "  if (VP_TRY(t)) {\n"
+          "    recovered = %s(%s);\n"
+          "    vp_trap_pop(&t);\n"
+          "  } else {\n"
+          "    dlq_ref d = { ev, %s, m };\n"
+          "    vp_dead_letter(err, write_any_%s, &d, &t.message);\n"
+          "    scope_dead_lettered = true;\n"
+          "    return 0;\n  }\n"
+          "  if (cur_dead_lettered)\n    scope_dead_lettered = true;\n"
+          "  int64_t n = 0;\n"
+          "  vp_rd rd = take_emitted();\n"
+          "  while (rd.p < rd.end) {\n"
+          "    %s one;\n    unpack_%s(&rd, &one);\n"
+          "    n += %s(m, &one);\n  }\n"
+          "  return recovered ? n + %s(m, &rec) : n;\n}\n\n",
+       st->name, h, in_c, str_literal(name, strlen(name)), out_c, lam, args,
+       str_literal(name, strlen(name)), in_c, out_c, out_c, next, next);
+
+  emit(g, "static int64_t s_%s_scope%d(const vp_meta *m, const %s *ev) {\n"
+          "  vp_trap *outer = s_%s_scope%d_trap;\n"
+          "  vp_trap t;\n"
+          "  if (VP_TRY(t)) {\n"
+          "    s_%s_scope%d_trap = &t;\n"
+          "    int64_t n = %s(m, ev);\n"
+          "    vp_trap_pop(&t);\n"
+          "    s_%s_scope%d_trap = outer;\n"
+          "    return n;\n  }\n"
+          "  s_%s_scope%d_trap = outer;\n"
+          "  vp_stream_error err = { t.kind, t.message, -1, 1, \"%s\", "
+          "m->origin };\n"
+          "  return s_%s_handle%d(&err, m, ev);\n}\n\n",
+       st->name, h, in_c, st->name, h, st->name, h,
+       stage_fn(st, sg->scope_start), st->name, h, st->name, h, st->name,
+       st->name, h);
+
+  // Operators after the handler are out of its scope: their errors go to
+  // the trap that encloses the scope's.
+  emit(g, "static int64_t %s(const vp_meta *m, const %s *ev) {\n"
+          "  vp_trap *inner = vp_trap_top;\n"
+          "  vp_trap_top = s_%s_scope%d_trap->prev;\n"
+          "  int64_t n = %s(m, ev);\n"
+          "  vp_trap_top = inner;\n"
+          "  return n;\n}\n\n",
+       stage_fn(st, h), out_c, st->name, h, next);
 }
 
 static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
@@ -1719,6 +1807,8 @@ static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
     gen_collect(g, st, sg);
     break;
   case VPC_STAGE_ON_ERROR:
+    if (is_outer_handler(sg))
+      gen_outer_handler(g, st, sg);
     break;
   }
 }
@@ -1726,9 +1816,13 @@ static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
 static void gen_stream_prototypes(gen *g, vpc_stream *st) {
   for (int i = 0; i < st->stages.n; i++) {
     vpc_stage *sg = stage_at(st, i);
-    if (sg->kind != VPC_STAGE_ON_ERROR)
+    if (sg->kind != VPC_STAGE_ON_ERROR || is_outer_handler(sg))
       emit(g, "static int64_t %s(const vp_meta *m, const %s *ev);\n",
            stage_fn(st, i), ctype(sg->in));
+    if (is_outer_handler(sg))
+      emit(g, "static int64_t s_%s_scope%d(const vp_meta *m, const %s "
+              "*ev);\n",
+           st->name, i, ctype(sg->scope_in));
   }
   for (int i = 0; i < st->regions.n; i++) {
     vpc_region *r = st->regions.items[i];

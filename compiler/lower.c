@@ -159,6 +159,7 @@ typedef struct chain {
   const char *name;    // run-time type name of the element (5.1)
   vpc_region *region;  // the open region, or NULL
   bool keyed;          // a partition key is set
+  int scope_start;     // first stage an outer .on_error would cover
   bool has_process, has_collect, has_emit;
 } chain;
 
@@ -803,14 +804,61 @@ static void lower_concurrent(chain *ch, vpc_node *op) {
   vpc_list_push(&ch->st->regions, r);
 }
 
+// .on_error outside regions covers the operators since the previous
+// handler (or the stream's start); ev is the element where that scope
+// starts (5.7).
+static void lower_outer_on_error(chain *ch, vpc_node *op, vpc_node *h) {
+  if (h->kind != VPC_NODE_LAMBDA) {
+    vpc_error(h->pos, "'.on_error' takes a lambda, as in .on_error((err, "
+                      "ev) => ...)");
+    return;
+  }
+  int start = ch->scope_start;
+  for (int i = start; i < ch->st->stages.n; i++) {
+    vpc_stage *sg = ch->st->stages.items[i];
+    if (sg->kind == VPC_STAGE_CONCURRENT) {
+      vpc_error(op->name_pos, "'.on_error' around a concurrent region is "
+                              "not supported by this version of vpc; give "
+                              "the region an .on_error of its own");
+      return;
+    }
+  }
+  vpc_type *scope_in = start < ch->st->stages.n
+                           ? ((vpc_stage *)ch->st->stages.items[start])->in
+                           : ch->cur;
+  const char *scope_name =
+      start < ch->st->stages.n
+          ? ((vpc_stage *)ch->st->stages.items[start])->in_name
+          : ch->name;
+  vpc_stage *st = add_stage(ch, VPC_STAGE_ON_ERROR, op);
+  st->expr = h;
+  st->scope_start = start;
+  st->scope_in = scope_in;
+  st->scope_name = scope_name;
+  vpc_type *ptypes[2] = { &ty_stream_error, scope_in };
+  int np = h->list.n == 1 ? 1 : 2;
+  vpc_type *emitted = NULL;
+  vpc_type *t = check_lambda(ch, h, ptypes, np, true, &emitted);
+  st->emits = emitted != NULL;
+  vpc_type *rec = produced_record(h, t, "on_error");
+  if (emitted && !vpc_type_equal(emitted, ch->cur))
+    vpc_error(h->pos, "a handler's records must have the stream's type %s "
+                      "here, got %s",
+              vpc_type_name(ch->cur), vpc_type_name(emitted));
+  else if (rec && rec->kind == VPC_TY_RECORD && !vpc_type_equal(rec, ch->cur))
+    vpc_error(h->pos, "a handler's record must have the stream's type %s "
+                      "here, got %s",
+              vpc_type_name(ch->cur), vpc_type_name(rec));
+  ch->scope_start = st->index + 1;
+}
+
 // .on_error((err, ev) => ...), err => ..., or a function's name (5.7).
 static void lower_on_error(chain *ch, vpc_node *op) {
   vpc_node *h = single_arg(op);
   if (!h)
     return;
   if (!ch->region) {
-    vpc_error(op->name_pos, "'.on_error' outside a concurrent region is not "
-                            "supported by this version of vpc");
+    lower_outer_on_error(ch, op, h);
     return;
   }
   vpc_stage *st = add_stage(ch, VPC_STAGE_ON_ERROR, op);

@@ -114,6 +114,11 @@ typedef struct vpc_stage {
   vpc_region *region; // stages inside a region, and its CONCURRENT
   int index;
   bool emits;         // PROCESS: its lambda runs emit statements
+  // ON_ERROR outside regions: the first stage it covers, and the element
+  // type and run-time name there (its handler's ev).
+  int scope_start;
+  vpc_type *scope_in;
+  const char *scope_name;
 } vpc_stage;
 
 // Effective supervision of a region after the merge of LANGUAGE.md 6.1.
