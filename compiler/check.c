@@ -711,6 +711,8 @@ static void note_dlq(vpc_ctx *cx, vpc_pos pos) {
 }
 
 static vpc_type *check_user_call(vpc_ctx *cx, vpc_node *call, vpc_fn *f) {
+  if (cx->fn)
+    vpc_list_push(&cx->fn->callees, f);
   vpc_check_fn(f);
   if (f->emits)
     note_emit(cx, f->emits, call->name_pos);

@@ -1219,6 +1219,8 @@ static void gen_handler_support(gen *g) {
           "  dlq_ref d = { rec, cur_type, cur_meta };\n"
           "  vp_dead_letter(cur_error, w, &d, NULL);\n"
           "  cur_dead_lettered = true;\n}\n\n"
+          "// Depth of recursive calls (2.6), reset as each event starts.\n"
+          "static int call_depth;\n"
           "// An outer .on_error dead-lettered the stream's event.\n"
           "static bool scope_dead_lettered;\n"
           "static vp_worker *cur_worker;\n"
@@ -1248,6 +1250,42 @@ static const char *fn_signature(vpc_fn *f) {
   return s;
 }
 
+// Whether f lies on a cycle of the call graph: only such functions count
+// toward the recursion limit (2.6).
+static bool reaches(const vpc_fn *from, const vpc_fn *target, vpc_list *seen) {
+  for (int i = 0; i < from->callees.n; i++) {
+    vpc_fn *c = from->callees.items[i];
+    if (c == target)
+      return true;
+    bool visited = false;
+    for (int j = 0; j < seen->n && !visited; j++)
+      visited = seen->items[j] == c;
+    if (visited)
+      continue;
+    vpc_list_push(seen, c);
+    if (reaches(c, target, seen))
+      return true;
+  }
+  return false;
+}
+
+static bool is_recursive(const vpc_fn *f) {
+  vpc_list seen = { 0 };
+  return reaches(f, f, &seen);
+}
+
+// A recursive function runs through a guard that counts the depth; a
+// crash unwinds past the decrement, so each event's entry resets it.
+static void gen_recursion_guard(gen *g, vpc_fn *f) {
+  emit(g, "%s {\n  if (++call_depth > 1000)\n"
+          "    vp_raise_crash(\"recursion limit exceeded\");\n"
+          "  %s r = %s_body(",
+       fn_signature(f), ctype(f->ret), f->cname);
+  for (int i = 0; i < f->params.n; i++)
+    emit(g, "%s%s", i ? ", " : "", ((vpc_sym *)f->params.items[i])->cname);
+  emit(g, ");\n  call_depth--;\n  return r;\n}\n\n");
+}
+
 static void gen_functions(gen *g) {
   vpc_sema *s = g->s;
   for (int i = 0; i < s->globals.n; i++) {
@@ -1255,12 +1293,29 @@ static void gen_functions(gen *g) {
     emit(g, "static %s %s;\n", ctype(v->type), v->cname);
   }
   emit(g, "\n");
-  for (int i = 0; i < s->fns.n; i++)
-    emit(g, "%s;\n", fn_signature(s->fns.items[i]));
+  for (int i = 0; i < s->fns.n; i++) {
+    vpc_fn *f = s->fns.items[i];
+    emit(g, "%s;\n", fn_signature(f));
+    if (is_recursive(f)) {
+      const char *plain = f->cname;
+      f->cname = vpc_format("%s_body", plain);
+      emit(g, "%s;\n", fn_signature(f));
+      f->cname = plain;
+    }
+  }
   emit(g, "\n");
   for (int i = 0; i < s->fns.n; i++) {
     vpc_fn *f = s->fns.items[i];
-    emit(g, "%s {\n", fn_signature(f));
+    bool guarded = is_recursive(f);
+    if (guarded) {
+      gen_recursion_guard(g, f);
+      const char *plain = f->cname;
+      f->cname = vpc_format("%s_body", plain);
+      emit(g, "%s {\n", fn_signature(f));
+      f->cname = plain;
+    } else {
+      emit(g, "%s {\n", fn_signature(f));
+    }
     for (int j = 0; j < f->params.n; j++)
       emit(g, "  (void)%s;\n", ((vpc_sym *)f->params.items[j])->cname);
     g->body = BODY_FN;
@@ -1561,7 +1616,7 @@ static void gen_region_worker(gen *g, vpc_stream *st, vpc_region *r) {
           "  vp_rd rd = { in, in + len };\n",
        region_fn(st, r, "work"));
   unpack_meta_and(g, entry_c, "ev");
-  emit(g, "  cur_worker = w;\n  %s(&m, &ev);\n}\n\n",
+  emit(g, "  cur_worker = w;\n  call_depth = 0;\n  %s(&m, &ev);\n}\n\n",
        first < r->last ? stage_fn(st, first) : region_fn(st, r, "out"));
 }
 
@@ -1573,6 +1628,7 @@ static void gen_region_continuation(gen *g, vpc_stream *st, vpc_region *r) {
   emit(g, "static int64_t %s(const vp_meta *m, const %s *rec, bool *failed) "
           "{\n"
           "  vp_trap t;\n"
+          "  call_depth = 0;\n"
           "  if (VP_TRY(t)) {\n"
           "    int64_t n = %s(m, rec);\n"
           "    vp_trap_pop(&t);\n"
@@ -1698,6 +1754,7 @@ static void gen_stream_entry(gen *g, vpc_stream *st) {
   emit(g, "static void s_%s_in(const vp_meta *m, const %s *ev) {\n"
           "  vp_counts[%d].in++;\n"
           "  scope_dead_lettered = false;\n"
+          "  call_depth = 0;\n"
           "  vp_trap t;\n"
           "  if (VP_TRY(t)) {\n"
           "    int64_t n = %s(m, ev);\n"
@@ -1766,6 +1823,7 @@ static void gen_outer_handler(gen *g, vpc_stream *st, vpc_stage *sg) {
           "    s_%s_scope%d_trap = outer;\n"
           "    return n;\n  }\n"
           "  s_%s_scope%d_trap = outer;\n"
+          "  call_depth = 0;\n"
           "  vp_stream_error err = { t.kind, t.message, -1, 1, \"%s\", "
           "m->origin };\n"
           "  return s_%s_handle%d(&err, m, ev);\n}\n\n",

@@ -12,6 +12,8 @@
 // Values of the runtime's enums (runtime/region.h), which generated code
 // uses by name; the compiler only needs to keep them apart.
 enum { STRATEGY_HASH, STRATEGY_ROUND_ROBIN, STRATEGY_BROADCAST };
+// An invalid strategy, already reported: no further checks on it.
+enum { STRATEGY_NONE = -1 };
 enum { ORDER_COMPLETION, ORDER_INPUT };
 enum { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
 enum { BACKOFF_EXPONENTIAL, BACKOFF_FIXED, BACKOFF_NONE };
@@ -715,7 +717,7 @@ static int strategy_of(vpc_node *it, constant c) {
     return STRATEGY_BROADCAST;
   vpc_error(it->a->pos, "option 'strategy': expected \"consistent_hash\", "
                         "\"round_robin\" or \"broadcast\"");
-  return STRATEGY_ROUND_ROBIN;
+  return STRATEGY_NONE;
 }
 
 static void concurrent_option(chain *ch, vpc_region *r, vpc_stage *st,
@@ -1066,6 +1068,10 @@ void vpc_lower_streams(vpc_sema *s) {
   }
   for (int i = 0; i < S->streams.n; i++)
     lower_stream(S->streams.items[i]);
+  if (S->streams.n == 0)
+    vpc_warning((vpc_pos){ .file = 0, .line = 1, .col = 1 },
+                "the program has no streams; its executable reads input "
+                "and writes nothing");
   for (int i = 0; i < S->streams.n; i++) {
     vpc_stream *st = S->streams.items[i];
     if (st->subscribers.n)

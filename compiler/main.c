@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,9 +71,16 @@ static const char *option_value(int argc, char **argv, int *i) {
 }
 
 static void parse_args(int argc, char **argv, options *o) {
+  bool options_done = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    if (options_done || a[0] != '-' || !a[1]) {
+      if (o->input)
+        usage_error("more than one program given ('%s')", a);
+      o->input = a;
+    } else if (!strcmp(a, "--")) {
+      options_done = true;
+    } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       fputs(usage_text, stdout);
       exit(0);
     } else if (!strcmp(a, "--version")) {
@@ -101,12 +109,8 @@ static void parse_args(int argc, char **argv, options *o) {
       o->make_deps = true;
     } else if (!strcmp(a, "-Werror")) {
       o->werror = true;
-    } else if (a[0] == '-' && a[1]) {
-      usage_error("unknown option '%s'", a);
-    } else if (o->input) {
-      usage_error("more than one program given ('%s')", a);
     } else {
-      o->input = a;
+      usage_error("unknown option '%s'", a);
     }
   }
   if (!o->input)
@@ -195,7 +199,11 @@ static int run_cc(const options *o, const char *c_file, const char *out) {
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR)
       return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+    fprintf(stderr, "vpc: cannot run the C compiler '%s'\n", cc);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 static int write_deps(const options *o, const char *exe, vpc_list *deps) {
@@ -212,6 +220,33 @@ static int write_deps(const options *o, const char *exe, vpc_list *deps) {
     fprintf(stderr, "vpc: cannot write %s: %s\n", path, strerror(errno));
   vpc_sbuf_free(&b);
   return rc;
+}
+
+// The executable must not replace the program itself, and its directory
+// must be writable; both are reported before any C is compiled.
+static bool output_path_ok(const char *input, const char *exe) {
+  struct stat in_st, out_st;
+  if (stat(exe, &out_st) == 0) {
+    if (S_ISDIR(out_st.st_mode)) {
+      fprintf(stderr, "vpc: error: cannot write '%s': it is a directory\n",
+              exe);
+      return false;
+    }
+    if (stat(input, &in_st) == 0 && in_st.st_dev == out_st.st_dev &&
+        in_st.st_ino == out_st.st_ino) {
+      fprintf(stderr, "vpc: error: the output '%s' is the program itself\n",
+              exe);
+      return false;
+    }
+  }
+  const char *slash = strrchr(exe, '/');
+  const char *dir = slash ? vpc_strndup(exe, (size_t)(slash - exe) + 1) : ".";
+  if (access(dir, W_OK) != 0) {
+    fprintf(stderr, "vpc: error: cannot write '%s': %s\n", exe,
+            strerror(errno));
+    return false;
+  }
+  return true;
 }
 
 static int compile(const options *o, vpc_sema *s, const char *exe) {
@@ -238,13 +273,11 @@ static int compile(const options *o, vpc_sema *s, const char *exe) {
   int rc = run_cc(o, c_file, exe);
   if (!o->emit_c)
     unlink(tmp_c);
-  if (rc != 0) {
+  if (rc > 0)
     fprintf(stderr, "vpc: internal error: the C compiler failed on the "
                     "generated code%s\n",
             o->emit_c ? "" : " (keep it with --emit-c FILE)");
-    return EXIT_INTERNAL;
-  }
-  return 0;
+  return rc == 0 ? 0 : EXIT_INTERNAL;
 }
 
 int main(int argc, char **argv) {
@@ -262,6 +295,8 @@ int main(int argc, char **argv) {
   if (o.check_only)
     return 0;
   const char *exe = o.output ? o.output : default_output(o.input);
+  if (!output_path_ok(o.input, exe))
+    return EXIT_COMPILE;
   if (o.make_deps && write_deps(&o, exe, &deps))
     return EXIT_INTERNAL;
   int rc = compile(&o, s, exe);

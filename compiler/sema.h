@@ -81,6 +81,7 @@ struct vpc_fn {
   const char *cname;
   vpc_type *emits;   // record type its emit statements make (3), or NULL
   bool uses_dlq;     // calls emit_to_dlq, directly or not (6.11)
+  vpc_list callees;  // vpc_fn * it calls, for the recursion limit (2.6)
   vpc_sym *global_var;  // a global var it reaches, directly or not (2.5)
   vpc_pos global_var_pos;
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "dyn.h"
 #include "err.h"
 #include "input.h"
 #include "log.h"
