@@ -109,6 +109,15 @@ static vpc_type *check_name(vpc_ctx *cx, vpc_node *n) {
     n->sym = s;
     return s->type;
   }
+  if (cx->implicit && cx->implicit->dynamic && !vpc_find_global(n->name)) {
+    // Every other name is a field of an undeclared event type (5.1).
+    vpc_sym *fs = vpc_alloc(sizeof *fs);
+    fs->kind = VPC_SYM_FIELD;
+    fs->name = n->name;
+    fs->type = &ty_any;
+    n->sym = fs;
+    return &ty_any;
+  }
   if (cx->implicit) {
     int index;
     vpc_field *f = vpc_event_field(cx->implicit, n->name, &index);
@@ -185,7 +194,9 @@ static vpc_type *check_member(vpc_ctx *cx, vpc_node *n) {
     t = t->elem;
   }
   vpc_type *ft;
-  if (t->kind == VPC_TY_RECORD)
+  if (vpc_is_dynamic(t) || t->kind == VPC_TY_ANY)
+    ft = &ty_any;
+  else if (t->kind == VPC_TY_RECORD)
     ft = record_field(n, t);
   else if (t->kind == VPC_TY_STREAM_ERROR)
     ft = stream_error_field(n);
@@ -213,6 +224,13 @@ static vpc_type *arith_type(vpc_node *n, vpc_type *a, vpc_type *b) {
   int op = n->op;
   if (a->kind == VPC_TY_ERROR || b->kind == VPC_TY_ERROR)
     return err_type();
+  // With an any operand the kinds meet at run time (4.4).
+  if (a->kind == VPC_TY_ANY || b->kind == VPC_TY_ANY) {
+    vpc_type *other = a->kind == VPC_TY_ANY ? b : a;
+    if (other->kind == VPC_TY_ANY || other->kind == VPC_TY_INT ||
+        other->kind == VPC_TY_FLOAT || other->kind == VPC_TY_STR)
+      return &ty_any;
+  }
   if (op == VPC_TK_PLUS && a->kind == VPC_TY_STR && b->kind == VPC_TY_STR)
     return &ty_str;
   if (vpc_is_numeric(a) && vpc_is_numeric(b)) {
@@ -245,6 +263,8 @@ static vpc_type *arith_type(vpc_node *n, vpc_type *a, vpc_type *b) {
 static bool comparable(vpc_type *a, vpc_type *b, bool ordering) {
   if (a->kind == VPC_TY_ERROR || b->kind == VPC_TY_ERROR)
     return true;
+  if (a->kind == VPC_TY_ANY || b->kind == VPC_TY_ANY)
+    return vpc_assignable(a, b);
   if (vpc_is_numeric(a) && vpc_is_numeric(b))
     return true;
   if (!ordering) {
@@ -277,12 +297,14 @@ static vpc_type *check_binary(vpc_ctx *cx, vpc_node *n) {
   switch (op) {
   case VPC_TK_AND:
   case VPC_TK_OR:
-    if (a->kind != VPC_TY_BOOL)
+    if (!vpc_assignable(a, &ty_bool))
       vpc_mismatch(n->a->pos, &ty_bool, a);
-    if (b->kind != VPC_TY_BOOL)
+    if (!vpc_assignable(b, &ty_bool))
       vpc_mismatch(n->b->pos, &ty_bool, b);
     return &ty_bool;
   case VPC_TK_COALESCE: {
+    if (a->kind == VPC_TY_ANY)
+      return vpc_assignable(b, &ty_any) ? &ty_any : b;
     if (a->kind != VPC_TY_OPTIONAL && a->kind != VPC_TY_NULL &&
         a->kind != VPC_TY_ERROR)
       return vpc_unify(a, b) ? vpc_unify(a, b) : a;
@@ -354,10 +376,12 @@ static vpc_type *check_unary(vpc_ctx *cx, vpc_node *n) {
   if (a->kind == VPC_TY_ERROR)
     return a;
   if (n->op == VPC_TK_NOT) {
-    if (a->kind != VPC_TY_BOOL)
+    if (!vpc_assignable(a, &ty_bool))
       vpc_mismatch(n->a->pos, &ty_bool, a);
     return &ty_bool;
   }
+  if (a->kind == VPC_TY_ANY && n->op == VPC_TK_MINUS)
+    return a;
   if (reject_nullable(n->a, a))
     return err_type();
   if (n->op == VPC_TK_TILDE) {
@@ -374,7 +398,7 @@ static vpc_type *check_unary(vpc_ctx *cx, vpc_node *n) {
 
 static vpc_type *check_if_expr(vpc_ctx *cx, vpc_node *n) {
   vpc_type *c = vpc_check_expr(cx, n->a);
-  if (c->kind != VPC_TY_BOOL && c->kind != VPC_TY_ERROR)
+  if (!vpc_assignable(c, &ty_bool))
     vpc_mismatch(n->a->pos, &ty_bool, c);
   vpc_type *a = vpc_check_expr(cx, n->b);
   vpc_type *b = vpc_check_expr(cx, n->c);
@@ -583,6 +607,7 @@ static bool scalar(const vpc_type *t) {
   case VPC_TY_TIMESTAMP:
   case VPC_TY_DURATION:
   case VPC_TY_ERROR:
+  case VPC_TY_ANY:
     return true;
   case VPC_TY_OPTIONAL:
     return scalar(t->elem);
@@ -954,7 +979,7 @@ static vpc_type *check_assign(vpc_ctx *cx, vpc_node *s) {
 
 static vpc_type *check_cond(vpc_ctx *cx, vpc_node *e) {
   vpc_type *t = vpc_check_expr(cx, e);
-  if (t->kind != VPC_TY_BOOL && t->kind != VPC_TY_ERROR)
+  if (!vpc_assignable(t, &ty_bool))
     vpc_mismatch(e->pos, &ty_bool, t);
   return t;
 }
@@ -1042,14 +1067,29 @@ static vpc_type *check_return(vpc_ctx *cx, vpc_node *s) {
 // of the enclosing .process or .on_error (3).
 static vpc_type *check_emit(vpc_ctx *cx, vpc_node *s) {
   vpc_event *ev = vpc_find_event(s->name);
-  if (!ev) {
-    vpc_error(s->name_pos, "emit of an undeclared event type '%s' is not "
-                           "supported by this version of vpc",
-              s->name);
+  if (ev) {
+    s->sym = ev;
+    note_emit(cx, check_construct(cx, s, ev), s->name_pos);
     return &ty_null;
   }
-  s->sym = ev;
-  note_emit(cx, check_construct(cx, s, ev), s->name_pos);
+  // An undeclared type: a record of type `record`, its fields any (4.2).
+  for (int i = 0; i < s->list.n; i++) {
+    vpc_node *arg = s->list.items[i];
+    vpc_type *t = vpc_check_expr(cx, arg->a);
+    if (!arg->name)
+      vpc_error(arg->pos, "'%s(...)' takes named fields, as in %s(f: value)",
+                s->name, s->name);
+    else if (!vpc_assignable(t, &ty_any))
+      vpc_error(arg->a->pos, "a field of '%s' cannot hold %s", s->name,
+                vpc_type_name(t));
+    for (int j = 0; j < i && arg->name; j++) {
+      vpc_node *prev = s->list.items[j];
+      if (prev->name && !strcmp(prev->name, arg->name))
+        vpc_error(arg->name_pos, "field '%s' is given twice", arg->name);
+    }
+  }
+  s->sym = NULL;
+  note_emit(cx, vpc_dynamic_record(), s->name_pos);
   return &ty_null;
 }
 

@@ -29,6 +29,7 @@ typedef struct gen {
   const char *out_ptr;  // BODY_PRODUCER: name of the record out-parameter
   vpc_type *out_type;   // BODY_PRODUCER: the record type produced
   const char *implicit;  // C expression of the implicit element (5.1)
+  bool implicit_dynamic;  // ... a record of an undeclared type
 } gen;
 
 static void emit(gen *g, const char *fmt, ...)
@@ -118,6 +119,8 @@ static const char *mangle(const vpc_type *t) {
     return vpc_format("O_%s", mangle(t->elem));
   case VPC_TY_STREAM_ERROR:
     return "e";
+  case VPC_TY_ANY:
+    return "a";
   default:
     return "n";
   }
@@ -143,6 +146,8 @@ static const char *ctype(const vpc_type *t) {
     return vpc_format("opt_%s", mangle(t->elem));
   case VPC_TY_STREAM_ERROR:
     return "const vp_stream_error *";
+  case VPC_TY_ANY:
+    return "vp_value";
   default:
     return "int";
   }
@@ -158,6 +163,8 @@ static const char *zero_of(const vpc_type *t) {
     return "((vp_str){ \"\", 0 })";
   case VPC_TY_STREAM_ERROR:
     return "NULL";
+  case VPC_TY_ANY:
+    return "vp_box_null()";
   default:
     return "0";
   }
@@ -165,11 +172,18 @@ static const char *zero_of(const vpc_type *t) {
 
 // Converts code of type from into type to (4.2: widening, null and values
 // into optionals, Result element widening).
+static const char *box(gen *g, const char *code, vpc_type *from);
+static const char *unbox(gen *g, const char *code, vpc_type *to);
+
 static const char *convert(gen *g, const char *code, vpc_type *from,
                            vpc_type *to) {
   if (!to || vpc_type_equal(from, to) || to->kind == VPC_TY_ERROR ||
       from->kind == VPC_TY_ERROR)
     return code;
+  if (to->kind == VPC_TY_ANY)
+    return box(g, code, from);
+  if (from->kind == VPC_TY_ANY)
+    return unbox(g, code, to);
   if (from->kind == VPC_TY_INT && to->kind == VPC_TY_FLOAT)
     return vpc_format("((double)(%s))", code);
   if (to->kind == VPC_TY_OPTIONAL) {
@@ -199,6 +213,56 @@ static const char *convert(gen *g, const char *code, vpc_type *from,
                       zero_of(to->elem));
   }
   return code;
+}
+
+// A typed value as an any (4.2): timestamps and durations box as their
+// integer nanoseconds.
+static const char *box(gen *g, const char *code, vpc_type *from) {
+  switch (from->kind) {
+  case VPC_TY_INT:
+  case VPC_TY_TIMESTAMP:
+  case VPC_TY_DURATION:
+    return vpc_format("vp_box_int(%s)", code);
+  case VPC_TY_FLOAT:
+    return vpc_format("vp_box_float(%s)", code);
+  case VPC_TY_BOOL:
+    return vpc_format("vp_box_bool(%s)", code);
+  case VPC_TY_STR:
+    return vpc_format("vp_box_str(%s)", code);
+  case VPC_TY_OPTIONAL: {
+    const char *t = tmp_name(g);
+    return vpc_format("({ %s %s = %s; %s.has ? %s : vp_box_null(); })",
+                      ctype(from), t, code, t,
+                      box(g, vpc_format("%s.v", t), from->elem));
+  }
+  default:
+    return vpc_format("((void)(%s), vp_box_null())", code);
+  }
+}
+
+// An any as a typed value, checked: "type mismatch: expected T, got U".
+static const char *unbox(gen *g, const char *code, vpc_type *to) {
+  switch (to->kind) {
+  case VPC_TY_INT:
+  case VPC_TY_TIMESTAMP:
+  case VPC_TY_DURATION:
+    return vpc_format("vp_any_int(%s)", code);
+  case VPC_TY_FLOAT:
+    return vpc_format("vp_any_float(%s)", code);
+  case VPC_TY_BOOL:
+    return vpc_format("vp_any_bool(%s)", code);
+  case VPC_TY_STR:
+    return vpc_format("vp_any_str(%s)", code);
+  case VPC_TY_OPTIONAL: {
+    const char *t = tmp_name(g);
+    return vpc_format("({ vp_value %s = %s; %s.kind == VP_KIND_NULL ? %s : "
+                      "(%s){ true, %s }; })",
+                      t, code, t, zero_of(to), ctype(to),
+                      unbox(g, t, to->elem));
+  }
+  default:
+    return code;
+  }
 }
 
 static const char *gen_expr(gen *g, vpc_node *n);
@@ -235,6 +299,9 @@ static const char *gen_float_literal(double v) {
 
 static const char *gen_name(gen *g, vpc_node *n) {
   vpc_sym *s = n->sym;
+  if (s->kind == VPC_SYM_FIELD && g->implicit_dynamic)
+    return vpc_format("vp_dyn_get(%s, \"%s\", %zu)", g->implicit, s->name,
+                      strlen(s->name));
   if (s->kind == VPC_SYM_FIELD)
     return vpc_format("%s->f_%s", g->implicit, s->name);
   return s->cname;
@@ -255,6 +322,15 @@ static const char *stream_error_member(const char *e, const char *name) {
 static const char *gen_member(gen *g, vpc_node *n) {
   vpc_type *rt = n->a->type;
   const char *a = gen_expr(g, n->a);
+  size_t len = strlen(n->name);
+  if (rt->kind == VPC_TY_ANY)
+    return vpc_format("vp_any_member(%s, \"%s\", %zu)", a, n->name, len);
+  if (vpc_is_dynamic(rt)) {
+    const char *t = tmp_name(g);
+    return vpc_format("({ vp_dynrec %s = %s; vp_dyn_get(&%s, \"%s\", %zu); "
+                      "})",
+                      t, a, t, n->name, len);
+  }
   if (n->kind == VPC_NODE_MEMBER) {
     if (rt->kind == VPC_TY_STREAM_ERROR)
       return stream_error_member(a, n->name);
@@ -291,9 +367,27 @@ static bool is_float(const vpc_type *t) {
   return t->kind == VPC_TY_FLOAT;
 }
 
+static const char *op_text(int op) {
+  switch (op) {
+  case VPC_TK_PLUS:
+    return "+";
+  case VPC_TK_MINUS:
+    return "-";
+  case VPC_TK_STAR:
+    return "*";
+  case VPC_TK_SLASH:
+    return "/";
+  default:
+    return "%";
+  }
+}
+
 static const char *gen_arith(gen *g, int op, vpc_node *an, vpc_node *bn,
                              vpc_type *result) {
   vpc_type *at = an->type, *bt = bn->type;
+  if (result->kind == VPC_TY_ANY)
+    return vpc_format("vp_any_arith(\"%s\", %s, %s)", op_text(op),
+                      gen_as(g, an, &ty_any), gen_as(g, bn, &ty_any));
   if (result->kind == VPC_TY_STR)
     return vpc_format("vp_str_concat(%s, %s)", gen_expr(g, an),
                       gen_expr(g, bn));
@@ -397,6 +491,9 @@ static const char *gen_equality(gen *g, vpc_node *n) {
   vpc_type *at = n->a->type, *bt = n->b->type;
   vpc_type *ct = common_type(at, bt);
   const char *neg = n->op == VPC_TK_NE ? "!" : "";
+  if (at->kind == VPC_TY_ANY || bt->kind == VPC_TY_ANY)
+    return vpc_format("(%svp_any_eq(%s, %s))", neg, gen_as(g, n->a, &ty_any),
+                      gen_as(g, n->b, &ty_any));
   bool a_opt = at->kind == VPC_TY_OPTIONAL, b_opt = bt->kind == VPC_TY_OPTIONAL;
   bool a_null = at->kind == VPC_TY_NULL, b_null = bt->kind == VPC_TY_NULL;
   if (a_null && b_null)
@@ -421,6 +518,9 @@ static const char *gen_equality(gen *g, vpc_node *n) {
 }
 
 static const char *gen_ordering(gen *g, vpc_node *n) {
+  if (n->a->type->kind == VPC_TY_ANY || n->b->type->kind == VPC_TY_ANY)
+    return vpc_format("vp_any_order(\"%s\", %s, %s)", c_relop(n->op),
+                      gen_as(g, n->a, &ty_any), gen_as(g, n->b, &ty_any));
   vpc_type *ct = common_type(n->a->type, n->b->type);
   const char *a = gen_as(g, n->a, ct), *b = gen_as(g, n->b, ct);
   if (ct->kind == VPC_TY_STR)
@@ -448,6 +548,13 @@ static const char *gen_is(gen *g, vpc_node *n) {
 
 static const char *gen_coalesce(gen *g, vpc_node *n) {
   vpc_type *at = n->a->type;
+  if (at->kind == VPC_TY_ANY) {
+    const char *t = tmp_name(g);
+    return vpc_format("({ vp_value %s = %s; %s.kind == VP_KIND_NULL ? %s : "
+                      "%s; })",
+                      t, gen_expr(g, n->a), t, gen_as(g, n->b, n->type),
+                      convert(g, t, &ty_any, n->type));
+  }
   if (at->kind == VPC_TY_NULL)
     return gen_as(g, n->b, n->type);
   if (at->kind != VPC_TY_OPTIONAL)
@@ -462,9 +569,11 @@ static const char *gen_coalesce(gen *g, vpc_node *n) {
 static const char *gen_binary(gen *g, vpc_node *n) {
   switch (n->op) {
   case VPC_TK_AND:
-    return vpc_format("(%s && %s)", gen_expr(g, n->a), gen_expr(g, n->b));
+    return vpc_format("(%s && %s)", gen_as(g, n->a, &ty_bool),
+                      gen_as(g, n->b, &ty_bool));
   case VPC_TK_OR:
-    return vpc_format("(%s || %s)", gen_expr(g, n->a), gen_expr(g, n->b));
+    return vpc_format("(%s || %s)", gen_as(g, n->a, &ty_bool),
+                      gen_as(g, n->b, &ty_bool));
   case VPC_TK_COALESCE:
     return gen_coalesce(g, n);
   case VPC_TK_EQ:
@@ -486,9 +595,11 @@ static const char *gen_binary(gen *g, vpc_node *n) {
 }
 
 static const char *gen_unary(gen *g, vpc_node *n) {
-  const char *a = gen_expr(g, n->a);
   if (n->op == VPC_TK_NOT)
-    return vpc_format("(!%s)", a);
+    return vpc_format("(!%s)", gen_as(g, n->a, &ty_bool));
+  const char *a = gen_expr(g, n->a);
+  if (n->type->kind == VPC_TY_ANY)
+    return vpc_format("vp_any_neg(%s)", a);
   if (n->op == VPC_TK_TILDE)
     return vpc_format("(~%s)", a);
   if (n->type->kind == VPC_TY_FLOAT)
@@ -530,6 +641,8 @@ static const char *gen_to_string(gen *g, vpc_node *arg) {
     return vpc_format("vp_time_to_str(%s)", a);
   case VPC_TY_DURATION:
     return vpc_format("vp_duration_to_str(%s)", a);
+  case VPC_TY_ANY:
+    return vpc_format("vp_any_to_str(%s)", a);
   case VPC_TY_OPTIONAL: {
     const char *t2 = tmp_name(g);
     vpc_node inner = { .kind = VPC_NODE_NAME, .type = t->elem };
@@ -782,7 +895,7 @@ static const char *gen_expr(gen *g, vpc_node *n) {
   case VPC_NODE_UNARY:
     return gen_unary(g, n);
   case VPC_NODE_IF_EXPR:
-    return vpc_format("(%s ? %s : %s)", gen_expr(g, n->a),
+    return vpc_format("(%s ? %s : %s)", gen_as(g, n->a, &ty_bool),
                       gen_as(g, n->b, n->type), gen_as(g, n->c, n->type));
   case VPC_NODE_PROPAGATE:
     return gen_propagate(g, n);
@@ -860,11 +973,36 @@ static void null_tail(gen *g, int depth) {
 
 static void gen_block(gen *g, vpc_node *block, bool tail, int depth);
 
+// emit T(f: e, ...) for an undeclared T: a dynamic record named T whose
+// members are the boxed values, in the order given.
+static void gen_dynamic_emit(gen *g, vpc_node *s, const char *var, int depth) {
+  int n = s->list.n;
+  indent(g, depth);
+  emit(g, "vp_str *%s_names = vp_arena_alloc(vp_event_arena, %d * sizeof "
+          "(vp_str));\n",
+       var, n ? n : 1);
+  indent(g, depth);
+  emit(g, "vp_value *%s_values = vp_arena_alloc(vp_event_arena, %d * sizeof "
+          "(vp_value));\n",
+       var, n ? n : 1);
+  for (int i = 0; i < n; i++) {
+    vpc_node *arg = s->list.items[i];
+    indent(g, depth);
+    emit(g, "%s_names[%d] = %s;\n", var, i,
+         str_literal(arg->name, strlen(arg->name)));
+    indent(g, depth);
+    emit(g, "%s_values[%d] = %s;\n", var, i, gen_as(g, arg->a, &ty_any));
+  }
+  indent(g, depth);
+  emit(g, "vp_dynrec %s = { %s, %d, %s_names, %s_values };\n", var,
+       str_literal(s->name, strlen(s->name)), n, var, var);
+}
+
 static void gen_if(gen *g, vpc_node *s, bool tail, int depth) {
   for (int i = 0; i < s->list.n; i++) {
     vpc_node *br = s->list.items[i];
     indent(g, depth);
-    emit(g, "%sif (%s) {\n", i ? "} else " : "", gen_expr(g, br->a));
+    emit(g, "%sif (%s) {\n", i ? "} else " : "", gen_as(g, br->a, &ty_bool));
     gen_block(g, br->b, tail, depth + 1);
   }
   if (s->c) {
@@ -946,7 +1084,7 @@ static void gen_stmt(gen *g, vpc_node *s, bool tail, int depth) {
     break;
   case VPC_NODE_WHILE:
     indent(g, depth);
-    emit(g, "while (%s) {\n", gen_expr(g, s->a));
+    emit(g, "while (%s) {\n", gen_as(g, s->a, &ty_bool));
     gen_block(g, s->b, false, depth + 1);
     indent(g, depth);
     emit(g, "}\n");
@@ -968,6 +1106,16 @@ static void gen_stmt(gen *g, vpc_node *s, bool tail, int depth) {
   case VPC_NODE_EMIT: {
     vpc_event *ev = s->sym;
     const char *t = tmp_name(g);
+    if (!ev) {
+      indent(g, depth);
+      emit(g, "{\n");
+      gen_dynamic_emit(g, s, t, depth + 1);
+      indent(g, depth + 1);
+      emit(g, "pack_vp_dynrec(&emit_buf, &%s);\n", t);
+      indent(g, depth);
+      emit(g, "}\n");
+      break;
+    }
     indent(g, depth);
     emit(g, "{\n");
     indent(g, depth + 1);
@@ -1030,6 +1178,9 @@ static void gen_record_struct(gen *g, vpc_event *ev) {
 
 static void pack_scalar(gen *g, const vpc_type *t, const char *v) {
   switch (t->kind) {
+  case VPC_TY_ANY:
+    emit(g, "  vp_pack_value(b, &%s);\n", v);
+    break;
   case VPC_TY_FLOAT:
     emit(g, "  vp_buf_f64(b, %s);\n", v);
     break;
@@ -1046,6 +1197,8 @@ static void pack_scalar(gen *g, const vpc_type *t, const char *v) {
 
 static const char *unpack_scalar(const vpc_type *t) {
   switch (t->kind) {
+  case VPC_TY_ANY:
+    return "vp_unpack_value(rd)";
   case VPC_TY_FLOAT:
     return "vp_rd_f64(rd)";
   case VPC_TY_BOOL:
@@ -1115,6 +1268,8 @@ static void gen_record_helpers(gen *g, vpc_event *ev) {
       emit(g, "  if (r->f_%s.has)\n    %s(o, r->f_%s.v);\n  else\n"
               "    vp_w_null(o);\n",
            f->name, write_scalar(f->type->elem), f->name);
+    else if (f->type->kind == VPC_TY_ANY)
+      emit(g, "  vp_w_value(o, &r->f_%s);\n", f->name);
     else
       emit(g, "  %s(o, r->f_%s);\n", write_scalar(f->type), f->name);
   }
@@ -1173,6 +1328,21 @@ static void gen_decoder(gen *g, vpc_event *ev) {
            f->name);
   }
   emit(g, "  (void)m;\n  return NULL;\n}\n\n");
+}
+
+// Helpers for records of undeclared types, named as those of declared
+// ones so that the stages need not tell them apart.
+static void gen_dynrec_helpers(gen *g) {
+  emit(g, "static void pack_vp_dynrec(vp_buf *b, const vp_dynrec *r) {\n"
+          "  vp_pack_dynrec(b, r);\n}\n\n"
+          "static void unpack_vp_dynrec(vp_rd *rd, vp_dynrec *r) {\n"
+          "  *r = vp_unpack_dynrec(rd);\n}\n\n"
+          "static void write_vp_dynrec(vp_out *o, const vp_dynrec *r, vp_str "
+          "type, const vp_meta *m) {\n"
+          "  vp_w_dynrec(o, r, type, m->time_from_data, m->time_ns);\n}\n\n"
+          "static void write_any_vp_dynrec(vp_out *o, const void *p) {\n"
+          "  const dlq_ref *d = p;\n"
+          "  write_vp_dynrec(o, d->rec, d->type, d->meta);\n}\n\n");
 }
 
 static void gen_types(gen *g) {
@@ -1396,6 +1566,7 @@ static void stage_head(gen *g, vpc_stream *st, vpc_stage *sg) {
        stage_fn(st, sg->index), ctype(sg->in));
   emit(g, "  (void)m;\n  (void)ev;\n");
   g->implicit = "ev";
+  g->implicit_dynamic = vpc_is_dynamic(sg->in);
   g->body = BODY_VALUE;
   line_to_vpl(g, sg->op->name_pos);
 }
@@ -1421,6 +1592,7 @@ static void gen_lambda(gen *g, const char *name, vpc_node *lam,
     emit(g, "  (void)%s;\n",
          ((vpc_sym *)((vpc_node *)lam->list.items[i])->sym)->cname);
   g->implicit = NULL;
+  g->implicit_dynamic = false;
   if (out) {
     g->body = BODY_PRODUCER;
     g->out_ptr = "out";
@@ -1477,7 +1649,36 @@ static void gen_projection(gen *g, vpc_stream *st, vpc_stage *sg) {
   emit(g, "  return %s(m, %s);\n}\n\n", next_fn(st, sg->index), rec);
 }
 
+// .process(e): e runs for its emitted records; an Err value fails the
+// event, any other value is dropped (5.4).
+static void gen_process_expression(gen *g, vpc_stream *st, vpc_stage *sg) {
+  stage_head(g, st, sg);
+  const char *c = sg->out->event->cname;
+  vpc_node *e = sg->expr;
+  emit(g, "  emit_buf.n = 0;\n");
+  if (e->type->kind == VPC_TY_RESULT) {
+    const char *t = tmp_name(g);
+    emit(g, "  %s %s = %s;\n  if (!%s.ok)\n"
+            "    vp_raise_str(\"error\", %s.err);\n",
+         ctype(e->type), t, gen_expr(g, e), t, t);
+  } else {
+    emit(g, "  (void)(%s);\n", gen_expr(g, e));
+  }
+  line_to_c(g);
+  emit(g, "  vp_rd rd = take_emitted();\n"
+          "  int64_t n = 0;\n"
+          "  while (rd.p < rd.end) {\n"
+          "    %s one;\n    unpack_%s(&rd, &one);\n"
+          "    n += %s(m, &one);\n  }\n"
+          "  return n;\n}\n\n",
+       c, c, next_fn(st, sg->index));
+}
+
 static void gen_producer_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
+  if (sg->expr->kind != VPC_NODE_LAMBDA) {
+    gen_process_expression(g, st, sg);
+    return;
+  }
   const char *lam = vpc_format("%s_fn", stage_fn(st, sg->index));
   gen_lambda(g, lam, sg->expr, &sg->in, sg->out);
   stage_head(g, st, sg);
@@ -1526,6 +1727,8 @@ static const char *key_hash(gen *g, vpc_node *key) {
     return vpc_format("vp_key_hash_tagged_i64(VP_KEY_TIMESTAMP, %s)", k);
   case VPC_TY_DURATION:
     return vpc_format("vp_key_hash_tagged_i64(VP_KEY_DURATION, %s)", k);
+  case VPC_TY_ANY:
+    return vpc_format("vp_any_key_hash(%s)", k);
   case VPC_TY_OPTIONAL: {
     const char *t2 = tmp_name(g);
     vpc_node inner = { .kind = VPC_NODE_NAME, .type = t->elem };
@@ -1742,15 +1945,22 @@ static void gen_stream_end(gen *g, vpc_stream *st) {
   emit(g, "  (void)m;\n  (void)rec;\n  return 1;\n}\n\n");
 }
 
+static vpc_type *stream_input(const vpc_stream *st) {
+  if (st->source_stream)
+    return st->source_stream->out;
+  if (st->source_event)
+    return vpc_record_type(st->source_event);
+  return vpc_dynamic_record();
+}
+
 // The stream's entry: counts the event in and gives it its fate (8.9); an
 // error outside regions goes to the dead-letter output (6.12).
 static void gen_stream_entry(gen *g, vpc_stream *st) {
-  vpc_type *in = st->source_event ? vpc_record_type(st->source_event)
-                                  : st->source_stream->out;
+  vpc_type *in = stream_input(st);
   const char *c = in->event->cname;
   const char *first = entry_fn(st, 0);
-  const char *name = st->source_event ? st->source_event->name
-                                      : st->source_stream->name;
+  const char *name = st->source_stream ? st->source_stream->name
+                                       : st->source_type;
   emit(g, "static void s_%s_in(const vp_meta *m, const %s *ev) {\n"
           "  vp_counts[%d].in++;\n"
           "  scope_dead_lettered = false;\n"
@@ -1936,48 +2146,62 @@ static void gen_flush(gen *g) {
   emit(g, "      default:\n        abort();\n      }\n    }\n  }\n}\n\n");
 }
 
-static int gen_routes(gen *g) {
+static bool reads_type(const vpc_stream *st, const char *type) {
+  return !st->source_stream && st->out && !strcmp(st->source_type, type);
+}
+
+// One route per event type some stream reads (5.1): a declared type is
+// decoded and checked (8.6), an undeclared one passes as it is.
+static void gen_route(gen *g, const char *type) {
   vpc_sema *s = g->s;
-  int nroutes = 0;
-  for (int i = 0; i < s->events.n; i++) {
-    vpc_event *ev = s->events.items[i];
-    bool consumed = false;
-    for (int j = 0; j < s->streams.n; j++)
-      consumed = consumed ||
-                 ((vpc_stream *)s->streams.items[j])->source_event == ev;
-    if (!consumed)
-      continue;
-    nroutes++;
+  vpc_event *ev = vpc_find_event(type);
+  if (ev) {
     gen_decoder(g, ev);
     emit(g, "static void route_%s(const vp_event *e) {\n"
             "  %s rec = { 0 };\n"
             "  vp_meta m = { e->origin, e->time_ns, e->time_from_data, 0 };\n"
             "  const char *why = decode_%s(e, &rec, &m);\n"
             "  if (why) {\n    vp_parse_error(e, why);\n    return;\n  }\n",
-         ev->cname, ev->cname, ev->cname);
-    for (int j = 0; j < s->streams.n; j++) {
-      vpc_stream *st = s->streams.items[j];
-      if (st->source_event == ev && st->out)
-        emit(g, "  s_%s_in(&m, &rec);\n", st->name);
-    }
-    emit(g, "}\n\n");
+         type, ev->cname, ev->cname);
+  } else {
+    emit(g, "static void route_%s(const vp_event *e) {\n"
+            "  vp_dynrec rec = vp_dynrec_of_event(e);\n"
+            "  vp_meta m = { e->origin, e->time_ns, e->time_from_data, 0 };\n",
+         type);
   }
-  if (!nroutes) {
+  for (int j = 0; j < s->streams.n; j++) {
+    vpc_stream *st = s->streams.items[j];
+    if (reads_type(st, type))
+      emit(g, "  s_%s_in(&m, &rec);\n", st->name);
+  }
+  emit(g, "}\n\n");
+}
+
+static int gen_routes(gen *g) {
+  vpc_sema *s = g->s;
+  vpc_list types = { 0 };
+  for (int i = 0; i < s->streams.n; i++) {
+    vpc_stream *st = s->streams.items[i];
+    if (st->source_stream || !st->out)
+      continue;
+    bool seen = false;
+    for (int j = 0; j < types.n && !seen; j++)
+      seen = !strcmp(types.items[j], st->source_type);
+    if (!seen)
+      vpc_list_push(&types, (void *)st->source_type);
+  }
+  for (int i = 0; i < types.n; i++)
+    gen_route(g, types.items[i]);
+  if (!types.n) {
     emit(g, "static const vp_route *const routes = NULL;\n\n");
     return 0;
   }
   emit(g, "static const vp_route routes[] = {\n");
-  for (int i = 0; i < s->events.n; i++) {
-    vpc_event *ev = s->events.items[i];
-    for (int j = 0; j < s->streams.n; j++) {
-      if (((vpc_stream *)s->streams.items[j])->source_event == ev) {
-        emit(g, "  { \"%s\", route_%s },\n", ev->name, ev->cname);
-        break;
-      }
-    }
-  }
+  for (int i = 0; i < types.n; i++)
+    emit(g, "  { \"%s\", route_%s },\n", (const char *)types.items[i],
+         (const char *)types.items[i]);
   emit(g, "};\n\n");
-  return nroutes;
+  return types.n;
 }
 
 static const char *const strategy_names[] = {
@@ -2079,6 +2303,7 @@ void vpc_codegen(vpc_sema *s, const char *vpl_path, const char *c_name,
   gen_types(&g);
   for (int i = 0; i < s->records.n; i++)
     gen_record_helpers(&g, s->records.items[i]);
+  gen_dynrec_helpers(&g);
   gen_handler_support(&g);
   emit(&g, "static vp_buf queue, queue_work;\n\n");
   gen_functions(&g);

@@ -299,7 +299,7 @@ static void lower_where(chain *ch, vpc_node *op) {
     operator_ctx(ch, &cx, &sc);
     t = vpc_check_expr(&cx, e);
   }
-  if (t->kind != VPC_TY_BOOL && t->kind != VPC_TY_ERROR)
+  if (!vpc_assignable(t, &ty_bool))
     vpc_mismatch(e->pos, &ty_bool, t);
 }
 
@@ -378,13 +378,15 @@ static void lower_projection(chain *ch, vpc_node *op, vpc_stage_kind kind) {
       vpc_error(item->name_pos, "duplicate field '%s'", item->name);
       continue;
     }
-    if (t->kind == VPC_TY_NULL || t->kind == VPC_TY_RESULT ||
-        t->kind == VPC_TY_RECORD || t->kind == VPC_TY_STREAM_ERROR) {
+    if (t->kind == VPC_TY_NULL)
+      t = &ty_any;  // a null item stays null in the output
+    if (t->kind == VPC_TY_RESULT || t->kind == VPC_TY_RECORD ||
+        t->kind == VPC_TY_STREAM_ERROR) {
       vpc_error(item->a->pos, "a field cannot hold %s", vpc_type_name(t));
       t = &ty_error;
     }
     if (!strcmp(item->name, "timestamp") && t->kind != VPC_TY_TIMESTAMP &&
-        t->kind != VPC_TY_ERROR)
+        t->kind != VPC_TY_ERROR && t->kind != VPC_TY_ANY)
       vpc_error(item->a->pos, "the field 'timestamp' must have type "
                               "timestamp");
     vpc_field *f = vpc_alloc(sizeof *f);
@@ -410,16 +412,41 @@ static void lower_projection(chain *ch, vpc_node *op, vpc_stage_kind kind) {
   ch->name = st->out_name = type_name;
 }
 
+// .process(e), the runtime's form: e is evaluated with the fields in
+// scope, only its emitted records are outputs, and an Err fails the event
+// (5.4).
+static void lower_process_expression(chain *ch, vpc_node *op, vpc_node *e) {
+  vpc_stage *st = add_stage(ch, VPC_STAGE_PROCESS, op);
+  st->expr = e;
+  ch->has_process = true;
+  vpc_ctx cx;
+  vpc_scope sc;
+  operator_ctx(ch, &cx, &sc);
+  cx.emit_ok = true;
+  vpc_check_expr(&cx, e);
+  if (!cx.emits) {
+    vpc_error(e->pos, "'.process(expression)' must emit records; this one "
+                      "emits none");
+    return;
+  }
+  st->emits = true;
+  if (!vpc_is_dynamic(cx.emits))
+    ch->name = cx.emits->event->name;
+  ch->cur = st->out = cx.emits;
+  st->out_name = ch->name;
+}
+
 // .map(x => e) and .process(x => body): one lambda over the element.
 static void lower_lambda_op(chain *ch, vpc_node *op, vpc_stage_kind kind) {
   vpc_node *lam = single_arg(op);
   if (!lam)
     return;
+  if (lam->kind != VPC_NODE_LAMBDA && kind == VPC_STAGE_PROCESS) {
+    lower_process_expression(ch, op, lam);
+    return;
+  }
   if (lam->kind != VPC_NODE_LAMBDA) {
-    vpc_error(lam->pos, kind == VPC_STAGE_MAP
-                            ? "'.map' takes a lambda, as in .map(x => ...)"
-                            : "'.process(expression)' is not supported by "
-                              "this version of vpc; use a lambda");
+    vpc_error(lam->pos, "'.map' takes a lambda, as in .map(x => ...)");
     return;
   }
   vpc_stage *st = add_stage(ch, kind, op);
@@ -465,6 +492,7 @@ static bool scalar_key(const vpc_type *t) {
   case VPC_TY_DURATION:
   case VPC_TY_NULL:
   case VPC_TY_ERROR:
+  case VPC_TY_ANY:
     return true;
   case VPC_TY_OPTIONAL:
     return scalar_key(t->elem);
@@ -994,13 +1022,16 @@ static bool resolve_source(vpc_stream *st, chain *ch) {
   }
   vpc_event *ev = vpc_find_event(src->name);
   if (!ev) {
-    vpc_error(src->pos, "event type '%s' is not declared (records without a "
-                        "declaration are not supported by this version of "
-                        "vpc)",
-              src->name);
-    return false;
+    vpc_warning(src->pos, "event type '%s' is not declared; its fields are "
+                          "dynamic",
+                src->name);
+    st->source_type = src->name;
+    ch->cur = vpc_dynamic_record();
+    ch->name = src->name;
+    return true;
   }
   st->source_event = ev;
+  st->source_type = ev->name;
   ch->cur = vpc_record_type(ev);
   ch->name = ev->name;
   return true;

@@ -21,6 +21,7 @@ vpc_type ty_str = { VPC_TY_STR, NULL, NULL };
 vpc_type ty_timestamp = { VPC_TY_TIMESTAMP, NULL, NULL };
 vpc_type ty_duration = { VPC_TY_DURATION, NULL, NULL };
 vpc_type ty_stream_error = { VPC_TY_STREAM_ERROR, NULL, NULL };
+vpc_type ty_any = { VPC_TY_ANY, NULL, NULL };
 // Err(m) before it meets the Result it belongs to.
 vpc_type ty_result_any = { VPC_TY_RESULT, NULL, NULL };
 
@@ -53,6 +54,17 @@ vpc_type *vpc_optional_of(vpc_type *elem) {
   return intern(&S->optionals, VPC_TY_OPTIONAL, elem);
 }
 
+vpc_type *vpc_dynamic_record(void) {
+  static vpc_event ev = { .name = "record", .dynamic = true,
+                          .time_field = -1, .cname = "vp_dynrec",
+                          .resolved = true };
+  return vpc_record_type(&ev);
+}
+
+bool vpc_is_dynamic(const vpc_type *t) {
+  return t->kind == VPC_TY_RECORD && t->event->dynamic;
+}
+
 vpc_type *vpc_record_type(vpc_event *ev) {
   if (!ev->type) {
     ev->type = vpc_alloc(sizeof *ev->type);
@@ -82,6 +94,13 @@ bool vpc_type_equal(const vpc_type *a, const vpc_type *b) {
 bool vpc_assignable(const vpc_type *s, const vpc_type *t) {
   if (s->kind == VPC_TY_ERROR || t->kind == VPC_TY_ERROR)
     return true;
+  // any is checked at run time, both ways (4.2); records are not values
+  // of any in this version.
+  if (s->kind == VPC_TY_ANY || t->kind == VPC_TY_ANY) {
+    const vpc_type *other = s->kind == VPC_TY_ANY ? t : s;
+    return other->kind != VPC_TY_RECORD && other->kind != VPC_TY_RESULT &&
+           other->kind != VPC_TY_STREAM_ERROR;
+  }
   if (vpc_type_equal(s, t))
     return true;
   if (s->kind == VPC_TY_INT && t->kind == VPC_TY_FLOAT)
@@ -105,6 +124,9 @@ vpc_type *vpc_unify(vpc_type *a, vpc_type *b) {
     return a;
   if (vpc_type_equal(a, b))
     return a;
+  if ((a->kind == VPC_TY_ANY && vpc_assignable(b, a)) ||
+      (b->kind == VPC_TY_ANY && vpc_assignable(a, b)))
+    return &ty_any;
   if (a->kind == VPC_TY_RESULT && b->kind == VPC_TY_RESULT) {
     if (!a->elem)
       return b;
@@ -156,6 +178,8 @@ const char *vpc_type_name(const vpc_type *t) {
     return vpc_format("%s?", vpc_type_name(t->elem));
   case VPC_TY_STREAM_ERROR:
     return "StreamError";
+  case VPC_TY_ANY:
+    return "any";
   }
   vpc_unreachable();
 }
@@ -169,7 +193,7 @@ void vpc_mismatch(vpc_pos pos, const vpc_type *want, const vpc_type *got) {
 
 bool vpc_is_numeric(const vpc_type *t) {
   return t->kind == VPC_TY_INT || t->kind == VPC_TY_FLOAT ||
-         t->kind == VPC_TY_ERROR;
+         t->kind == VPC_TY_ERROR || t->kind == VPC_TY_ANY;
 }
 
 // Lookups in the declaration tables.
@@ -248,11 +272,10 @@ static vpc_type *resolve_named_type(vpc_node *n, int depth) {
     }
     return vpc_result_of(vpc_resolve_type(n->list.items[0], depth + 1));
   }
-  if (!strcmp(n->name, "any") || !strcmp(n->name, "record")) {
-    vpc_error(n->pos, "type '%s' is not supported by this version of vpc",
-              n->name);
-    return &ty_error;
-  }
+  if (!strcmp(n->name, "any"))
+    return &ty_any;
+  if (!strcmp(n->name, "record"))
+    return vpc_dynamic_record();
   vpc_event *ev = vpc_find_event(n->name);
   if (ev)
     return vpc_record_type(ev);

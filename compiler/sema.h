@@ -21,6 +21,7 @@ typedef enum vpc_type_kind {
   VPC_TY_RESULT,       // Result<elem>
   VPC_TY_OPTIONAL,     // elem?
   VPC_TY_STREAM_ERROR,
+  VPC_TY_ANY,          // known at run time only; checked where used (4.2)
 } vpc_type_kind;
 
 typedef struct vpc_event vpc_event;
@@ -43,6 +44,7 @@ struct vpc_event {
   const char *name;
   vpc_pos pos;
   bool declared;
+  bool dynamic;        // the one `record` type: fields known at run time
   vpc_list fields;     // vpc_field *, parents first
   int time_field;      // index of the event-time field, or -1 (2.3)
   const char *cname;   // C struct name
@@ -165,7 +167,8 @@ typedef struct vpc_stream {
   const char *name;
   vpc_node *decl;
   int id;
-  vpc_event *source_event;         // source is an event type
+  vpc_event *source_event;         // source is a declared event type
+  const char *source_type;         // the source's event type name
   struct vpc_stream *source_stream; // or another stream
   vpc_list stages;   // vpc_stage *
   vpc_list regions;  // vpc_region *

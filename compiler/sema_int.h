@@ -7,7 +7,11 @@
 #include "sema.h"
 
 extern vpc_type ty_error, ty_null, ty_bool, ty_int, ty_float, ty_str,
-    ty_timestamp, ty_duration, ty_stream_error, ty_result_any;
+    ty_timestamp, ty_duration, ty_stream_error, ty_result_any, ty_any;
+
+// The static type `record`: records of undeclared event types (4.2).
+vpc_type *vpc_dynamic_record(void);
+bool vpc_is_dynamic(const vpc_type *t);
 
 vpc_type *vpc_result_of(vpc_type *elem);
 vpc_type *vpc_optional_of(vpc_type *elem);

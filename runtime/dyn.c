@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "err.h"
 #include "ops.h"
+#include "partition.h"
 #include "run.h"
 
 vp_dynrec vp_dynrec_of_event(const vp_event *ev) {
@@ -236,9 +237,10 @@ bool vp_any_order(const char *op, vp_value a, vp_value b) {
     }
   } else if (a.kind == VP_KIND_STR && b.kind == VP_KIND_STR) {
     c = vp_str_cmp(a.u.s, b.u.s);
+  } else if (is_number(a) || a.kind == VP_KIND_STR) {
+    mismatch(a.kind == VP_KIND_STR ? "str" : "float", b);
   } else {
-    vp_raise("type mismatch: cannot order %s and %s", vp_kind_name(a.kind),
-             vp_kind_name(b.kind));
+    mismatch("float", a);
   }
   if (op[0] == '<')
     return op[1] == '=' ? c <= 0 : c < 0;
@@ -286,6 +288,24 @@ vp_value vp_any_member(vp_value a, const char *name, size_t len) {
       return a.u.list->items[i];
   }
   return vp_box_null();
+}
+
+uint64_t vp_any_key_hash(vp_value v) {
+  switch (v.kind) {
+  case VP_KIND_NULL:
+    return vp_key_hash_null();
+  case VP_KIND_BOOL:
+    return vp_key_hash_bool(v.u.b);
+  case VP_KIND_INT:
+    return vp_key_hash_int(v.u.i);
+  case VP_KIND_FLOAT:
+    return vp_key_hash_float(v.u.f);
+  case VP_KIND_STR:
+    return vp_key_hash_str(v.u.s);
+  default:
+    vp_raise("invalid argument: partition_by: a key must be a scalar, got %s",
+             vp_kind_name(v.kind));
+  }
 }
 
 // JSON text of a value, in the event arena (8.7 formats).

@@ -87,6 +87,10 @@ bool vp_any_eq(vp_value a, vp_value b);
 // raises "null field access: f".
 vp_value vp_any_member(vp_value a, const char *name, size_t len);
 
+// The routing hash of an any used as a partition key (5.4); an array or
+// map raises "invalid argument".
+uint64_t vp_any_key_hash(vp_value v);
+
 // to_string of any: strings raw, other values as JSON.
 vp_str vp_any_to_str(vp_value v);
 
