@@ -52,6 +52,32 @@ static const vpc_builtin builtins[] = {
   { "if_null", VPC_B_COALESCE, 2, 2, NULL },
   { "is_null", VPC_B_IS_NULL, 1, 1, NULL },
   { "update", VPC_B_UPDATE, 1, -1, NULL },
+  { "first", VPC_B_FIRST, 1, 1, NULL },
+  { "last", VPC_B_LAST, 1, 1, NULL },
+  { "push", VPC_B_PUSH, 2, 2, NULL },
+  { "pop", VPC_B_POP, 1, 1, NULL },
+  { "sort", VPC_B_SORT, 1, 1, NULL },
+  { "keys", VPC_B_KEYS, 1, 1, NULL },
+  { "values", VPC_B_VALUES, 1, 1, NULL },
+  { "get", VPC_B_GET, 2, 2, NULL },
+  { "set", VPC_B_SET, 3, 3, NULL },
+  { "range", VPC_B_RANGE, 1, 2, NULL },
+  { "sum", VPC_B_SUM, 1, 1, NULL },
+  { "avg", VPC_B_AVG, 1, 1, NULL },
+  { "split", VPC_B_SPLIT, 2, 2, NULL },
+  { "join", VPC_B_JOIN, 2, 2, NULL },
+  { "reverse", VPC_B_REVERSE, 1, 1, NULL },
+  { "substring", VPC_B_SUBSTRING, 2, 3, NULL },
+  { "replace", VPC_B_REPLACE, 3, 3, NULL },
+  { "type_of", VPC_B_TYPE_OF, 1, 1, NULL },
+  { "is_int", VPC_B_IS_KIND, 1, 1, "int" },
+  { "is_float", VPC_B_IS_KIND, 1, 1, "float" },
+  { "is_string", VPC_B_IS_KIND, 1, 1, "string" },
+  { "is_bool", VPC_B_IS_KIND, 1, 1, "bool" },
+  { "is_array", VPC_B_IS_KIND, 1, 1, "array" },
+  { "is_map", VPC_B_IS_KIND, 1, 1, "map" },
+  { "try_int", VPC_B_TRY_INT, 1, 1, NULL },
+  { "try_float", VPC_B_TRY_FLOAT, 1, 1, NULL },
 };
 
 const vpc_builtin *vpc_find_builtin(const char *name) {
@@ -62,16 +88,15 @@ const vpc_builtin *vpc_find_builtin(const char *name) {
 }
 
 const char *vpc_builtin_phase(const char *name) {
-  static const char *const p1[] = {
-    "split", "join", "replace", "substring", "reverse", "try_int",
-    "try_float", "type_of", "is_int", "is_float", "is_string", "is_bool",
-    "is_array", "is_map", "first", "last", "push", "pop", "sort", "keys",
-    "values", "get", "set", "range", "sum", "avg", "print",
-  };
+  static const char *const p1[] = { "print" };
   static const char *const p2[] = {
     "regex_match", "now", "year", "month", "day", "hour", "minute",
     "second", "duration_between", "random", "uuid", "count", "stddev",
     "count_distinct", "ema",
+  };
+  static const char *const later[] = {
+    "percentile", "median", "variance", "collect", "lag", "lead", "rank",
+    "row_number", "unique", "flatten", "zip", "format", "parse",
   };
   for (size_t i = 0; i < sizeof p1 / sizeof p1[0]; i++)
     if (!strcmp(p1[i], name))
@@ -79,5 +104,8 @@ const char *vpc_builtin_phase(const char *name) {
   for (size_t i = 0; i < sizeof p2 / sizeof p2[0]; i++)
     if (!strcmp(p2[i], name))
       return "P2";
+  for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
+    if (!strcmp(later[i], name))
+      return "later";
   return NULL;
 }

@@ -38,6 +38,27 @@ typedef enum vpc_builtin_id {
   VPC_B_COALESCE,
   VPC_B_IS_NULL,
   VPC_B_UPDATE,
+  VPC_B_FIRST,
+  VPC_B_LAST,
+  VPC_B_PUSH,
+  VPC_B_POP,
+  VPC_B_SORT,
+  VPC_B_KEYS,
+  VPC_B_VALUES,
+  VPC_B_GET,
+  VPC_B_SET,
+  VPC_B_RANGE,
+  VPC_B_SUM,
+  VPC_B_AVG,
+  VPC_B_SPLIT,
+  VPC_B_JOIN,
+  VPC_B_REVERSE,
+  VPC_B_SUBSTRING,
+  VPC_B_REPLACE,
+  VPC_B_TYPE_OF,
+  VPC_B_IS_KIND,   // is_int, is_float, ...: cname holds the kind's name
+  VPC_B_TRY_INT,
+  VPC_B_TRY_FLOAT,
 } vpc_builtin_id;
 
 typedef struct vpc_builtin {

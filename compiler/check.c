@@ -196,6 +196,8 @@ static vpc_type *check_member(vpc_ctx *cx, vpc_node *n) {
   vpc_type *ft;
   if (vpc_is_dynamic(t) || t->kind == VPC_TY_ANY)
     ft = &ty_any;
+  else if (t->kind == VPC_TY_MAP)
+    ft = t->elem;  // m.f is m["f"] (4.4)
   else if (t->kind == VPC_TY_RECORD)
     ft = record_field(n, t);
   else if (t->kind == VPC_TY_STREAM_ERROR)
@@ -274,6 +276,9 @@ static bool comparable(vpc_type *a, vpc_type *b, bool ordering) {
     vpc_type *be = b->kind == VPC_TY_OPTIONAL ? b->elem : b;
     if (vpc_is_numeric(ae) && vpc_is_numeric(be))
       return true;
+    if (ae->kind == be->kind &&
+        (ae->kind == VPC_TY_ARRAY || ae->kind == VPC_TY_MAP))
+      return vpc_assignable(ae, be) || vpc_assignable(be, ae);
     return vpc_type_equal(ae, be) && ae->kind != VPC_TY_RESULT;
   }
   if (a->kind != b->kind)
@@ -333,11 +338,16 @@ static vpc_type *check_binary(vpc_ctx *cx, vpc_node *n) {
                 vpc_type_name(b));
     return &ty_bool;
   case VPC_TK_IN:
-    if (a->kind == VPC_TY_STR && b->kind == VPC_TY_STR)
-      return &ty_bool;
-    if (a->kind != VPC_TY_ERROR && b->kind != VPC_TY_ERROR)
-      vpc_error(n->pos, "'in' on %s is not supported by this version of vpc",
+    if (b->kind == VPC_TY_STR || b->kind == VPC_TY_MAP) {
+      if (!vpc_assignable(a, &ty_str))
+        vpc_mismatch(n->a->pos, &ty_str, a);
+    } else if (b->kind == VPC_TY_ARRAY) {
+      if (!comparable(a, b->elem, false))
+        vpc_mismatch(n->a->pos, b->elem, a);
+    } else if (b->kind != VPC_TY_ERROR && b->kind != VPC_TY_ANY) {
+      vpc_error(n->b->pos, "'in' needs an array, a map or a str, got %s",
                 vpc_type_name(b));
+    }
     return &ty_bool;
   case VPC_TK_AMP:
   case VPC_TK_PIPE:
@@ -608,6 +618,8 @@ static bool scalar(const vpc_type *t) {
   case VPC_TY_DURATION:
   case VPC_TY_ERROR:
   case VPC_TY_ANY:
+  case VPC_TY_ARRAY:
+  case VPC_TY_MAP:
     return true;
   case VPC_TY_OPTIONAL:
     return scalar(t->elem);
@@ -668,6 +680,116 @@ static vpc_type *check_misc_builtin(vpc_ctx *cx, vpc_node *call,
   }
 }
 
+static vpc_node *arg_node(vpc_node *call, int i) {
+  return ((vpc_node *)call->list.items[i])->a;
+}
+
+// Requires argument i to be an array (or any); returns its element type.
+static vpc_type *want_array(vpc_node *call, int i, vpc_type *t) {
+  if (t->kind == VPC_TY_ARRAY)
+    return t->elem;
+  if (t->kind != VPC_TY_ANY)
+    vpc_error(arg_node(call, i)->pos, "'%s' needs an array, got %s",
+              call->name, vpc_type_name(t));
+  return &ty_any;
+}
+
+static vpc_type *want_map(vpc_node *call, int i, vpc_type *t) {
+  if (t->kind == VPC_TY_MAP)
+    return t->elem;
+  if (t->kind != VPC_TY_ANY)
+    vpc_error(arg_node(call, i)->pos, "'%s' needs a map, got %s", call->name,
+              vpc_type_name(t));
+  return &ty_any;
+}
+
+static vpc_type *array_like(vpc_type *t) {
+  return t->kind == VPC_TY_ANY ? vpc_array_of(&ty_any) : t;
+}
+
+// get, set and contains take an array with an int or a map with a str.
+static vpc_type *check_keyed(vpc_node *call, vpc_builtin_id id,
+                             vpc_type **a) {
+  bool map = a[0]->kind == VPC_TY_MAP;
+  vpc_type *elem = map ? want_map(call, 0, a[0]) : want_array(call, 0, a[0]);
+  if (id == VPC_B_CONTAINS) {
+    if (!vpc_assignable(a[1], map ? &ty_str : elem))
+      vpc_mismatch(arg_node(call, 1)->pos, map ? &ty_str : elem, a[1]);
+    return &ty_bool;
+  }
+  want(call, 1, a[1], map ? &ty_str : &ty_int);
+  if (id == VPC_B_GET)
+    return vpc_optional_of(elem);
+  want(call, 2, a[2], elem);
+  return a[0]->kind == VPC_TY_ANY ? &ty_any : a[0];
+}
+
+static vpc_type *check_collection_builtin(vpc_node *call, vpc_builtin_id id,
+                                          vpc_type **a) {
+  switch (id) {
+  case VPC_B_FIRST:
+  case VPC_B_LAST:
+    return vpc_optional_of(want_array(call, 0, a[0]));
+  case VPC_B_PUSH:
+    want(call, 1, a[1], want_array(call, 0, a[0]));
+    return array_like(a[0]);
+  case VPC_B_POP:
+  case VPC_B_SORT:
+    want_array(call, 0, a[0]);
+    return array_like(a[0]);
+  case VPC_B_KEYS:
+    want_map(call, 0, a[0]);
+    return vpc_array_of(&ty_str);
+  case VPC_B_VALUES:
+    return vpc_array_of(want_map(call, 0, a[0]));
+  case VPC_B_GET:
+  case VPC_B_SET:
+    return check_keyed(call, id, a);
+  case VPC_B_RANGE:
+    for (int i = 0; i < call->list.n; i++)
+      want(call, i, a[i], &ty_int);
+    return vpc_array_of(&ty_int);
+  case VPC_B_SUM:
+  case VPC_B_AVG:
+    if (!vpc_is_numeric(want_array(call, 0, a[0])))
+      vpc_error(arg_node(call, 0)->pos, "'%s' needs numbers, got %s",
+                call->name, vpc_type_name(a[0]));
+    return &ty_float;
+  case VPC_B_SPLIT:
+    want(call, 0, a[0], &ty_str);
+    want(call, 1, a[1], &ty_str);
+    return vpc_array_of(&ty_str);
+  case VPC_B_JOIN:
+    want_array(call, 0, a[0]);
+    want(call, 1, a[1], &ty_str);
+    return &ty_str;
+  case VPC_B_REVERSE:
+    if (a[0]->kind == VPC_TY_STR)
+      return &ty_str;
+    want_array(call, 0, a[0]);
+    return array_like(a[0]);
+  case VPC_B_SUBSTRING:
+    want(call, 0, a[0], &ty_str);
+    for (int i = 1; i < call->list.n; i++)
+      want(call, i, a[i], &ty_int);
+    return &ty_str;
+  case VPC_B_REPLACE:
+    for (int i = 0; i < 3; i++)
+      want(call, i, a[i], &ty_str);
+    return &ty_str;
+  case VPC_B_TYPE_OF:
+    return &ty_str;
+  case VPC_B_IS_KIND:
+    return &ty_bool;
+  case VPC_B_TRY_INT:
+    want(call, 0, a[0], &ty_str);
+    return vpc_optional_of(&ty_int);
+  default:  // try_float
+    want(call, 0, a[0], &ty_str);
+    return vpc_optional_of(&ty_float);
+  }
+}
+
 static vpc_type *check_builtin(vpc_ctx *cx, vpc_node *call,
                                const vpc_builtin *b) {
   if (!check_arity(call, b->min_args, b->max_args))
@@ -697,14 +819,43 @@ static vpc_type *check_builtin(vpc_ctx *cx, vpc_node *call,
   case VPC_B_POW:
     return check_num_builtin(call, b->id, a);
   case VPC_B_LEN:
+    if (a[0]->kind == VPC_TY_ARRAY || a[0]->kind == VPC_TY_MAP ||
+        a[0]->kind == VPC_TY_ANY)
+      return &ty_int;
+    return check_str_builtin(call, b->id, a);
+  case VPC_B_CONTAINS:
+    if (a[0]->kind == VPC_TY_ARRAY || a[0]->kind == VPC_TY_MAP)
+      return check_keyed(call, b->id, a);
+    return check_str_builtin(call, b->id, a);
   case VPC_B_UPPER:
   case VPC_B_LOWER:
   case VPC_B_TRIM:
-  case VPC_B_CONTAINS:
   case VPC_B_STARTS_WITH:
   case VPC_B_ENDS_WITH:
   case VPC_B_CONCAT:
     return check_str_builtin(call, b->id, a);
+  case VPC_B_FIRST:
+  case VPC_B_LAST:
+  case VPC_B_PUSH:
+  case VPC_B_POP:
+  case VPC_B_SORT:
+  case VPC_B_KEYS:
+  case VPC_B_VALUES:
+  case VPC_B_GET:
+  case VPC_B_SET:
+  case VPC_B_RANGE:
+  case VPC_B_SUM:
+  case VPC_B_AVG:
+  case VPC_B_SPLIT:
+  case VPC_B_JOIN:
+  case VPC_B_REVERSE:
+  case VPC_B_SUBSTRING:
+  case VPC_B_REPLACE:
+  case VPC_B_TYPE_OF:
+  case VPC_B_IS_KIND:
+  case VPC_B_TRY_INT:
+  case VPC_B_TRY_FLOAT:
+    return check_collection_builtin(call, b->id, a);
   default:
     return check_misc_builtin(cx, call, b->id, a);
   }
@@ -791,9 +942,9 @@ static vpc_type *check_call(vpc_ctx *cx, vpc_node *call) {
     return check_construct(cx, call, ev);
   }
   const char *phase = vpc_builtin_phase(call->name);
-  if (phase && !strcmp(phase, "P2"))
-    vpc_error(call->name_pos, "'%s' is not supported yet (planned: P2)",
-              call->name);
+  if (phase && strcmp(phase, "P1"))
+    vpc_error(call->name_pos, "'%s' is not supported yet (planned: %s)",
+              call->name, phase);
   else if (phase)
     vpc_error(call->name_pos, "'%s' is not supported by this version of vpc",
               call->name);
@@ -801,6 +952,105 @@ static vpc_type *check_call(vpc_ctx *cx, vpc_node *call) {
     vpc_error(call->name_pos, "unknown function '%s'", call->name);
   for (int i = 0; i < call->list.n; i++)
     vpc_check_expr(cx, ((vpc_node *)call->list.items[i])->a);
+  return err_type();
+}
+
+// Arrays and maps (4.9).
+
+// The element type of a literal: what all items fit, int and float mixed
+// give float, other mixes any, and an empty literal any (4.2).
+static vpc_type *element_type(vpc_type *acc, vpc_type *t) {
+  if (!acc)
+    return t->kind == VPC_TY_NULL ? vpc_optional_of(&ty_any) : t;
+  vpc_type *u = vpc_unify(acc, t);
+  return u ? u : &ty_any;
+}
+
+static bool storable(vpc_type *t) {
+  return t->kind != VPC_TY_RESULT && t->kind != VPC_TY_RECORD &&
+         t->kind != VPC_TY_STREAM_ERROR;
+}
+
+static vpc_type *check_array(vpc_ctx *cx, vpc_node *n) {
+  vpc_type *elem = NULL;
+  for (int i = 0; i < n->list.n; i++) {
+    vpc_node *e = n->list.items[i];
+    vpc_type *t = vpc_check_expr(cx, e);
+    if (!storable(t)) {
+      vpc_error(e->pos, "an array cannot hold %s", vpc_type_name(t));
+      t = err_type();
+    }
+    elem = element_type(elem, t);
+  }
+  return vpc_array_of(elem ? elem : &ty_any);
+}
+
+static vpc_type *check_map(vpc_ctx *cx, vpc_node *n) {
+  vpc_type *elem = NULL;
+  for (int i = 0; i < n->list.n; i++) {
+    vpc_node *e = n->list.items[i];
+    for (int j = 0; j < i; j++)
+      if (!strcmp(((vpc_node *)n->list.items[j])->name, e->name))
+        vpc_error(e->name_pos, "duplicate key '%s'", e->name);
+    vpc_type *t = vpc_check_expr(cx, e->a);
+    if (!storable(t)) {
+      vpc_error(e->a->pos, "a map cannot hold %s", vpc_type_name(t));
+      t = err_type();
+    }
+    elem = element_type(elem, t);
+  }
+  return vpc_map_of(elem ? elem : &ty_any);
+}
+
+static vpc_type *want_int(vpc_ctx *cx, vpc_node *e) {
+  vpc_type *t = vpc_check_expr(cx, e);
+  if (!vpc_assignable(t, &ty_int))
+    vpc_mismatch(e->pos, &ty_int, t);
+  return t;
+}
+
+static vpc_type *check_range(vpc_ctx *cx, vpc_node *n) {
+  want_int(cx, n->a);
+  want_int(cx, n->b);
+  return vpc_array_of(&ty_int);
+}
+
+static vpc_type *check_index(vpc_ctx *cx, vpc_node *n) {
+  vpc_type *t = vpc_check_expr(cx, n->a);
+  switch (t->kind) {
+  case VPC_TY_ARRAY:
+    want_int(cx, n->b);
+    return t->elem;
+  case VPC_TY_STR:
+    want_int(cx, n->b);
+    return &ty_str;
+  case VPC_TY_MAP: {
+    vpc_type *k = vpc_check_expr(cx, n->b);
+    if (!vpc_assignable(k, &ty_str))
+      vpc_mismatch(n->b->pos, &ty_str, k);
+    return t->elem;
+  }
+  case VPC_TY_ANY:
+    vpc_check_expr(cx, n->b);
+    return &ty_any;
+  case VPC_TY_ERROR:
+    return t;
+  default:
+    vpc_error(n->pos, "%s cannot be indexed", vpc_type_name(t));
+    return err_type();
+  }
+}
+
+static vpc_type *check_slice(vpc_ctx *cx, vpc_node *n) {
+  vpc_type *t = vpc_check_expr(cx, n->a);
+  if (n->b)
+    want_int(cx, n->b);
+  if (n->c)
+    want_int(cx, n->c);
+  if (t->kind == VPC_TY_ARRAY || t->kind == VPC_TY_STR ||
+      t->kind == VPC_TY_ERROR)
+    return t;
+  vpc_error(n->pos, "%s cannot be sliced", vpc_type_name(t));
   return err_type();
 }
 
@@ -882,17 +1132,19 @@ static vpc_type *check_expr_kind(vpc_ctx *cx, vpc_node *n) {
     t = err_type();
     break;
   case VPC_NODE_RANGE:
-    vpc_error(n->pos, "a range outside 'for' is not supported by this "
-                      "version of vpc");
-    t = err_type();
+    t = check_range(cx, n);
     break;
   case VPC_NODE_ARRAY:
+    t = check_array(cx, n);
+    break;
   case VPC_NODE_MAP:
+    t = check_map(cx, n);
+    break;
   case VPC_NODE_INDEX:
+    t = check_index(cx, n);
+    break;
   case VPC_NODE_SLICE:
-    vpc_error(n->pos, "arrays and maps are not supported by this version "
-                      "of vpc");
-    t = err_type();
+    t = check_slice(cx, n);
     break;
   default:
     vpc_error(n->pos, "expected an expression");
@@ -1014,6 +1266,7 @@ static vpc_type *check_if(vpc_ctx *cx, vpc_node *s) {
 static vpc_type *check_for(vpc_ctx *cx, vpc_node *s) {
   vpc_node *it = s->a;
   vpc_scope sc;
+  vpc_type *elem = &ty_int;
   if (it->kind == VPC_NODE_RANGE) {
     vpc_type *lo = vpc_check_expr(cx, it->a);
     vpc_type *hi = vpc_check_expr(cx, it->b);
@@ -1022,15 +1275,18 @@ static vpc_type *check_for(vpc_ctx *cx, vpc_node *s) {
     if (hi->kind != VPC_TY_INT && hi->kind != VPC_TY_ERROR)
       vpc_mismatch(it->b->pos, &ty_int, hi);
     it->type = &ty_int;
+    elem = &ty_int;
   } else {
     vpc_type *t = vpc_check_expr(cx, it);
-    if (t->kind != VPC_TY_INT && t->kind != VPC_TY_ERROR)
-      vpc_error(it->pos, "'for' over %s is not supported by this version of "
-                         "vpc",
-                vpc_type_name(t));
+    if (t->kind == VPC_TY_ARRAY)
+      elem = t->elem;
+    else if (t->kind == VPC_TY_MAP)
+      elem = vpc_array_of(&ty_any);  // [key, value] pairs (3)
+    else if (t->kind != VPC_TY_INT && t->kind != VPC_TY_ERROR)
+      vpc_error(it->pos, "'for' cannot iterate over %s", vpc_type_name(t));
   }
   vpc_push_scope(cx, &sc);
-  s->sym = vpc_declare_local(cx, s->name, &ty_int, VPC_TK_LET, s->name_pos);
+  s->sym = vpc_declare_local(cx, s->name, elem, VPC_TK_LET, s->name_pos);
   cx->loops++;
   vpc_check_block(cx, s->b);
   cx->loops--;

@@ -121,6 +121,10 @@ static const char *mangle(const vpc_type *t) {
     return "e";
   case VPC_TY_ANY:
     return "a";
+  case VPC_TY_ARRAY:
+    return vpc_format("A_%s", mangle(t->elem));
+  case VPC_TY_MAP:
+    return vpc_format("M_%s", mangle(t->elem));
   default:
     return "n";
   }
@@ -147,6 +151,8 @@ static const char *ctype(const vpc_type *t) {
   case VPC_TY_STREAM_ERROR:
     return "const vp_stream_error *";
   case VPC_TY_ANY:
+  case VPC_TY_ARRAY:
+  case VPC_TY_MAP:
     return "vp_value";
   default:
     return "int";
@@ -165,6 +171,10 @@ static const char *zero_of(const vpc_type *t) {
     return "NULL";
   case VPC_TY_ANY:
     return "vp_box_null()";
+  case VPC_TY_ARRAY:
+    return "vp_array_new(0)";
+  case VPC_TY_MAP:
+    return "vp_map_new(0)";
   default:
     return "0";
   }
@@ -180,6 +190,8 @@ static const char *convert(gen *g, const char *code, vpc_type *from,
   if (!to || vpc_type_equal(from, to) || to->kind == VPC_TY_ERROR ||
       from->kind == VPC_TY_ERROR)
     return code;
+  if (vpc_is_boxed(from) && vpc_is_boxed(to) && from->kind != VPC_TY_ANY)
+    return code;  // [T] and {str: V} are already vp_values
   if (to->kind == VPC_TY_ANY)
     return box(g, code, from);
   if (from->kind == VPC_TY_ANY)
@@ -229,6 +241,9 @@ static const char *box(gen *g, const char *code, vpc_type *from) {
     return vpc_format("vp_box_bool(%s)", code);
   case VPC_TY_STR:
     return vpc_format("vp_box_str(%s)", code);
+  case VPC_TY_ARRAY:
+  case VPC_TY_MAP:
+    return code;
   case VPC_TY_OPTIONAL: {
     const char *t = tmp_name(g);
     return vpc_format("({ %s %s = %s; %s.has ? %s : vp_box_null(); })",
@@ -253,6 +268,10 @@ static const char *unbox(gen *g, const char *code, vpc_type *to) {
     return vpc_format("vp_any_bool(%s)", code);
   case VPC_TY_STR:
     return vpc_format("vp_any_str(%s)", code);
+  case VPC_TY_ARRAY:
+    return vpc_format("vp_any_list(%s, VP_KIND_ARRAY)", code);
+  case VPC_TY_MAP:
+    return vpc_format("vp_any_list(%s, VP_KIND_MAP)", code);
   case VPC_TY_OPTIONAL: {
     const char *t = tmp_name(g);
     return vpc_format("({ vp_value %s = %s; %s.kind == VP_KIND_NULL ? %s : "
@@ -325,6 +344,10 @@ static const char *gen_member(gen *g, vpc_node *n) {
   size_t len = strlen(n->name);
   if (rt->kind == VPC_TY_ANY)
     return vpc_format("vp_any_member(%s, \"%s\", %zu)", a, n->name, len);
+  if (rt->kind == VPC_TY_MAP)
+    return convert(g, vpc_format("vp_map_at(%s, %s)", a,
+                                 str_literal(n->name, len)),
+                   &ty_any, n->type);
   if (vpc_is_dynamic(rt)) {
     const char *t = tmp_name(g);
     return vpc_format("({ vp_dynrec %s = %s; vp_dyn_get(&%s, \"%s\", %zu); "
@@ -338,13 +361,22 @@ static const char *gen_member(gen *g, vpc_node *n) {
   }
   // a?.f: null when a is null (4.4).
   vpc_type *inner = rt->kind == VPC_TY_OPTIONAL ? rt->elem : rt;
-  vpc_field *f = vpc_event_field(inner->event, n->name, NULL);
   const char *t = tmp_name(g);
   const char *recv = rt->kind == VPC_TY_OPTIONAL ? vpc_format("%s.v", t) : t;
   const char *has = rt->kind == VPC_TY_OPTIONAL ? vpc_format("%s.has", t)
                                                 : "true";
-  const char *value = convert(g, vpc_format("%s.f_%s", recv, n->name),
-                              f->type, n->type);
+  const char *value;
+  if (inner->kind == VPC_TY_MAP) {
+    value = convert(g, vpc_format("vp_map_at(%s, %s)", recv,
+                                  str_literal(n->name, len)),
+                    &ty_any, n->type);
+  } else if (vpc_is_dynamic(inner)) {
+    value = vpc_format("vp_dyn_get(&%s, \"%s\", %zu)", recv, n->name, len);
+  } else {
+    vpc_field *f = vpc_event_field(inner->event, n->name, NULL);
+    value = convert(g, vpc_format("%s.f_%s", recv, n->name), f->type,
+                    n->type);
+  }
   return vpc_format("({ %s %s = %s; %s ? %s : %s; })", ctype(rt), t, a, has,
                     value, zero_of(n->type));
 }
@@ -491,7 +523,7 @@ static const char *gen_equality(gen *g, vpc_node *n) {
   vpc_type *at = n->a->type, *bt = n->b->type;
   vpc_type *ct = common_type(at, bt);
   const char *neg = n->op == VPC_TK_NE ? "!" : "";
-  if (at->kind == VPC_TY_ANY || bt->kind == VPC_TY_ANY)
+  if (vpc_is_boxed(at) || vpc_is_boxed(bt))
     return vpc_format("(%svp_any_eq(%s, %s))", neg, gen_as(g, n->a, &ty_any),
                       gen_as(g, n->b, &ty_any));
   bool a_opt = at->kind == VPC_TY_OPTIONAL, b_opt = bt->kind == VPC_TY_OPTIONAL;
@@ -584,9 +616,18 @@ static const char *gen_binary(gen *g, vpc_node *n) {
   case VPC_TK_GT:
   case VPC_TK_GE:
     return gen_ordering(g, n);
-  case VPC_TK_IN:
-    return vpc_format("(%svp_str_contains(%s, %s))", n->flag ? "!" : "",
-                      gen_expr(g, n->b), gen_expr(g, n->a));
+  case VPC_TK_IN: {
+    const char *neg = n->flag ? "!" : "";
+    vpc_type_kind k = n->b->type->kind;
+    if (k == VPC_TY_ARRAY || k == VPC_TY_ANY)
+      return vpc_format("(%svp_array_has(%s, %s))", neg, gen_expr(g, n->b),
+                        gen_as(g, n->a, &ty_any));
+    if (k == VPC_TY_MAP)
+      return vpc_format("(%svp_map_has(%s, %s))", neg, gen_expr(g, n->b),
+                        gen_as(g, n->a, &ty_str));
+    return vpc_format("(%svp_str_contains(%s, %s))", neg, gen_expr(g, n->b),
+                      gen_as(g, n->a, &ty_str));
+  }
   case VPC_TK_IS:
     return gen_is(g, n);
   default:
@@ -642,6 +683,8 @@ static const char *gen_to_string(gen *g, vpc_node *arg) {
   case VPC_TY_DURATION:
     return vpc_format("vp_duration_to_str(%s)", a);
   case VPC_TY_ANY:
+  case VPC_TY_ARRAY:
+  case VPC_TY_MAP:
     return vpc_format("vp_any_to_str(%s)", a);
   case VPC_TY_OPTIONAL: {
     const char *t2 = tmp_name(g);
@@ -755,6 +798,130 @@ static const char *gen_update(gen *g, vpc_node *call) {
   return s;
 }
 
+// The spelling of type_of for a value of static type t (9), or NULL when
+// only the run-time value knows.
+static const char *static_type_of(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_INT:
+    return "int";
+  case VPC_TY_FLOAT:
+    return "float";
+  case VPC_TY_BOOL:
+    return "bool";
+  case VPC_TY_STR:
+    return "string";
+  case VPC_TY_TIMESTAMP:
+    return "timestamp";
+  case VPC_TY_DURATION:
+    return "duration";
+  case VPC_TY_NULL:
+    return "null";
+  case VPC_TY_ARRAY:
+    return "array";
+  case VPC_TY_MAP:
+    return "map";
+  case VPC_TY_RECORD:
+    return "record";
+  case VPC_TY_RESULT:
+    return "result";
+  default:
+    return NULL;
+  }
+}
+
+static const char *gen_type_of(gen *g, vpc_node *a0) {
+  const char *known = static_type_of(a0->type);
+  if (known)
+    return vpc_format("((void)(%s), VP_STR_LIT(\"%s\"))", gen_expr(g, a0),
+                      known);
+  return vpc_format("vp_type_of(%s)", gen_as(g, a0, &ty_any));
+}
+
+static const char *gen_try(gen *g, vpc_node *call, bool is_int) {
+  const char *t = tmp_name(g);
+  return vpc_format("({ %s %s = { 0 }; %s.has = vp_try_%s(%s, &%s.v); %s; })",
+                    ctype(call->type), t, t, is_int ? "int" : "float",
+                    gen_expr(g, arg_at(call, 0)), t, t);
+}
+
+// Arrays and maps are vp_values; results come back as any and convert to
+// the call's static type.
+static const char *gen_collection_builtin(gen *g, vpc_node *call,
+                                          const vpc_builtin *b) {
+  vpc_node *a0 = arg_at(call, 0);
+  const char *x = gen_expr(g, a0);
+  const char *code;
+  switch (b->id) {
+  case VPC_B_FIRST:
+    return convert(g, vpc_format("vp_first(%s)", x), &ty_any, call->type);
+  case VPC_B_LAST:
+    return convert(g, vpc_format("vp_last(%s)", x), &ty_any, call->type);
+  case VPC_B_PUSH:
+    return vpc_format("vp_push(%s, %s)", x,
+                      gen_as(g, arg_at(call, 1), &ty_any));
+  case VPC_B_POP:
+    return vpc_format("vp_pop(%s)", x);
+  case VPC_B_SORT:
+    return vpc_format("vp_sort(%s)", x);
+  case VPC_B_KEYS:
+    return vpc_format("vp_keys(%s)", x);
+  case VPC_B_VALUES:
+    return vpc_format("vp_values(%s)", x);
+  case VPC_B_GET:
+    code = a0->type->kind == VPC_TY_MAP
+               ? vpc_format("vp_get_key(%s, %s)", x,
+                            gen_as(g, arg_at(call, 1), &ty_str))
+               : vpc_format("vp_get_index(%s, %s)", x,
+                            gen_as(g, arg_at(call, 1), &ty_int));
+    return convert(g, code, &ty_any, call->type);
+  case VPC_B_SET:
+    if (a0->type->kind == VPC_TY_MAP)
+      return vpc_format("vp_set_key(%s, %s, %s)", x,
+                        gen_as(g, arg_at(call, 1), &ty_str),
+                        gen_as(g, arg_at(call, 2), &ty_any));
+    return vpc_format("vp_set_index(%s, %s, %s)", x,
+                      gen_as(g, arg_at(call, 1), &ty_int),
+                      gen_as(g, arg_at(call, 2), &ty_any));
+  case VPC_B_RANGE:
+    if (call->list.n == 1)
+      return vpc_format("vp_range_array(0, %s, false)", x);
+    return vpc_format("vp_range_array(%s, %s, false)", x,
+                      gen_expr(g, arg_at(call, 1)));
+  case VPC_B_SUM:
+    return vpc_format("vp_sum(%s)", x);
+  case VPC_B_AVG:
+    return vpc_format("vp_avg(%s)", x);
+  case VPC_B_SPLIT:
+    return vpc_format("vp_split(%s, %s)", x, gen_expr(g, arg_at(call, 1)));
+  case VPC_B_JOIN:
+    return vpc_format("vp_join(%s, %s)", x, gen_expr(g, arg_at(call, 1)));
+  case VPC_B_REVERSE:
+    if (a0->type->kind == VPC_TY_STR)
+      return vpc_format("vp_str_reverse(%s)", x);
+    return vpc_format("vp_reverse(%s)", x);
+  case VPC_B_SUBSTRING:
+    if (call->list.n == 2)
+      return vpc_format("vp_substring(%s, %s, false, 0)", x,
+                        gen_expr(g, arg_at(call, 1)));
+    return vpc_format("vp_substring(%s, %s, true, %s)", x,
+                      gen_expr(g, arg_at(call, 1)),
+                      gen_expr(g, arg_at(call, 2)));
+  case VPC_B_REPLACE:
+    return vpc_format("vp_str_replace(%s, %s, %s)", x,
+                      gen_expr(g, arg_at(call, 1)),
+                      gen_expr(g, arg_at(call, 2)));
+  case VPC_B_TYPE_OF:
+    return gen_type_of(g, a0);
+  case VPC_B_IS_KIND:
+    return vpc_format("vp_str_eq(%s, VP_STR_LIT(\"%s\"))",
+                      gen_type_of(g, a0), b->cname);
+  case VPC_B_TRY_INT:
+    return gen_try(g, call, true);
+  default:
+    return gen_try(g, call, false);
+  }
+}
+
 static const char *gen_builtin(gen *g, vpc_node *call) {
   const vpc_builtin *b = call->sym;
   vpc_node *a0 = call->list.n ? arg_at(call, 0) : NULL;
@@ -792,6 +959,8 @@ static const char *gen_builtin(gen *g, vpc_node *call) {
   case VPC_B_SLEEP:
     return vpc_format("(vp_sleep_ns(%s), 0)", gen_expr(g, a0));
   case VPC_B_LEN:
+    if (vpc_is_boxed(a0->type))
+      return vpc_format("vp_list_len(%s)", gen_expr(g, a0));
     return vpc_format("vp_str_len(%s)", gen_expr(g, a0));
   case VPC_B_UPPER:
     return vpc_format("vp_str_upper(%s)", gen_expr(g, a0));
@@ -800,6 +969,12 @@ static const char *gen_builtin(gen *g, vpc_node *call) {
   case VPC_B_TRIM:
     return vpc_format("vp_str_trim(%s)", gen_expr(g, a0));
   case VPC_B_CONTAINS:
+    if (a0->type->kind == VPC_TY_ARRAY)
+      return vpc_format("vp_array_has(%s, %s)", gen_expr(g, a0),
+                        gen_as(g, arg_at(call, 1), &ty_any));
+    if (a0->type->kind == VPC_TY_MAP)
+      return vpc_format("vp_map_has(%s, %s)", gen_expr(g, a0),
+                        gen_as(g, arg_at(call, 1), &ty_str));
     return vpc_format("vp_str_contains(%s, %s)", gen_expr(g, a0),
                       gen_expr(g, arg_at(call, 1)));
   case VPC_B_STARTS_WITH:
@@ -831,6 +1006,28 @@ static const char *gen_builtin(gen *g, vpc_node *call) {
   }
   case VPC_B_UPDATE:
     return gen_update(g, call);
+  case VPC_B_FIRST:
+  case VPC_B_LAST:
+  case VPC_B_PUSH:
+  case VPC_B_POP:
+  case VPC_B_SORT:
+  case VPC_B_KEYS:
+  case VPC_B_VALUES:
+  case VPC_B_GET:
+  case VPC_B_SET:
+  case VPC_B_RANGE:
+  case VPC_B_SUM:
+  case VPC_B_AVG:
+  case VPC_B_SPLIT:
+  case VPC_B_JOIN:
+  case VPC_B_REVERSE:
+  case VPC_B_SUBSTRING:
+  case VPC_B_REPLACE:
+  case VPC_B_TYPE_OF:
+  case VPC_B_IS_KIND:
+  case VPC_B_TRY_INT:
+  case VPC_B_TRY_FLOAT:
+    return gen_collection_builtin(g, call, b);
   default:
     return gen_num_builtin(g, call, b);
   }
@@ -871,6 +1068,55 @@ static const char *gen_call(gen *g, vpc_node *call) {
   return s;
 }
 
+// [a, b] and {k: v}: items boxed into a new list.
+static const char *gen_list_literal(gen *g, vpc_node *n) {
+  bool map = n->kind == VPC_NODE_MAP;
+  const char *t = tmp_name(g);
+  vpc_sbuf b = { 0 };
+  vpc_sbuf_printf(&b, "({ vp_value %s = vp_%s_new(%d); ", t,
+                  map ? "map" : "array", n->list.n);
+  for (int i = 0; i < n->list.n; i++) {
+    vpc_node *item = n->list.items[i];
+    vpc_node *e = map ? item->a : item;
+    if (map)
+      vpc_sbuf_printf(&b, "%s.u.list->keys[%d] = %s; ", t, i,
+                      str_literal(item->name, strlen(item->name)));
+    vpc_sbuf_printf(&b, "%s.u.list->items[%d] = %s; ", t, i,
+                    gen_as(g, e, &ty_any));
+  }
+  vpc_sbuf_printf(&b, "%s; })", t);
+  const char *code = vpc_strdup(b.p);
+  vpc_sbuf_free(&b);
+  return code;
+}
+
+static const char *gen_index(gen *g, vpc_node *n) {
+  vpc_type *t = n->a->type;
+  const char *a = gen_expr(g, n->a);
+  switch (t->kind) {
+  case VPC_TY_STR:
+    return vpc_format("vp_str_at(%s, %s)", a, gen_expr(g, n->b));
+  case VPC_TY_ARRAY:
+    return convert(g, vpc_format("vp_index(%s, %s)", a, gen_expr(g, n->b)),
+                   &ty_any, t->elem);
+  case VPC_TY_MAP:
+    return convert(g, vpc_format("vp_map_at(%s, %s)", a, gen_expr(g, n->b)),
+                   &ty_any, t->elem);
+  default:
+    return vpc_format("vp_any_index(%s, %s)", a, gen_as(g, n->b, &ty_any));
+  }
+}
+
+static const char *gen_slice(gen *g, vpc_node *n) {
+  const char *i = n->b ? gen_expr(g, n->b) : "0";
+  const char *j = n->c ? gen_expr(g, n->c) : "0";
+  return vpc_format("%s(%s, %s, %s, %s, %s)",
+                    n->a->type->kind == VPC_TY_STR ? "vp_str_slice"
+                                                   : "vp_slice",
+                    gen_expr(g, n->a), n->b ? "true" : "false", i,
+                    n->c ? "true" : "false", j);
+}
+
 static const char *gen_expr(gen *g, vpc_node *n) {
   switch (n->kind) {
   case VPC_NODE_INT:
@@ -901,6 +1147,16 @@ static const char *gen_expr(gen *g, vpc_node *n) {
     return gen_propagate(g, n);
   case VPC_NODE_CALL:
     return gen_call(g, n);
+  case VPC_NODE_ARRAY:
+  case VPC_NODE_MAP:
+    return gen_list_literal(g, n);
+  case VPC_NODE_INDEX:
+    return gen_index(g, n);
+  case VPC_NODE_SLICE:
+    return gen_slice(g, n);
+  case VPC_NODE_RANGE:
+    return vpc_format("vp_range_array(%s, %s, %s)", gen_expr(g, n->a),
+                      gen_expr(g, n->b), n->flag ? "true" : "false");
   default:
     vpc_unreachable();
   }
@@ -1030,11 +1286,23 @@ static void gen_for(gen *g, vpc_node *s, int depth) {
   else if (it->kind == VPC_NODE_RANGE)
     emit(g, "for (int64_t %s = %s, %s = %s; %s < %s; %s++) {\n", i,
          gen_expr(g, it->a), h, gen_expr(g, it->b), i, h, i);
+  else if (vpc_is_boxed(it->type))
+    // The iterated value is fixed when the loop starts (3).
+    emit(g, "for (vp_value %s = %s, %s = vp_box_int(0); %s.u.i < "
+            "vp_list_len(%s); %s.u.i++) {\n",
+         h, gen_expr(g, it), i, i, h, i);
   else
     emit(g, "for (int64_t %s = 0, %s = %s; %s < %s; %s++) {\n", i, h,
          gen_expr(g, it), i, h, i);
   indent(g, depth + 1);
-  emit(g, "const int64_t %s = %s;\n", v->cname, i);
+  if (it->type && it->type->kind == VPC_TY_MAP)
+    emit(g, "const vp_value %s = vp_map_pair(%s, %s.u.i);\n", v->cname, h, i);
+  else if (it->type && it->type->kind == VPC_TY_ARRAY)
+    emit(g, "const %s %s = %s;\n", ctype(v->type), v->cname,
+         convert(g, vpc_format("%s.u.list->items[%s.u.i]", h, i), &ty_any,
+                 v->type));
+  else
+    emit(g, "const int64_t %s = %s;\n", v->cname, i);
   indent(g, depth + 1);
   emit(g, "(void)%s;\n", v->cname);
   gen_block(g, s->b, false, depth + 1);
@@ -1179,6 +1447,8 @@ static void gen_record_struct(gen *g, vpc_event *ev) {
 static void pack_scalar(gen *g, const vpc_type *t, const char *v) {
   switch (t->kind) {
   case VPC_TY_ANY:
+  case VPC_TY_ARRAY:
+  case VPC_TY_MAP:
     emit(g, "  vp_pack_value(b, &%s);\n", v);
     break;
   case VPC_TY_FLOAT:
@@ -1198,6 +1468,8 @@ static void pack_scalar(gen *g, const vpc_type *t, const char *v) {
 static const char *unpack_scalar(const vpc_type *t) {
   switch (t->kind) {
   case VPC_TY_ANY:
+  case VPC_TY_ARRAY:
+  case VPC_TY_MAP:
     return "vp_unpack_value(rd)";
   case VPC_TY_FLOAT:
     return "vp_rd_f64(rd)";
@@ -1264,11 +1536,15 @@ static void gen_record_helpers(gen *g, vpc_event *ev) {
     if (!strcmp(f->name, "timestamp"))
       continue;
     emit(g, "  vp_w_key(o, \"%s\", %zu);\n", f->name, strlen(f->name));
-    if (f->type->kind == VPC_TY_OPTIONAL)
+    if (f->type->kind == VPC_TY_OPTIONAL && vpc_is_boxed(f->type->elem))
+      emit(g, "  if (r->f_%s.has)\n    vp_w_value(o, &r->f_%s.v);\n"
+              "  else\n    vp_w_null(o);\n",
+           f->name, f->name);
+    else if (f->type->kind == VPC_TY_OPTIONAL)
       emit(g, "  if (r->f_%s.has)\n    %s(o, r->f_%s.v);\n  else\n"
               "    vp_w_null(o);\n",
            f->name, write_scalar(f->type->elem), f->name);
-    else if (f->type->kind == VPC_TY_ANY)
+    else if (vpc_is_boxed(f->type))
       emit(g, "  vp_w_value(o, &r->f_%s);\n", f->name);
     else
       emit(g, "  %s(o, r->f_%s);\n", write_scalar(f->type), f->name);
@@ -1278,6 +1554,47 @@ static void gen_record_helpers(gen *g, vpc_event *ev) {
   emit(g, "static void write_any_%s(vp_out *o, const void *p) {\n", c);
   emit(g, "  const dlq_ref *d = p;\n");
   emit(g, "  write_%s(o, d->rec, d->type, d->meta);\n}\n\n", c);
+}
+
+static const char *list_item_kind(const vpc_type *elem) {
+  switch (elem->kind) {
+  case VPC_TY_INT:
+    return "VP_KIND_INT";
+  case VPC_TY_FLOAT:
+    return "VP_KIND_FLOAT";
+  case VPC_TY_BOOL:
+    return "VP_KIND_BOOL";
+  case VPC_TY_STR:
+    return "VP_KIND_STR";
+  case VPC_TY_ARRAY:
+    return "VP_KIND_ARRAY";
+  case VPC_TY_MAP:
+    return "VP_KIND_MAP";
+  default:
+    return "VP_KIND_NULL";  // any item
+  }
+}
+
+// The test that converts input value v into a field of type t at dst.
+static const char *decode_call(const vpc_type *t, const char *dst) {
+  static const char *const conv[] = {
+    [VPC_TY_INT] = "vp_as_int", [VPC_TY_FLOAT] = "vp_as_float",
+    [VPC_TY_BOOL] = "vp_as_bool", [VPC_TY_STR] = "vp_as_str",
+    [VPC_TY_TIMESTAMP] = "vp_as_timestamp",
+    [VPC_TY_DURATION] = "vp_as_duration",
+  };
+  switch (t->kind) {
+  case VPC_TY_ANY:
+    return vpc_format("(*%s = *v, true)", dst);
+  case VPC_TY_ARRAY:
+    return vpc_format("vp_as_array_of(v, %s, %s)", list_item_kind(t->elem),
+                      dst);
+  case VPC_TY_MAP:
+    return vpc_format("vp_as_map_of(v, %s, %s)", list_item_kind(t->elem),
+                      dst);
+  default:
+    return vpc_format("%s(v, %s)", conv[t->kind], dst);
+  }
 }
 
 // The decoder of a declared event (8.6): each field from the input record,
@@ -1291,12 +1608,6 @@ static void gen_decoder(gen *g, vpc_event *ev) {
     vpc_field *f = ev->fields.items[i];
     bool opt = f->type->kind == VPC_TY_OPTIONAL;
     vpc_type *t = opt ? f->type->elem : f->type;
-    static const char *const conv[] = {
-      [VPC_TY_INT] = "vp_as_int", [VPC_TY_FLOAT] = "vp_as_float",
-      [VPC_TY_BOOL] = "vp_as_bool", [VPC_TY_STR] = "vp_as_str",
-      [VPC_TY_TIMESTAMP] = "vp_as_timestamp",
-      [VPC_TY_DURATION] = "vp_as_duration",
-    };
     const char *dst = opt ? vpc_format("&r->f_%s.v", f->name)
                           : vpc_format("&r->f_%s", f->name);
     emit(g, "  v = vp_event_get(e, \"%s\", %zu);\n", f->name,
@@ -1308,9 +1619,9 @@ static void gen_decoder(gen *g, vpc_event *ev) {
       emit(g, "    r->f_%s.has = false;\n  } else {\n", f->name);
     else
       emit(g, "    return vp_field_missing(\"%s\");\n  } else {\n", f->name);
-    emit(g, "    if (!%s(v, %s))\n      return vp_field_mismatch(\"%s\", "
-            "\"%s\", v);\n",
-         conv[t->kind], dst, f->name, vpc_type_name(t));
+    emit(g, "    if (!%s)\n      return vp_field_mismatch(\"%s\", \"%s\", "
+            "v);\n",
+         decode_call(t, dst), f->name, vpc_type_name(t));
     if (opt)
       emit(g, "    r->f_%s.has = true;\n", f->name);
     emit(g, "  }\n");
@@ -1356,11 +1667,17 @@ static void gen_types(gen *g) {
   for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
     emit(g, "typedef struct opt_%s {\n  bool has;\n  %s v;\n} opt_%s;\n\n",
          scalars[i][0], scalars[i][1], scalars[i][0]);
+  for (int i = 0; i < s->optionals.n; i++) {
+    vpc_type *t = s->optionals.items[i];
+    if (vpc_is_boxed(t->elem))
+      emit(g, "typedef struct %s {\n  bool has;\n  %s v;\n} %s;\n\n",
+           ctype(t), ctype(t->elem), ctype(t));
+  }
   for (int i = 0; i < s->records.n; i++)
     gen_record_struct(g, s->records.items[i]);
   for (int i = 0; i < s->optionals.n; i++) {
     vpc_type *t = s->optionals.items[i];
-    if (!is_scalar(t->elem))
+    if (!is_scalar(t->elem) && !vpc_is_boxed(t->elem))
       emit(g, "typedef struct %s {\n  bool has;\n  %s v;\n} %s;\n\n",
            ctype(t), ctype(t->elem), ctype(t));
   }

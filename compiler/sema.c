@@ -49,9 +49,26 @@ vpc_type *vpc_result_of(vpc_type *elem) {
 
 vpc_type *vpc_optional_of(vpc_type *elem) {
   if (elem->kind == VPC_TY_ERROR || elem->kind == VPC_TY_OPTIONAL ||
-      elem->kind == VPC_TY_NULL)
+      elem->kind == VPC_TY_NULL || elem->kind == VPC_TY_ANY)
     return elem;
   return intern(&S->optionals, VPC_TY_OPTIONAL, elem);
+}
+
+vpc_type *vpc_array_of(vpc_type *elem) {
+  if (elem->kind == VPC_TY_ERROR)
+    return elem;
+  return intern(&S->arrays, VPC_TY_ARRAY, elem);
+}
+
+vpc_type *vpc_map_of(vpc_type *elem) {
+  if (elem->kind == VPC_TY_ERROR)
+    return elem;
+  return intern(&S->maps, VPC_TY_MAP, elem);
+}
+
+bool vpc_is_boxed(const vpc_type *t) {
+  return t->kind == VPC_TY_ANY || t->kind == VPC_TY_ARRAY ||
+         t->kind == VPC_TY_MAP;
 }
 
 vpc_type *vpc_dynamic_record(void) {
@@ -84,6 +101,8 @@ bool vpc_type_equal(const vpc_type *a, const vpc_type *b) {
     return a->event == b->event;
   case VPC_TY_RESULT:
   case VPC_TY_OPTIONAL:
+  case VPC_TY_ARRAY:
+  case VPC_TY_MAP:
     return vpc_type_equal(a->elem, b->elem);
   default:
     return true;
@@ -101,6 +120,11 @@ bool vpc_assignable(const vpc_type *s, const vpc_type *t) {
     return other->kind != VPC_TY_RECORD && other->kind != VPC_TY_RESULT &&
            other->kind != VPC_TY_STREAM_ERROR;
   }
+  // Arrays and maps are invariant, but hold any as any element (4.2).
+  if (s->kind == t->kind &&
+      (s->kind == VPC_TY_ARRAY || s->kind == VPC_TY_MAP))
+    return vpc_type_equal(s->elem, t->elem) ||
+           t->elem->kind == VPC_TY_ANY || s->elem->kind == VPC_TY_ANY;
   if (vpc_type_equal(s, t))
     return true;
   if (s->kind == VPC_TY_INT && t->kind == VPC_TY_FLOAT)
@@ -127,6 +151,11 @@ vpc_type *vpc_unify(vpc_type *a, vpc_type *b) {
   if ((a->kind == VPC_TY_ANY && vpc_assignable(b, a)) ||
       (b->kind == VPC_TY_ANY && vpc_assignable(a, b)))
     return &ty_any;
+  // An empty literal ([any], {str: any}) fits any array or map.
+  if (a->kind == b->kind && (a->kind == VPC_TY_ARRAY || a->kind == VPC_TY_MAP))
+    return a->elem->kind == VPC_TY_ANY   ? b
+           : b->elem->kind == VPC_TY_ANY ? a
+                                         : NULL;
   if (a->kind == VPC_TY_RESULT && b->kind == VPC_TY_RESULT) {
     if (!a->elem)
       return b;
@@ -180,6 +209,10 @@ const char *vpc_type_name(const vpc_type *t) {
     return "StreamError";
   case VPC_TY_ANY:
     return "any";
+  case VPC_TY_ARRAY:
+    return vpc_format("[%s]", vpc_type_name(t->elem));
+  case VPC_TY_MAP:
+    return vpc_format("{str: %s}", vpc_type_name(t->elem));
   }
   vpc_unreachable();
 }
@@ -295,10 +328,13 @@ vpc_type *vpc_resolve_type(vpc_node *n, int depth) {
   vpc_type *t;
   if (n->kind == VPC_NODE_TYPE) {
     t = resolve_named_type(n, depth);
+  } else if (n->kind == VPC_NODE_TYPE_ARRAY) {
+    t = vpc_array_of(vpc_resolve_type(n->a, depth + 1));
   } else {
-    vpc_error(n->pos, "%s types are not supported by this version of vpc",
-              n->kind == VPC_NODE_TYPE_ARRAY ? "array" : "map");
-    t = &ty_error;
+    vpc_type *k = vpc_resolve_type(n->a, depth + 1);
+    if (k->kind != VPC_TY_STR && k->kind != VPC_TY_ERROR)
+      vpc_error(n->a->pos, "map keys must be str");
+    t = vpc_map_of(vpc_resolve_type(n->b, depth + 1));
   }
   return n->flag ? vpc_optional_of(t) : t;
 }

@@ -22,6 +22,8 @@ typedef enum vpc_type_kind {
   VPC_TY_OPTIONAL,     // elem?
   VPC_TY_STREAM_ERROR,
   VPC_TY_ANY,          // known at run time only; checked where used (4.2)
+  VPC_TY_ARRAY,        // [elem]
+  VPC_TY_MAP,          // {str: elem}
 } vpc_type_kind;
 
 typedef struct vpc_event vpc_event;
@@ -190,6 +192,8 @@ typedef struct vpc_sema {
   vpc_node *supervision;  // top-level supervision block
   vpc_list results;  // vpc_type * of every Result<T> used
   vpc_list optionals;  // vpc_type * of every T? used
+  vpc_list arrays;     // vpc_type * of every [T] used
+  vpc_list maps;       // vpc_type * of every {str: V} used
   const char *config_output, *config_dlq, *config_format;
   vpc_list contexts;    // context declarations, accepted and ignored
   bool context_warned;

@@ -15,6 +15,10 @@ bool vpc_is_dynamic(const vpc_type *t);
 
 vpc_type *vpc_result_of(vpc_type *elem);
 vpc_type *vpc_optional_of(vpc_type *elem);
+vpc_type *vpc_array_of(vpc_type *elem);
+vpc_type *vpc_map_of(vpc_type *elem);
+// Arrays, maps and any share one run-time form: a vp_value.
+bool vpc_is_boxed(const vpc_type *t);
 vpc_type *vpc_record_type(vpc_event *ev);
 vpc_type *vpc_resolve_type(vpc_node *n, int depth);
 bool vpc_type_equal(const vpc_type *a, const vpc_type *b);

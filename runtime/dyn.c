@@ -2,8 +2,10 @@
 // SPDX-License-Identifier: MIT
 #include "dyn.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
@@ -396,4 +398,450 @@ vp_str vp_any_to_str(vp_value v) {
   text t = { 0 };
   text_value(&t, v);
   return (vp_str){ t.p, (int64_t)t.n };
+}
+
+// Arrays and maps.
+
+static vp_list *new_list(int64_t n, bool keyed) {
+  vp_list *l = vp_arena_alloc(vp_event_arena, sizeof *l);
+  l->n = n;
+  l->items = vp_arena_alloc(vp_event_arena,
+                            sizeof(vp_value) * (size_t)(n ? n : 1));
+  l->keys = keyed ? vp_arena_alloc(vp_event_arena,
+                                   sizeof(vp_str) * (size_t)(n ? n : 1))
+                  : NULL;
+  return l;
+}
+
+vp_value vp_array_new(int64_t n) {
+  vp_value v = { .kind = VP_KIND_ARRAY, .u.list = new_list(n, false) };
+  return v;
+}
+
+vp_value vp_map_new(int64_t n) {
+  vp_value v = { .kind = VP_KIND_MAP, .u.list = new_list(n, true) };
+  return v;
+}
+
+int64_t vp_list_len(vp_value v) {
+  return v.kind == VP_KIND_ARRAY || v.kind == VP_KIND_MAP ? v.u.list->n : 0;
+}
+
+static vp_list *list_of(vp_value v, vp_kind kind) {
+  if (v.kind != kind)
+    mismatch(kind == VP_KIND_ARRAY ? "array" : "map", v);
+  return v.u.list;
+}
+
+vp_value vp_index(vp_value a, int64_t i) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  int64_t at = i < 0 ? l->n + i : i;
+  if (at < 0 || at >= l->n)
+    vp_raise("index out of range: %lld (length %lld)", (long long)i,
+             (long long)l->n);
+  return l->items[at];
+}
+
+static int64_t key_slot(const vp_list *l, vp_str k) {
+  for (int64_t i = 0; i < l->n; i++)
+    if (vp_str_eq(l->keys[i], k))
+      return i;
+  return -1;
+}
+
+vp_value vp_map_at(vp_value m, vp_str k) {
+  vp_list *l = list_of(m, VP_KIND_MAP);
+  int64_t slot = key_slot(l, k);
+  if (slot < 0)
+    vp_raise("key not found: %.*s", (int)k.n, k.p);
+  return l->items[slot];
+}
+
+// Byte offsets of the code points of s: offsets[i] for i in [0, n].
+static int64_t *code_points(vp_str s, int64_t *n) {
+  int64_t *off = vp_arena_alloc(vp_event_arena,
+                                sizeof(int64_t) * (size_t)(s.n + 1));
+  int64_t k = 0;
+  for (int64_t i = 0; i < s.n; i++)
+    if (((unsigned char)s.p[i] & 0xc0) != 0x80)
+      off[k++] = i;
+  off[k] = s.n;
+  *n = k;
+  return off;
+}
+
+int64_t vp_str_chars(vp_str s) {
+  int64_t k = 0;
+  for (int64_t i = 0; i < s.n; i++)
+    k += ((unsigned char)s.p[i] & 0xc0) != 0x80;
+  return k;
+}
+
+vp_str vp_str_at(vp_str s, int64_t i) {
+  int64_t n;
+  int64_t *off = code_points(s, &n);
+  int64_t at = i < 0 ? n + i : i;
+  if (at < 0 || at >= n)
+    vp_raise("index out of range: %lld (length %lld)", (long long)i,
+             (long long)n);
+  return (vp_str){ s.p + off[at], off[at + 1] - off[at] };
+}
+
+// Clamped slice bounds of a sequence of n items (4.4).
+static void slice_bounds(int64_t n, bool has_i, int64_t i, bool has_j,
+                         int64_t j, int64_t *lo, int64_t *hi) {
+  *lo = has_i ? (i < 0 ? n + i : i) : 0;
+  *hi = has_j ? (j < 0 ? n + j : j) : n;
+  *lo = *lo < 0 ? 0 : *lo > n ? n : *lo;
+  *hi = *hi < 0 ? 0 : *hi > n ? n : *hi;
+  if (*hi < *lo)
+    *hi = *lo;
+}
+
+vp_value vp_slice(vp_value a, bool has_i, int64_t i, bool has_j, int64_t j) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  int64_t lo, hi;
+  slice_bounds(l->n, has_i, i, has_j, j, &lo, &hi);
+  vp_value r = vp_array_new(hi - lo);
+  memcpy(r.u.list->items, l->items + lo, sizeof(vp_value) * (size_t)(hi - lo));
+  return r;
+}
+
+vp_str vp_str_slice(vp_str s, bool has_i, int64_t i, bool has_j, int64_t j) {
+  int64_t n;
+  int64_t *off = code_points(s, &n);
+  int64_t lo, hi;
+  slice_bounds(n, has_i, i, has_j, j, &lo, &hi);
+  return (vp_str){ s.p + off[lo], off[hi] - off[lo] };
+}
+
+vp_value vp_range_array(int64_t a, int64_t b, bool inclusive) {
+  int64_t n = 0;
+  if (a < b || (inclusive && a == b)) {
+    double span = (double)b - (double)a + (inclusive ? 1.0 : 0.0);
+    if (span > 10000000.0)
+      vp_raise("range too large");
+    n = (int64_t)span;
+  }
+  vp_value r = vp_array_new(n);
+  for (int64_t k = 0; k < n; k++)
+    r.u.list->items[k] = vp_box_int(a + k);
+  return r;
+}
+
+bool vp_array_has(vp_value a, vp_value x) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  for (int64_t i = 0; i < l->n; i++)
+    if (vp_any_eq(l->items[i], x))
+      return true;
+  return false;
+}
+
+bool vp_map_has(vp_value m, vp_str k) {
+  return key_slot(list_of(m, VP_KIND_MAP), k) >= 0;
+}
+
+vp_value vp_map_pair(vp_value m, int64_t k) {
+  vp_list *l = list_of(m, VP_KIND_MAP);
+  vp_value pair = vp_array_new(2);
+  pair.u.list->items[0] = vp_box_str(l->keys[k]);
+  pair.u.list->items[1] = l->items[k];
+  return pair;
+}
+
+vp_value vp_get_index(vp_value a, int64_t i) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  int64_t at = i < 0 ? l->n + i : i;
+  return at < 0 || at >= l->n ? vp_box_null() : l->items[at];
+}
+
+vp_value vp_get_key(vp_value m, vp_str k) {
+  vp_list *l = list_of(m, VP_KIND_MAP);
+  int64_t slot = key_slot(l, k);
+  return slot < 0 ? vp_box_null() : l->items[slot];
+}
+
+static vp_value copy_list(vp_value v, int64_t extra) {
+  vp_list *l = v.u.list;
+  vp_value r = v.kind == VP_KIND_MAP ? vp_map_new(l->n + extra)
+                                     : vp_array_new(l->n + extra);
+  memcpy(r.u.list->items, l->items, sizeof(vp_value) * (size_t)l->n);
+  if (l->keys)
+    memcpy(r.u.list->keys, l->keys, sizeof(vp_str) * (size_t)l->n);
+  return r;
+}
+
+vp_value vp_set_index(vp_value a, int64_t i, vp_value v) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  int64_t at = i < 0 ? l->n + i : i;
+  if (at < 0 || at >= l->n)
+    vp_raise("index out of range: %lld (length %lld)", (long long)i,
+             (long long)l->n);
+  vp_value r = copy_list(a, 0);
+  r.u.list->items[at] = v;
+  return r;
+}
+
+vp_value vp_set_key(vp_value m, vp_str k, vp_value v) {
+  vp_list *l = list_of(m, VP_KIND_MAP);
+  int64_t slot = key_slot(l, k);
+  vp_value r = copy_list(m, slot < 0 ? 1 : 0);
+  if (slot < 0) {
+    slot = l->n;
+    r.u.list->keys[slot] = k;
+  }
+  r.u.list->items[slot] = v;
+  return r;
+}
+
+vp_value vp_push(vp_value a, vp_value x) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  vp_value r = copy_list(a, 1);
+  r.u.list->items[l->n] = x;
+  return r;
+}
+
+vp_value vp_pop(vp_value a) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  if (l->n == 0)
+    vp_raise("index out of range: -1 (length 0)");
+  vp_value r = copy_list(a, 0);
+  r.u.list->n--;
+  return r;
+}
+
+vp_value vp_first(vp_value a) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  return l->n ? l->items[0] : vp_box_null();
+}
+
+vp_value vp_last(vp_value a) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  return l->n ? l->items[l->n - 1] : vp_box_null();
+}
+
+// Stable insertion-merge sort by vp_any_order ("<"), which raises on
+// elements that cannot be ordered.
+static void merge_sort(vp_value *v, vp_value *tmp, int64_t n) {
+  if (n < 2)
+    return;
+  int64_t h = n / 2;
+  merge_sort(v, tmp, h);
+  merge_sort(v + h, tmp, n - h);
+  int64_t i = 0, j = h, k = 0;
+  while (i < h && j < n)
+    tmp[k++] = vp_any_order("<", v[j], v[i]) ? v[j++] : v[i++];
+  while (i < h)
+    tmp[k++] = v[i++];
+  while (j < n)
+    tmp[k++] = v[j++];
+  memcpy(v, tmp, sizeof(vp_value) * (size_t)n);
+}
+
+vp_value vp_sort(vp_value a) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  vp_value r = copy_list(a, 0);
+  vp_value *tmp = vp_arena_alloc(vp_event_arena,
+                                 sizeof(vp_value) * (size_t)(l->n + 1));
+  merge_sort(r.u.list->items, tmp, l->n);
+  return r;
+}
+
+vp_value vp_keys(vp_value m) {
+  vp_list *l = list_of(m, VP_KIND_MAP);
+  vp_value r = vp_array_new(l->n);
+  for (int64_t i = 0; i < l->n; i++)
+    r.u.list->items[i] = vp_box_str(l->keys[i]);
+  return r;
+}
+
+vp_value vp_values(vp_value m) {
+  vp_list *l = list_of(m, VP_KIND_MAP);
+  vp_value r = vp_array_new(l->n);
+  memcpy(r.u.list->items, l->items, sizeof(vp_value) * (size_t)l->n);
+  return r;
+}
+
+double vp_sum(vp_value a) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  double s = 0.0;
+  for (int64_t i = 0; i < l->n; i++)
+    s += vp_any_float(l->items[i]);
+  return s;
+}
+
+double vp_avg(vp_value a) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  return l->n ? vp_sum(a) / (double)l->n : 0.0;
+}
+
+vp_value vp_split(vp_str s, vp_str sep) {
+  if (sep.n == 0)
+    vp_raise("invalid argument: split: empty separator");
+  int64_t parts = 1;
+  for (int64_t i = 0; i + sep.n <= s.n; i++)
+    if (!memcmp(s.p + i, sep.p, (size_t)sep.n)) {
+      parts++;
+      i += sep.n - 1;
+    }
+  vp_value r = vp_array_new(parts);
+  int64_t start = 0, k = 0;
+  for (int64_t i = 0; i + sep.n <= s.n; i++)
+    if (!memcmp(s.p + i, sep.p, (size_t)sep.n)) {
+      r.u.list->items[k++] = vp_box_str((vp_str){ s.p + start, i - start });
+      i += sep.n - 1;
+      start = i + 1;
+    }
+  r.u.list->items[k] = vp_box_str((vp_str){ s.p + start, s.n - start });
+  return r;
+}
+
+vp_str vp_join(vp_value a, vp_str sep) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  text t = { 0 };
+  for (int64_t i = 0; i < l->n; i++) {
+    if (i)
+      text_add(&t, sep.p, (size_t)sep.n);
+    vp_str part = vp_any_to_str(l->items[i]);
+    text_add(&t, part.p, (size_t)part.n);
+  }
+  return (vp_str){ t.p ? t.p : "", (int64_t)t.n };
+}
+
+vp_value vp_reverse(vp_value a) {
+  vp_list *l = list_of(a, VP_KIND_ARRAY);
+  vp_value r = vp_array_new(l->n);
+  for (int64_t i = 0; i < l->n; i++)
+    r.u.list->items[i] = l->items[l->n - 1 - i];
+  return r;
+}
+
+vp_str vp_str_reverse(vp_str s) {
+  int64_t n;
+  int64_t *off = code_points(s, &n);
+  char *p = vp_arena_alloc(vp_event_arena, (size_t)s.n + 1);
+  int64_t w = 0;
+  for (int64_t k = n - 1; k >= 0; k--) {
+    memcpy(p + w, s.p + off[k], (size_t)(off[k + 1] - off[k]));
+    w += off[k + 1] - off[k];
+  }
+  return (vp_str){ p, w };
+}
+
+vp_str vp_substring(vp_str s, int64_t start, bool has_end, int64_t end) {
+  int64_t n;
+  int64_t *off = code_points(s, &n);
+  if (!has_end)
+    end = n;
+  if (start < 0 || start > end || end > n)
+    vp_raise("index out of range: %lld (length %lld)",
+             (long long)(start < 0 || start > n ? start : end), (long long)n);
+  return (vp_str){ s.p + off[start], off[end] - off[start] };
+}
+
+vp_str vp_str_replace(vp_str s, vp_str from, vp_str to) {
+  if (from.n == 0)
+    vp_raise("invalid argument: replace: empty pattern");
+  text t = { 0 };
+  int64_t i = 0;
+  while (i < s.n) {
+    if (i + from.n <= s.n && !memcmp(s.p + i, from.p, (size_t)from.n)) {
+      text_add(&t, to.p, (size_t)to.n);
+      i += from.n;
+    } else {
+      text_add(&t, s.p + i, 1);
+      i++;
+    }
+  }
+  return (vp_str){ t.p ? t.p : "", (int64_t)t.n };
+}
+
+vp_str vp_type_of(vp_value v) {
+  switch (v.kind) {
+  case VP_KIND_NULL:
+    return VP_STR_LIT("null");
+  case VP_KIND_BOOL:
+    return VP_STR_LIT("bool");
+  case VP_KIND_INT:
+    return VP_STR_LIT("int");
+  case VP_KIND_FLOAT:
+    return VP_STR_LIT("float");
+  case VP_KIND_STR:
+    return VP_STR_LIT("string");
+  case VP_KIND_ARRAY:
+    return VP_STR_LIT("array");
+  default:
+    return VP_STR_LIT("map");
+  }
+}
+
+bool vp_try_int(vp_str s, int64_t *out) {
+  char buf[32];
+  if (s.n == 0 || s.n >= (int64_t)sizeof buf)
+    return false;
+  memcpy(buf, s.p, (size_t)s.n);
+  buf[s.n] = '\0';
+  char *end;
+  errno = 0;
+  long long v = strtoll(buf, &end, 10);
+  if (errno || *end || buf[0] == ' ')
+    return false;
+  *out = v;
+  return true;
+}
+
+bool vp_try_float(vp_str s, double *out) {
+  char buf[128];
+  if (s.n == 0 || s.n >= (int64_t)sizeof buf)
+    return false;
+  memcpy(buf, s.p, (size_t)s.n);
+  buf[s.n] = '\0';
+  char *end;
+  double v = strtod(buf, &end);
+  if (*end || buf[0] == ' ')
+    return false;
+  *out = v;
+  return true;
+}
+
+vp_value vp_any_list(vp_value v, vp_kind kind) {
+  list_of(v, kind);
+  return v;
+}
+
+vp_value vp_any_index(vp_value a, vp_value k) {
+  if (a.kind == VP_KIND_MAP)
+    return vp_map_at(a, vp_any_str(k));
+  if (a.kind == VP_KIND_STR)
+    return vp_box_str(vp_str_at(a.u.s, vp_any_int(k)));
+  return vp_index(a, vp_any_int(k));
+}
+
+// Checks (and widens) the items of an input list for a declared field.
+static bool items_of_kind(const vp_value *v, vp_kind kind, vp_kind elem,
+                          vp_value *out) {
+  if (v->kind != kind)
+    return false;
+  const vp_list *l = v->u.list;
+  vp_value r = kind == VP_KIND_MAP ? vp_map_new(l->n) : vp_array_new(l->n);
+  for (int64_t i = 0; i < l->n; i++) {
+    vp_value item = l->items[i];
+    if (elem == VP_KIND_FLOAT && item.kind == VP_KIND_INT)
+      item = vp_box_float((double)item.u.i);
+    if (item.kind != elem && elem != VP_KIND_NULL)
+      return false;
+    r.u.list->items[i] = item;
+    if (l->keys)
+      r.u.list->keys[i] = l->keys[i];
+  }
+  *out = r;
+  return true;
+}
+
+bool vp_as_array_of(const vp_value *v, vp_kind elem, vp_value *out) {
+  return items_of_kind(v, VP_KIND_ARRAY, elem, out);
+}
+
+bool vp_as_map_of(const vp_value *v, vp_kind elem, vp_value *out) {
+  return items_of_kind(v, VP_KIND_MAP, elem, out);
 }

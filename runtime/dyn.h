@@ -94,4 +94,65 @@ uint64_t vp_any_key_hash(vp_value v);
 // to_string of any: strings raw, other values as JSON.
 vp_str vp_any_to_str(vp_value v);
 
+// Arrays and maps (LANGUAGE.md 4.4, 4.9, 9). Values are immutable: each
+// operation that changes one returns a new value, in the event arena.
+vp_value vp_array_new(int64_t n);
+
+// An any as an array or a map, checked (4.2).
+vp_value vp_any_list(vp_value v, vp_kind kind);
+
+// a[k] on an any: an array by int, a map by str, a string by int.
+vp_value vp_any_index(vp_value a, vp_value k);
+
+// Decodes an input value as a declared [T] field (8.6): an array whose
+// items have kind elem (ints widen to float); false when one does not.
+bool vp_as_array_of(const vp_value *v, vp_kind elem, vp_value *out);
+bool vp_as_map_of(const vp_value *v, vp_kind elem, vp_value *out);
+vp_value vp_map_new(int64_t n);
+int64_t vp_list_len(vp_value v);
+
+// a[i] (negative i counts from the end) and m[k]; out of range raises
+// "index out of range: I (length N)", a missing key "key not found: K".
+vp_value vp_index(vp_value a, int64_t i);
+vp_value vp_map_at(vp_value m, vp_str k);
+vp_str vp_str_at(vp_str s, int64_t i);  // one code point
+
+// a[i:j] with both ends clamped, negative ones counted from the end.
+vp_value vp_slice(vp_value a, bool has_i, int64_t i, bool has_j, int64_t j);
+vp_str vp_str_slice(vp_str s, bool has_i, int64_t i, bool has_j, int64_t j);
+
+// a..b or a..=b as an array; more than 10,000,000 items raises.
+vp_value vp_range_array(int64_t a, int64_t b, bool inclusive);
+
+bool vp_array_has(vp_value a, vp_value x);
+bool vp_map_has(vp_value m, vp_str k);
+
+// The k-th entry of a map as the pair [key, value] (for loops, 3).
+vp_value vp_map_pair(vp_value m, int64_t k);
+
+// Built-in functions of section 9 over arrays, maps and strings.
+vp_value vp_get_index(vp_value a, int64_t i);   // null when out of range
+vp_value vp_get_key(vp_value m, vp_str k);      // null when missing
+vp_value vp_set_index(vp_value a, int64_t i, vp_value v);
+vp_value vp_set_key(vp_value m, vp_str k, vp_value v);
+vp_value vp_push(vp_value a, vp_value x);
+vp_value vp_pop(vp_value a);
+vp_value vp_first(vp_value a);
+vp_value vp_last(vp_value a);
+vp_value vp_sort(vp_value a);
+vp_value vp_keys(vp_value m);
+vp_value vp_values(vp_value m);
+double vp_sum(vp_value a);
+double vp_avg(vp_value a);
+vp_value vp_split(vp_str s, vp_str sep);
+vp_str vp_join(vp_value a, vp_str sep);
+vp_value vp_reverse(vp_value a);
+vp_str vp_str_reverse(vp_str s);
+vp_str vp_substring(vp_str s, int64_t start, bool has_end, int64_t end);
+vp_str vp_str_replace(vp_str s, vp_str from, vp_str to);
+int64_t vp_str_chars(vp_str s);  // code points
+vp_str vp_type_of(vp_value v);
+bool vp_try_int(vp_str s, int64_t *out);
+bool vp_try_float(vp_str s, double *out);
+
 #endif
