@@ -1,8 +1,9 @@
 // Concurrent regions (see region.h): forks one worker process per slot,
 // dispatches packed events into per-slot input rings (ring.c) on the main
 // thread, and collects outcomes from per-slot output rings in completion or
-// input order for the generated on_result/on_error. Dead workers are reaped
-// and restarted here; their event in hand is retried once (LANGUAGE.md 6.7).
+// input order for the generated on_result/on_error. This is also the thin
+// shell of supervision: it forks, reaps and kills workers, and carries out
+// what sup.c and breaker.c decide (LANGUAGE.md 6.4-6.9); it writes --trace.
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE
 #include "region.h"
@@ -24,11 +25,13 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "breaker.h"
 #include "err.h"
 #include "log.h"
 #include "partition.h"
 #include "ring.h"
 #include "run.h"
+#include "sup.h"
 
 #define MAX_WORKERS     1024
 #define IN_RING_MIN     ((size_t)4 << 20)  // max record 2 MiB > 1 MiB event
@@ -39,12 +42,14 @@
 #define MAX_OUT_BYTES   ((size_t)16 << 20)
 #define MSG_MAX         1024  // error text kept in an outcome
 #define CRASH_MSG_MAX   512
-#define MAX_DEATHS      4    // deaths in a row without progress before down
-#define EXIT_CRASH      71   // worker exit status: trapped crash, see shm
-#define EXIT_OOM        70   // vp_arena_alloc's exit status: out of memory
-#define SPIN_TRIES      200  // readiness checks before sleeping
-#define PARENT_WAIT_NS  5000000L    // the parent also reaps between waits
-#define WORKER_WAIT_NS  500000000L  // the worker also checks its parent
+#define EXIT_CRASH      71        // worker exit status: trapped crash, see shm
+#define EXIT_OOM        70        // vp_arena_alloc's exit status: out of memory
+#define SPIN_TRIES      200       // readiness checks before sleeping
+#define PARENT_WAIT_NS  5000000L  // the parent also reaps between waits
+#define WORKER_WAIT_NS  500000000L     // the worker also checks its parent
+#define STALL_WARN_NS   60000000000LL  // without health_check: warn (6.8)
+#define STALL_CHECK_NS  1000000000LL   // how often, without health_check
+#define MAX_FAULTS      16
 
 // Futex words and flags shared by the parent and all workers of every
 // region: the parent sleeps on one doorbell that any worker rings.
@@ -58,6 +63,13 @@ typedef struct slot_shm {
   _Alignas(64) uint32_t bell;  // bumped by the parent to wake the worker
   uint32_t sleeping;           // the worker is about to wait on bell
   uint32_t stop;               // exit once the input ring is empty
+  // Progress marks, written by the worker with relaxed stores and read by
+  // the parent's health check (6.8) and after the worker's death; a
+  // reaped worker's stores are visible after waitpid.
+  _Alignas(64) int64_t cur_entry;  // entry of the event in hand, or -1
+  int64_t progress_ns;             // time of the last take or finish
+  uint64_t in_pos;                 // input position after the last finish
+  uint32_t out_blocked;            // waiting for room in the output ring
   _Alignas(64) uint32_t crash_len;
   char crash_msg[CRASH_MSG_MAX];  // why a worker exited with EXIT_CRASH
 } slot_shm;
@@ -73,10 +85,13 @@ typedef struct in_hdr {
 typedef enum out_status {
   OUT_OK,
   OUT_ERROR,
+  OUT_REJECT,  // the slot's breaker rejected the event (circuit_open)
 } out_status;
 
 // Output ring record (one per event): this header, the message padded to 8
-// bytes, then nrecords records as int64 length + bytes.
+// bytes, then nrecords records as int64 length + bytes. The slot's breaker
+// state after the outcome travels in the same commit, so a new worker of the
+// slot starts from the state of the last published outcome.
 typedef struct out_hdr {
   int64_t entry;
   uint64_t in_end;  // input ring position after the event
@@ -84,7 +99,9 @@ typedef struct out_hdr {
   int32_t attempt;
   int64_t nrecords;
   uint32_t msg_len;
-  uint32_t unused;
+  int16_t trans_take;  // breaker state entered at the take, or -1
+  int16_t trans_done;  // breaker state entered at the outcome, or -1
+  vp_breaker breaker;
 } out_hdr;
 
 // An event dispatched to a slot and not yet released. fail_kind is set when
@@ -105,12 +122,19 @@ typedef struct slot {
   vp_ring *in;
   vp_ring *out;
   slot_shm *shm;
-  pid_t pid;            // 0 when the slot has no worker
-  bool down;            // closed: never restarted again
-  int deaths;           // deaths in a row without progress
-  uint64_t death_mark;  // output ring position after the outcomes seen
-                        // at the last death
-  qitem *q;             // FIFO of unreleased events, qcap entries
+  pid_t pid;          // 0 when the slot has no worker
+  bool down;          // closed: never restarted again
+  bool waiting;       // a restart is due at restart_at (backoff, 6.6)
+  bool killed;        // the health check killed the worker (timeout)
+  bool stall_warned;  // the 60 s stall warning was given
+  int64_t restart_at;
+  uint64_t resume;     // input position where the next worker starts
+  int resume_attempt;  // attempt of the next worker's first event
+  int64_t wait_since;  // when work last started waiting for an idle slot
+  uint64_t noted;      // output position up to which outcomes were noted
+  uint64_t in_pub;     // input position after the last dispatched event
+  vp_breaker breaker;  // state after the last noted outcome or failure
+  qitem *q;            // FIFO of unreleased events, qcap entries
   int qcap, qhead, qlen;
   uint64_t out_rd;    // next outcome in out
   uint64_t in_done;   // input ring position after the last released event
@@ -151,6 +175,11 @@ struct vp_region {
   log_fifo synths;     // VP_ORDER_COMPLETION: pending synthetic outcomes
   int collecting;      // callbacks in progress (nesting depth)
   int64_t last_reap_ns;
+  int64_t next_health_ns;
+  vp_sup sup;         // intensity, period, jitter generator (sup.c)
+  vp_sup_slot *sups;  // per slot: c of 6.6, closed
+  vp_breaker_config bcfg;
+  char *failed_msg;  // worker_failed message while the region is failed
   vp_region_stats st;
 };
 
@@ -160,7 +189,9 @@ struct vp_worker {
   uint8_t *buf;  // the pending outcome's records
   size_t n, cap;
   int64_t nrec;
-  size_t limit;  // the most record bytes one outcome may hold
+  size_t limit;        // the most record bytes one outcome may hold
+  int64_t events;      // events taken, for recycle_after
+  vp_breaker breaker;  // the slot's breaker; this worker is its only writer
 };
 
 // An outcome taken off the region's state, ready for its callback.
@@ -334,11 +365,12 @@ static void check_parent(pid_t ppid) {
     _exit(0);
 }
 
-// Publishes the outcome of one event in one commit, waiting for room.
-static void publish(vp_worker *w, int64_t entry, uint64_t in_end, int status,
-                    int attempt, const char *msg, size_t msg_len, pid_t ppid) {
+// Publishes the outcome of one event in one commit, waiting for room, then
+// moves the progress marks past the event.
+static void publish(vp_worker *w, out_hdr *h, const char *msg, size_t msg_len,
+                    pid_t ppid) {
   slot *s = &w->r->slots[w->slot];
-  size_t rec_bytes = status == OUT_OK ? w->n : 0;
+  size_t rec_bytes = h->status == OUT_OK ? w->n : 0;
   size_t msg_pad = (msg_len + 7) & ~(size_t)7;
   size_t total = sizeof(out_hdr) + msg_pad + rec_bytes;
   void *dst;
@@ -346,23 +378,129 @@ static void publish(vp_worker *w, int64_t entry, uint64_t in_end, int status,
     room_wait rw = { s, vp_ring_head(s->out) };
     if (vp_ring_reserve(s->out, total, &dst) == 0)
       break;
+    // Waiting for room is not a stall (6.8).
+    __atomic_store_n(&s->shm->out_blocked, 1, __ATOMIC_RELAXED);
     wait_bell(&s->shm->bell, &s->shm->sleeping, WORKER_WAIT_NS, room_ready,
               &rw);
     check_parent(ppid);
   }
+  __atomic_store_n(&s->shm->out_blocked, 0, __ATOMIC_RELAXED);
 
-  out_hdr h = { .entry = entry, .in_end = in_end, .status = status };
-  h.attempt = attempt;
-  h.nrecords = status == OUT_OK ? w->nrec : 0;
-  h.msg_len = (uint32_t)msg_len;
+  h->nrecords = h->status == OUT_OK ? w->nrec : 0;
+  h->msg_len = (uint32_t)msg_len;
   uint8_t *p = dst;
-  memcpy(p, &h, sizeof h);
+  memcpy(p, h, sizeof *h);
   if (msg_len)
-    memcpy(p + sizeof h, msg, msg_len);
+    memcpy(p + sizeof *h, msg, msg_len);
   if (rec_bytes)
-    memcpy(p + sizeof h + msg_pad, w->buf, rec_bytes);
+    memcpy(p + sizeof *h + msg_pad, w->buf, rec_bytes);
   vp_ring_commit(s->out);
+
+  // The event is finished: the commit above is what the parent trusts, the
+  // marks below only feed the health check.
+  __atomic_store_n(&s->shm->cur_entry, -1, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->shm->in_pos, h->in_end, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->shm->progress_ns, now_ns(), __ATOMIC_RELAXED);
   wake_parent();
+}
+
+// Fault injection for the fault tests, read from VP_FAULT when the first
+// region starts (see region.h): the worker that takes the event with a
+// chosen seq crashes or hangs, on every attempt or only the first.
+typedef enum fault_kind {
+  FAULT_SEGV,
+  FAULT_ABORT,
+  FAULT_EXIT,
+  FAULT_HANG,
+  FAULT_STOP,
+} fault_kind;
+
+typedef struct fault {
+  fault_kind kind;
+  int64_t seq;
+  bool first_only;
+} fault;
+
+static fault faults[MAX_FAULTS];
+static int nfaults;
+
+static void parse_faults(void) {
+  static const char *const names[] = { "segv", "abort", "exit", "hang",
+                                       "stop" };
+  const char *spec = getenv("VP_FAULT");
+  for (const char *p = spec; p && *p && nfaults < MAX_FAULTS;) {
+    size_t n = strcspn(p, "@");
+    int kind = -1;
+    for (int k = 0; k < 5; k++)
+      if (strlen(names[k]) == n && strncmp(p, names[k], n) == 0)
+        kind = k;
+    char *end = NULL;
+    long long seq = p[n] == '@' ? strtoll(p + n + 1, &end, 10) : -1;
+    bool first = end && strncmp(end, "/1", 2) == 0;
+    if (first)
+      end += 2;
+    if (kind < 0 || !end || (*end && *end != ',')) {
+      vp_log(VP_LOG_WARN, "region: fault_ignored spec=\"%s\"", spec);
+      nfaults = 0;
+      return;
+    }
+    faults[nfaults++] = (fault){ (fault_kind)kind, seq, first };
+    p = *end ? end + 1 : end;
+  }
+}
+
+static void inject_fault(int64_t seq, int attempt) {
+  for (int i = 0; i < nfaults; i++) {
+    const fault *f = &faults[i];
+    if (f->seq != seq || (f->first_only && attempt != 1))
+      continue;
+    switch (f->kind) {
+    case FAULT_SEGV:
+      raise(SIGSEGV);
+      break;
+    case FAULT_ABORT:
+      abort();
+    case FAULT_EXIT:
+      _exit(1);
+    case FAULT_HANG:
+      for (;;)
+        pause();
+    case FAULT_STOP:
+      raise(SIGSTOP);
+      break;
+    }
+  }
+}
+
+// Marks the take of an event: what the health check and the death handling
+// read (6.8, 6.7).
+static void mark_take(slot_shm *shm, int64_t entry, int64_t now) {
+  __atomic_store_n(&shm->cur_entry, entry, __ATOMIC_RELAXED);
+  __atomic_store_n(&shm->progress_ns, now, __ATOMIC_RELAXED);
+}
+
+// Consults the slot's breaker before an event (6.9); returns false when it
+// rejects the event. A retry is processed whatever the state.
+static bool breaker_allows(vp_worker *w, out_hdr *h, int attempt, int64_t now) {
+  if (!w->r->desc->sup.breaker_enabled || attempt != 1)
+    return true;
+  int32_t before = w->breaker.state;
+  bool allowed = vp_breaker_allow(&w->breaker, &w->r->bcfg, now);
+  if (w->breaker.state != before)
+    h->trans_take = (int16_t)w->breaker.state;
+  return allowed;
+}
+
+// Feeds an outcome to the slot's breaker; errors count with count_errors.
+static void breaker_outcome(vp_worker *w, out_hdr *h) {
+  const vp_sup_config *c = &w->r->desc->sup;
+  if (!c->breaker_enabled)
+    return;
+  bool failure = h->status == OUT_ERROR && c->breaker_count_errors;
+  int32_t before = w->breaker.state;
+  vp_breaker_record(&w->breaker, &w->r->bcfg, failure, now_ns());
+  if (w->breaker.state != before)
+    h->trans_done = (int16_t)w->breaker.state;
 }
 
 // Runs one event under a trap. A crash (panic, recursion limit) ends the
@@ -371,16 +509,33 @@ static void run_event(vp_worker *w, const uint8_t *rec, size_t len,
                       uint64_t in_end, int attempt, pid_t ppid) {
   const vp_region_desc *desc = w->r->desc;
   slot_shm *shm = w->r->slots[w->slot].shm;
-  in_hdr h;
-  memcpy(&h, rec, sizeof h);
+  in_hdr ih;
+  memcpy(&ih, rec, sizeof ih);
   w->n = 0;
   w->nrec = 0;
+  int64_t now = now_ns();
+  mark_take(shm, ih.entry, now);
+
+  out_hdr h = { .entry = ih.entry, .in_end = in_end, .attempt = attempt };
+  h.trans_take = h.trans_done = -1;
+  if (!breaker_allows(w, &h, attempt, now)) {
+    h.status = OUT_REJECT;
+    h.attempt = 0;
+    h.breaker = w->breaker;
+    publish(w, &h, NULL, 0, ppid);
+    return;
+  }
+  if (nfaults)
+    inject_fault(ih.seq, attempt);
 
   vp_trap t;
   if (VP_TRY(t)) {
-    desc->work(w, rec + sizeof h, len - sizeof h);
+    desc->work(w, rec + sizeof ih, len - sizeof ih);
     vp_trap_pop(&t);
-    publish(w, h.entry, in_end, OUT_OK, attempt, NULL, 0, ppid);
+    h.status = OUT_OK;
+    breaker_outcome(w, &h);
+    h.breaker = w->breaker;
+    publish(w, &h, NULL, 0, ppid);
     return;
   }
   size_t n = (size_t)t.message.n;
@@ -393,7 +548,10 @@ static void run_event(vp_worker *w, const uint8_t *rec, size_t len,
   }
   if (n > MSG_MAX)
     n = MSG_MAX;
-  publish(w, h.entry, in_end, OUT_ERROR, attempt, t.message.p, n, ppid);
+  h.status = OUT_ERROR;
+  breaker_outcome(w, &h);
+  h.breaker = w->breaker;
+  publish(w, &h, t.message.p, n, ppid);
 }
 
 static slot_shm *worker_shm;  // the worker's own slot, in a worker
@@ -410,7 +568,8 @@ static void worker_oom(void) {
 // A worker: reads its input ring from cursor (never releasing: the parent
 // does when it takes the outcome) and writes one outcome per event. It
 // leaves only through _exit, so nothing inherited from the parent (stdio
-// buffers, atexit handlers) runs twice.
+// buffers, atexit handlers) runs twice; exit status 0 is a normal end
+// (recycle_after, 6.3) or a stop.
 _Noreturn static void worker_main(vp_region *r, int si, uint64_t cursor,
                                   int attempt, pid_t ppid) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -426,9 +585,10 @@ _Noreturn static void worker_main(vp_region *r, int si, uint64_t cursor,
   vp_trap_top = NULL;
   vp_arena arena = { 0 };
   vp_event_arena = &arena;
-  vp_worker w = { r, si, NULL, 0, 0, 0, 0 };
+  vp_worker w = { r, si, NULL, 0, 0, 0, 0, 0, s->breaker };
   size_t room = vp_ring_max_record(s->out) - sizeof(out_hdr) - MSG_MAX;
   w.limit = room < MAX_OUT_BYTES ? room : MAX_OUT_BYTES;
+  int64_t recycle = r->desc->recycle_after;
 
   for (;;) {
     uint64_t next = cursor;
@@ -448,6 +608,8 @@ _Noreturn static void worker_main(vp_region *r, int si, uint64_t cursor,
     vp_arena_reset(&arena);
     cursor = next;
     attempt = 1;
+    if (recycle > 0 && ++w.events >= recycle)
+      _exit(0);
   }
 }
 
@@ -477,10 +639,55 @@ int vp_worker_slot(const vp_worker *w) {
   return w->slot;
 }
 
+// Parent side: the trace of --trace (LANGUAGE.md 8.9).
+
+static FILE *trace_fp;
+static int64_t trace_epoch;
+
+int vp_region_trace_open(const char *path) {
+  trace_fp = fopen(path, "w");
+  if (!trace_fp)
+    return -errno;
+  trace_epoch = now_ns();
+  return 0;
+}
+
+int vp_region_trace_close(void) {
+  if (!trace_fp)
+    return 0;
+  int rc = fclose(trace_fp) == 0 ? 0 : -errno;
+  trace_fp = NULL;
+  return rc;
+}
+
+// One trace line; worker < -1 (use -2), seq < 0, delay_ns < 0 and NULL
+// strings leave their key out.
+static void trace(vp_region *r, const char *action, int worker, int64_t seq,
+                  const char *kind, int64_t delay_ns, const char *state) {
+  if (!trace_fp)
+    return;
+  fprintf(trace_fp, "{\"t_ms\":%lld,\"stream\":\"%s\",\"action\":\"%s\"",
+          (long long)((now_ns() - trace_epoch) / 1000000), r->desc->stream,
+          action);
+  if (worker >= -1)
+    fprintf(trace_fp, ",\"worker\":%d", worker);
+  if (seq >= 0)
+    fprintf(trace_fp, ",\"seq\":%lld", (long long)seq);
+  if (kind)
+    fprintf(trace_fp, ",\"kind\":\"%s\"", kind);
+  if (delay_ns >= 0)
+    fprintf(trace_fp, ",\"delay_ns\":%lld", (long long)delay_ns);
+  if (state)
+    fprintf(trace_fp, ",\"state\":\"%s\"", state);
+  fputs("}\n", trace_fp);
+}
+
 // Parent side: workers.
 
 static int spawn(vp_region *r, int si, uint64_t cursor, int attempt) {
   pid_t ppid = getpid();
+  if (trace_fp)
+    fflush(trace_fp);  // nothing buffered is inherited
   pid_t pid = fork();
   if (pid < 0)
     return -errno;
@@ -519,102 +726,348 @@ static char *death_reason(slot *s, int status) {
   return fmt_dup("exit status %d", code);
 }
 
+// "processing exceeded 1s" (6.8).
+static char *timeout_reason(vp_region *r) {
+  char d[32];
+  vp_sup_format_duration(r->desc->sup.health_timeout_ns, d, sizeof d);
+  return fmt_dup("processing exceeded %s", d);
+}
+
 static qitem *qat(slot *s, int i) {
   return &s->q[(s->qhead + i) % s->qcap];
 }
 
-// Marks every event of a closed slot that has no outcome yet: the one in
-// hand fails with the crash, the rest as worker_failed.
-static void close_slot(vp_region *r, int si, int hand, const char *reason) {
+// The input position after every queued event of s.
+static uint64_t queue_end(slot *s) {
+  return s->qlen ? qat(s, s->qlen - 1)->in_end : s->in_done;
+}
+
+static void fail_item(qitem *it, const char *kind, char *msg, int attempt) {
+  it->fail_kind = kind;
+  it->fail_msg = msg;
+  it->attempt = attempt;
+}
+
+// A breaker transition of slot si: trace, log line, counters.
+static void breaker_moved(vp_region *r, int si, int state) {
+  static const char *const events[] = { "breaker_close", "breaker_open",
+                                        "breaker_half_open" };
+  trace(r, "breaker", si, -1, NULL, -1,
+        vp_breaker_state_name((vp_breaker_state)state));
+  vp_log(state == VP_BREAKER_OPEN ? VP_LOG_WARN : VP_LOG_INFO,
+         "breaker: %s stream=%s worker=%d", events[state], r->desc->stream, si);
+  r->st.breaker_transitions++;
+  if (state == VP_BREAKER_OPEN)
+    r->st.breaker_trips++;
+}
+
+// Takes in what one published outcome of slot si tells the supervisor,
+// once: the slot's breaker state and transitions, and the reset of c (6.6;
+// an outcome in the ring is never a crash or timeout). end is the output
+// position after the outcome.
+static void note_outcome(vp_region *r, int si, const out_hdr *h, uint64_t end) {
   slot *s = &r->slots[si];
-  s->down = true;
-  vp_log(VP_LOG_ERROR, "sup: slot_closed stream=%s worker=%d reason=\"%s\"",
-         r->desc->stream, si, reason);
-  if (hand < 0)
+  if (end <= s->noted)
     return;
-  for (int i = hand; i < s->qlen; i++) {
+  s->noted = end;
+  if (h->status != OUT_REJECT)
+    vp_sup_on_success(&r->sups[si]);
+  if (!r->desc->sup.breaker_enabled)
+    return;
+  s->breaker = h->breaker;
+  if (h->trans_take >= 0)
+    breaker_moved(r, si, h->trans_take);
+  if (h->trans_done >= 0)
+    breaker_moved(r, si, h->trans_done);
+}
+
+// Walks the outcomes slot si published that the collector has not taken
+// yet, noting them. Returns the index of the first queued event without an
+// outcome (-1 if none) and stores where a new worker resumes: just before
+// that event.
+static int scan_published(vp_region *r, int si, uint64_t *resume) {
+  slot *s = &r->slots[si];
+  uint64_t cur = s->out_rd;
+  *resume = s->in_done;
+  for (int i = 0; i < s->qlen; i++) {
     qitem *it = qat(s, i);
-    if (it->fail_kind)
-      continue;
-    if (i == hand) {
-      it->fail_kind = "crash";
-      it->fail_msg = xstrdup(reason);
-    } else {
-      it->fail_kind = "worker_failed";
-      it->fail_msg = fmt_dup("worker %d is down", si);
-      it->attempt = 0;
+    if (!it->fail_kind) {
+      size_t len;
+      const uint8_t *p = vp_ring_peek(s->out, &cur, &len);
+      if (!p)
+        return i;
+      out_hdr h;
+      memcpy(&h, p, sizeof h);
+      note_outcome(r, si, &h, cur);
     }
+    *resume = it->in_end;
+  }
+  return -1;
+}
+
+// Marks every event of slot si from queue index from on that has no outcome
+// yet as worker_failed with msg. The one with entry hand (in flight when its
+// worker was stopped) keeps its attempt; the others were never processed.
+static void fail_rest(vp_region *r, int si, int from, const char *msg,
+                      int64_t hand) {
+  slot *s = &r->slots[si];
+  for (int i = from < 0 ? s->qlen : from; i < s->qlen; i++) {
+    qitem *it = qat(s, i);
+    if (!it->fail_kind)
+      fail_item(it, "worker_failed", xstrdup(msg),
+                it->entry == hand ? it->attempt : 0);
   }
 }
 
-// TODO: restarts follow "always" with no backoff, intensity, breaker or
-// health checks; the supervision of LANGUAGE.md 6.4-6.9 replaces this.
-//
-// A worker died: find its event in hand (the first without an outcome),
-// then restart the slot at the event to retry, or after the event to give
-// up on (LANGUAGE.md 6.7).
-static void on_death(vp_region *r, int si, int status) {
+// Closes slot si for good (6.4): its events without an outcome from queue
+// index hand on become worker_failed.
+static void close_slot(vp_region *r, int si, int hand, const char *reason) {
   slot *s = &r->slots[si];
-  s->pid = 0;
-  r->st.crashes++;
-  char *reason = death_reason(s, status);
+  s->down = true;
+  s->waiting = false;
+  r->sups[si].closed = true;
+  trace(r, "slot_closed", si, -1, NULL, -1, NULL);
+  vp_log(VP_LOG_ERROR, "sup: slot_closed stream=%s worker=%d reason=\"%s\"",
+         r->desc->stream, si, reason);
+  char msg[64];
+  snprintf(msg, sizeof msg, "worker %d is down", si);
+  fail_rest(r, si, hand, msg, -1);
+}
 
-  // Outcomes already published stay; the worker resumes after them.
-  uint64_t cur = s->out_rd, resume = s->in_done;
-  int hand = -1;
-  for (int i = 0; i < s->qlen; i++) {
-    qitem *it = qat(s, i);
-    size_t len;
-    if (!it->fail_kind && !vp_ring_peek(s->out, &cur, &len)) {
-      hand = i;
-      break;
-    }
-    resume = it->in_end;
-  }
-
-  // Progress since the last death resets the count: an outcome published,
-  // or an event given up on below.
-  if (cur != s->death_mark)
-    s->deaths = 0;
-  s->death_mark = cur;
-  if (++s->deaths > MAX_DEATHS) {
-    close_slot(r, si, hand, reason);
-    free(reason);
+// Forks the slot's next worker at s->resume. A restart is traced.
+static void start_slot(vp_region *r, int si, int64_t now, bool restart) {
+  slot *s = &r->slots[si];
+  s->waiting = false;
+  s->killed = false;
+  s->stall_warned = false;
+  s->wait_since = now;
+  __atomic_store_n(&s->shm->cur_entry, -1, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->shm->progress_ns, now, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->shm->in_pos, s->resume, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->shm->out_blocked, 0, __ATOMIC_RELAXED);
+  if (spawn(r, si, s->resume, s->resume_attempt) < 0) {
+    vp_log(VP_LOG_ERROR, "region: cannot fork worker %d of stream %s: %s", si,
+           r->desc->stream, strerror(errno));
+    uint64_t resume;
+    close_slot(r, si, scan_published(r, si, &resume), "fork failed");
     return;
   }
+  if (restart)
+    trace(r, "restart", si, -1, NULL, -1, NULL);
+}
 
-  int attempt = 1;
-  if (hand >= 0) {
-    qitem *it = qat(s, hand);
-    if (it->attempt < 2) {
-      it->attempt = 2;
-      attempt = 2;
-    } else {
-      // Poison event: it becomes a crash at attempt 2, the slot goes on.
-      it->fail_kind = "crash";
-      it->fail_msg = xstrdup(reason);
-      resume = it->in_end;
-      s->deaths = 0;
+// Escalation (6.5): stops every worker, turns every event without an
+// outcome into worker_failed (the failing one already has its kind), and
+// leaves the region failed until the sup's failed_until.
+static void escalate(vp_region *r, int si, const char *kind,
+                     const vp_sup_decision *d, const char *reason) {
+  const vp_sup_config *c = &r->desc->sup;
+  char win[32];
+  vp_sup_format_duration(c->restart_window_ns, win, sizeof win);
+  free(r->failed_msg);
+  r->failed_msg = fmt_dup("region failed: restart limit exceeded "
+                          "(%lld restarts within %s)",
+                          (long long)c->max_restarts, win);
+  r->st.escalated = true;
+  trace(r, "escalate", si, -1, kind, -1, NULL);
+  vp_log(VP_LOG_ERROR,
+         "sup: escalate stream=%s worker=%d reason=\"%s\" restarts=%lld/%lld "
+         "window_ns=%lld",
+         r->desc->stream, si, reason, (long long)d->in_window,
+         (long long)c->max_restarts, (long long)c->restart_window_ns);
+
+  // Stop every worker (OTP's brutal_kill), then settle their queues.
+  for (int i = 0; i < r->n; i++) {
+    slot *s = &r->slots[i];
+    s->waiting = false;
+    int64_t hand = -1;
+    if (s->pid > 0) {
+      kill(s->pid, SIGKILL);
+      while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      s->pid = 0;
+      s->killed = false;
+      hand = __atomic_load_n(&s->shm->cur_entry, __ATOMIC_RELAXED);
+    }
+    uint64_t resume;
+    fail_rest(r, i, scan_published(r, i, &resume), r->failed_msg, hand);
+    s->resume = queue_end(s);
+    s->resume_attempt = 1;
+  }
+}
+
+// Carries out a restart decision for slot si: now, or after the backoff.
+static void schedule_restart(vp_region *r, int si, const vp_sup_decision *d,
+                             const char *reason, int64_t now) {
+  slot *s = &r->slots[si];
+  if (d->backoff)
+    trace(r, "backoff", si, -1, NULL, d->delay_ns, NULL);
+  vp_log(VP_LOG_WARN,
+         "sup: restart stream=%s worker=%d reason=\"%s\" restarts=%lld/%lld "
+         "delay_ns=%lld",
+         r->desc->stream, si, reason, (long long)d->in_window,
+         (long long)r->desc->sup.max_restarts, (long long)d->delay_ns);
+  if (d->delay_ns > 0) {
+    s->waiting = true;
+    s->restart_at = now + d->delay_ns;
+  } else {
+    start_slot(r, si, now, true);
+  }
+}
+
+// A worker ended: find its event in hand, let sup.c decide, then retry the
+// event, give up on it (6.7), close the slot or escalate.
+static void on_death(vp_region *r, int si, int status) {
+  slot *s = &r->slots[si];
+  int64_t now = now_ns();
+  bool timed_out = s->killed;
+  s->pid = 0;
+  s->killed = false;
+
+  // Outcomes already published stay; the event in hand is the first one
+  // without an outcome, if the worker had taken it.
+  uint64_t resume;
+  int hand = scan_published(r, si, &resume);
+  qitem *it = hand >= 0 ? qat(s, hand) : NULL;
+  if (it && it->entry != __atomic_load_n(&s->shm->cur_entry, __ATOMIC_RELAXED))
+    it = NULL;
+
+  bool normal = !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  const char *kind = timed_out ? "timeout" : "crash";
+  char *reason = normal      ? xstrdup("recycle_after reached")
+                 : timed_out ? timeout_reason(r)
+                             : death_reason(s, status);
+  vp_sup_end end = normal      ? VP_SUP_END_NORMAL
+                   : timed_out ? VP_SUP_END_TIMEOUT
+                               : VP_SUP_END_CRASH;
+
+  // The failure is an outcome of the event in hand for the breaker, which
+  // the dead worker could not apply (ARCHITECTURE.md 3).
+  if (!normal) {
+    r->st.crashes++;
+    trace(r, "failure", si, it ? it->origin.seq : -1, kind, -1, NULL);
+    if (it && r->desc->sup.breaker_enabled) {
+      int32_t before = s->breaker.state;
+      vp_breaker_record(&s->breaker, &r->bcfg, true, now);
+      if (s->breaker.state != before)
+        breaker_moved(r, si, s->breaker.state);
     }
   }
-  vp_log(VP_LOG_WARN, "sup: restart stream=%s worker=%d reason=\"%s\"",
-         r->desc->stream, si, reason);
-  if (spawn(r, si, resume, attempt) < 0) {
-    close_slot(r, si, hand, "fork failed");
-  } else {
-    r->st.restarts++;
+
+  bool quarantine = it && it->attempt >= 2;
+  vp_sup_decision d =
+      vp_sup_on_end(&r->sup, &r->sups[si], end, quarantine, now);
+  s->resume = resume;
+  s->resume_attempt = 1;
+  switch (d.action) {
+  case VP_SUP_RESTART:
+    if (quarantine) {
+      // Poison event: it becomes a crash (or timeout) at attempt 2.
+      fail_item(it, kind, xstrdup(reason), 2);
+      s->resume = it->in_end;
+    } else if (it) {
+      it->attempt = 2;
+      s->resume_attempt = 2;
+      trace(r, "retry", si, it->origin.seq, NULL, -1, NULL);
+    }
+    schedule_restart(r, si, &d, reason, now);
+    break;
+  case VP_SUP_CLOSE:
+    if (it)
+      fail_item(it, kind, xstrdup(reason), it->attempt);
+    close_slot(r, si, hand, reason);
+    break;
+  case VP_SUP_ESCALATE:
+    if (it)
+      fail_item(it, kind, xstrdup(reason), it->attempt);
+    escalate(r, si, kind, &d, reason);
+    break;
   }
   free(reason);
 }
 
+// The seq of the event slot si's worker has in hand, or -1.
+static int64_t seq_in_hand(slot *s) {
+  int64_t entry = __atomic_load_n(&s->shm->cur_entry, __ATOMIC_RELAXED);
+  for (int i = 0; i < s->qlen && entry >= 0; i++)
+    if (qat(s, i)->entry == entry)
+      return qat(s, i)->origin.seq;
+  return -1;
+}
+
+// Health checks (6.8): every interval, kill the worker of each stalled
+// slot; without health_check, warn once about a stall over 60 s.
+static void check_health(vp_region *r, int64_t now) {
+  const vp_sup_config *c = &r->desc->sup;
+  if (now < r->next_health_ns)
+    return;
+  r->next_health_ns =
+      now + (c->health_enabled ? c->health_interval_ns : STALL_CHECK_NS);
+  for (int i = 0; i < r->n; i++) {
+    slot *s = &r->slots[i];
+    if (s->pid <= 0 || s->killed)
+      continue;
+    slot_shm *shm = s->shm;
+    bool waits = vp_ring_reserved(s->in) !=
+                 __atomic_load_n(&shm->in_pos, __ATOMIC_RELAXED);
+    int64_t stall = vp_sup_stall_ns(
+        now, waits, __atomic_load_n(&shm->out_blocked, __ATOMIC_RELAXED),
+        __atomic_load_n(&shm->progress_ns, __ATOMIC_RELAXED), s->wait_since);
+    if (c->health_enabled && vp_sup_stalled(stall, c->health_timeout_ns)) {
+      char *reason = timeout_reason(r);
+      trace(r, "kill", i, seq_in_hand(s), "timeout", -1, NULL);
+      vp_log(VP_LOG_WARN, "sup: kill stream=%s worker=%d reason=\"%s\"",
+             r->desc->stream, i, reason);
+      free(reason);
+      s->killed = true;
+      kill(s->pid, SIGKILL);
+    } else if (!c->health_enabled && vp_sup_stalled(stall, STALL_WARN_NS)) {
+      if (!s->stall_warned)
+        vp_log(VP_LOG_WARN, "sup: stall stream=%s worker=%d stall_ns=%lld",
+               r->desc->stream, i, (long long)stall);
+      s->stall_warned = true;
+    } else {
+      s->stall_warned = false;
+    }
+  }
+}
+
+// Timers of the supervisor: the end of a failed region's period, backoff
+// restarts, health checks.
+static void tick(vp_region *r, int64_t now) {
+  if (r->sup.failed) {
+    if (!vp_sup_restart_due(&r->sup, now))
+      return;
+    vp_sup_region_restart(&r->sup, r->sups, (size_t)r->n);
+    for (int i = 0; i < r->n; i++) {
+      if (r->slots[i].down)
+        continue;
+      vp_log(VP_LOG_WARN,
+             "sup: restart stream=%s worker=%d reason=\"region restart\" "
+             "restarts=0/%lld delay_ns=0",
+             r->desc->stream, i, (long long)r->desc->sup.max_restarts);
+      start_slot(r, i, now, true);
+    }
+    return;
+  }
+  for (int i = 0; i < r->n; i++) {
+    slot *s = &r->slots[i];
+    if (s->waiting && now >= s->restart_at)
+      start_slot(r, i, now, true);
+  }
+  check_health(r, now);
+}
+
 static void reap(vp_region *r) {
-  r->last_reap_ns = now_ns();
+  int64_t now = now_ns();
+  r->last_reap_ns = now;
   for (int i = 0; i < r->n; i++) {
     slot *s = &r->slots[i];
     int status;
     if (s->pid > 0 && waitpid(s->pid, &status, WNOHANG) == s->pid)
       on_death(r, i, status);
   }
+  tick(r, now_ns());
 }
 
 // Collector.
@@ -658,10 +1111,18 @@ static bool take_slot(vp_region *r, int si, taken *t) {
     const uint8_t *body = p + sizeof h + ((h.msg_len + 7) & ~(size_t)7);
     s->out_rd = cur;
     s->out_done = cur;
+    note_outcome(r, si, &h, cur);
     if (h.status == OUT_OK) {
       t->ok = true;
       t->records = (vp_rd){ body, p + len };
       t->nrecords = h.nrecords;
+    } else if (h.status == OUT_REJECT) {
+      static const char circuit_open[] = "circuit open";
+      t->err.kind = "circuit_open";
+      t->err.message = (vp_str){ circuit_open, sizeof circuit_open - 1 };
+      t->err.attempt = 0;
+      r->st.rejected++;
+      trace(r, "breaker_reject", si, it.origin.seq, NULL, -1, NULL);
     } else {
       t->err.kind = "error";
       t->err.message = (vp_str){ (const char *)p + sizeof h, h.msg_len };
@@ -817,6 +1278,11 @@ static void dispatch(vp_region *r, int si, const vp_origin *origin,
   // A full queue makes dispatch wait, collecting meanwhile (5.1).
   void *dst;
   for (;;) {
+    if (r->sup.failed) {
+      add_synth(r, si, "worker_failed", xstrdup(r->failed_msg), origin, in,
+                len);
+      return;
+    }
     if (s->down) {
       add_synth(r, si, "worker_failed", fmt_dup("worker %d is down", si),
                 origin, in, len);
@@ -828,10 +1294,16 @@ static void dispatch(vp_region *r, int si, const vp_origin *origin,
       wait_progress(r);
   }
 
+  // Work starts waiting for an idle slot now (6.8).
+  if (s->pid > 0 &&
+      __atomic_load_n(&s->shm->in_pos, __ATOMIC_RELAXED) == s->in_pub)
+    s->wait_since = now_ns();
+
   in_hdr h = { r->next_entry, origin->seq, origin->input, origin->line };
   memcpy(dst, &h, sizeof h);
   memcpy((uint8_t *)dst + sizeof h, in, len);
   vp_ring_commit(s->in);
+  s->in_pub = vp_ring_reserved(s->in);
 
   qitem *it = qat(s, s->qlen++);
   *it = (qitem){ .entry = r->next_entry, .in_end = vp_ring_reserved(s->in) };
@@ -846,46 +1318,71 @@ static void dispatch(vp_region *r, int si, const vp_origin *origin,
   kick(s);
 }
 
-// The next open slot in cyclic order, or -1 when every slot is closed.
+// The next slot in cyclic order that is neither closed nor waiting to
+// restart; -1 when every slot is closed, -2 when every open one waits.
 static int next_open_slot(vp_region *r) {
+  int found = -1;
   for (int k = 0; k < r->n; k++) {
     int si = (r->rr + k) % r->n;
-    if (!r->slots[si].down) {
+    slot *s = &r->slots[si];
+    if (s->down)
+      continue;
+    found = -2;
+    if (!s->waiting) {
       r->rr = (si + 1) % r->n;
       return si;
     }
   }
-  return -1;
+  return found;
+}
+
+// Round robin (5.7): waits for the first restart when every open slot
+// waits for one.
+static void submit_round_robin(vp_region *r, const vp_origin *origin,
+                               const void *in, size_t len) {
+  for (;;) {
+    int si = r->sup.failed ? -3 : next_open_slot(r);
+    if (si >= 0) {
+      dispatch(r, si, origin, in, len);
+      return;
+    }
+    if (si != -2) {
+      char *msg = si == -3 ? xstrdup(r->failed_msg)
+                           : fmt_dup("worker %d is down", r->rr);
+      add_synth(r, r->rr, "worker_failed", msg, origin, in, len);
+      return;
+    }
+    if (vp_region_poll(r) == 0)
+      wait_progress(r);
+  }
 }
 
 void vp_region_submit(vp_region *r, const vp_origin *origin, uint64_t key_hash,
                       const void *in, size_t len) {
+  // A failed region whose period is over restarts before the event enters.
+  if (r->sup.failed && vp_sup_restart_due(&r->sup, now_ns()))
+    tick(r, now_ns());
+
   switch (r->desc->strategy) {
   case VP_STRATEGY_CONSISTENT_HASH:
     // Never re-hashed, even to a closed slot: per-key affinity (6.4).
     dispatch(r, vp_jump_hash(key_hash, r->n), origin, in, len);
     break;
-  case VP_STRATEGY_ROUND_ROBIN: {
-    int si = next_open_slot(r);
-    if (si >= 0) {
-      dispatch(r, si, origin, in, len);
-    } else {
-      add_synth(r, r->rr, "worker_failed", fmt_dup("worker %d is down", r->rr),
-                origin, in, len);
-    }
+  case VP_STRATEGY_ROUND_ROBIN:
+    submit_round_robin(r, origin, in, len);
     break;
-  }
   case VP_STRATEGY_BROADCAST: {
     bool any = false;
     for (int si = 0; si < r->n; si++) {
-      if (!r->slots[si].down) {
+      if (!r->slots[si].down && !r->sup.failed) {
         dispatch(r, si, origin, in, len);
         any = true;
       }
     }
     if (!any)
-      add_synth(r, 0, "worker_failed", xstrdup("worker 0 is down"), origin, in,
-                len);
+      add_synth(r, 0, "worker_failed",
+                xstrdup(r->sup.failed ? r->failed_msg : "worker 0 is down"),
+                origin, in, len);
     break;
   }
   }
@@ -920,6 +1417,9 @@ static void free_slots(vp_region *r) {
       free(qat(s, k)->fail_msg);
     free(s->q);
   }
+  vp_sup_free(&r->sup);
+  free(r->sups);
+  free(r->failed_msg);
   free(r->slots);
   free(r->order.v);
   free(r->synths.v);
@@ -941,8 +1441,11 @@ static int init_slot(slot *s, int qcap) {
 }
 
 vp_region *vp_region_start(const vp_region_desc *desc, int workers) {
-  if (!pbell && !(pbell = map_shared(sizeof *pbell)))
-    return NULL;
+  if (!pbell) {
+    if (!(pbell = map_shared(sizeof *pbell)))
+      return NULL;
+    parse_faults();
+  }
 
   int n = desc->max_workers;
   if (workers > 0 && desc->strategy != VP_STRATEGY_BROADCAST)
@@ -963,6 +1466,12 @@ vp_region *vp_region_start(const vp_region_desc *desc, int workers) {
   r->slots = xcalloc((size_t)n, sizeof *r->slots);
   r->st.workers = n;
   r->last_reap_ns = now_ns();
+  r->next_health_ns = r->last_reap_ns;
+  r->sups = xcalloc((size_t)n, sizeof *r->sups);
+  vp_sup_init(&r->sup, &desc->sup, vp_seed);
+  r->bcfg = (vp_breaker_config){ desc->sup.breaker_failure_threshold,
+                                 desc->sup.breaker_timeout_ns,
+                                 desc->sup.breaker_half_open_requests };
   for (int i = 0; i < n; i++) {
     if (init_slot(&r->slots[i], qcap) < 0) {
       vp_log(VP_LOG_ERROR, "region: cannot map rings for stream %s",
@@ -973,11 +1482,8 @@ vp_region *vp_region_start(const vp_region_desc *desc, int workers) {
   }
 
   for (int i = 0; i < n; i++) {
-    if (spawn(r, i, 0, 1) < 0) {
-      vp_log(VP_LOG_ERROR, "region: cannot fork worker %d of stream %s: %s", i,
-             desc->stream, strerror(errno));
-      close_slot(r, i, -1, "fork failed");
-    }
+    r->slots[i].resume_attempt = 1;
+    start_slot(r, i, r->last_reap_ns, false);
   }
   return r;
 }
@@ -990,6 +1496,9 @@ void vp_region_stop(vp_region *r) {
     __atomic_store_n(&shm->stop, 1, __ATOMIC_RELEASE);
     __atomic_fetch_add(&shm->bell, 1, __ATOMIC_RELEASE);  // as in ring_bell
     futex_wake(&shm->bell);
+    // A stopped worker (SIGSTOP) with no work left could not exit.
+    if (r->slots[i].pid > 0)
+      kill(r->slots[i].pid, SIGCONT);
   }
   for (int i = 0; i < r->n; i++) {
     slot *s = &r->slots[i];
@@ -1003,4 +1512,6 @@ void vp_region_stop(vp_region *r) {
 
 void vp_region_get_stats(const vp_region *r, vp_region_stats *s) {
   *s = r->st;
+  s->restarts = r->sup.restarts;
+  s->escalations = r->sup.escalations;
 }

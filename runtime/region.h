@@ -1,8 +1,18 @@
 // Concurrent regions: worker processes forked by the single-threaded parent,
 // shared-memory rings in both directions, dispatch by strategy, and the
 // collector that releases outcomes in completion or input order
-// (LANGUAGE.md 5.7, ARCHITECTURE.md 3). Generated code describes each region
+// (LANGUAGE.md 5.7, ARCHITECTURE.md 3), supervised as LANGUAGE.md 6 says
+// (decisions in sup.c and breaker.c). Generated code describes each region
 // with a vp_region_desc; the run loop in run.c starts, polls and stops them.
+//
+// Fault injection for tests: the environment variable VP_FAULT, read when
+// the first region starts, is a comma-separated list of ACTION@SEQ or
+// ACTION@SEQ/1. The worker that takes the event with input sequence number
+// SEQ then fails before running the region's operators, on every attempt
+// or (with /1) only on the first: segv raises SIGSEGV, abort calls abort(),
+// exit calls _exit(1), hang waits forever, stop raises SIGSTOP. Example:
+// VP_FAULT=segv@1000/1,hang@2000. A malformed value is ignored with a
+// warning.
 // SPDX-License-Identifier: MIT
 #ifndef VP_REGION_H
 #define VP_REGION_H
@@ -120,15 +130,27 @@ void vp_region_drain(vp_region *r);
 // Stops the workers (after vp_region_drain) and frees the region.
 void vp_region_stop(vp_region *r);
 
+// --trace PATH (LANGUAGE.md 8.9): opens the file every region writes its
+// supervision actions to, one JSON line each; t_ms counts from this call.
+// Returns 0 or a negative errno.
+int vp_region_trace_open(const char *path);
+
+// Closes the trace file, if open; returns 0 or a negative errno.
+int vp_region_trace_close(void);
+
 // Counters for the run summary and --stats.
 typedef struct vp_region_stats {
   int64_t submitted;
   int64_t released;
   int64_t errors;
-  int64_t crashes;
-  int64_t restarts;
+  int64_t crashes;   // worker failures: crashes and timeouts
+  int64_t restarts;  // restarts performed (recycles and region restarts too)
   int64_t workers;
   bool escalated;
+  int64_t escalations;
+  int64_t breaker_trips;        // transitions to open
+  int64_t breaker_transitions;  // every breaker transition
+  int64_t rejected;             // events rejected with circuit_open
 } vp_region_stats;
 
 void vp_region_get_stats(const vp_region *r, vp_region_stats *s);

@@ -570,6 +570,12 @@ static int open_files(void) {
     return EXIT_FATAL;
   }
 
+  if (vp_trace_path && vp_region_trace_open(vp_trace_path) < 0) {
+    vp_log(VP_LOG_ERROR, "cannot open trace output %s: %s", vp_trace_path,
+           strerror(errno));
+    return EXIT_FATAL;
+  }
+
   if (R.opt.stats) {
     R.stats = vp_out_open(R.opt.stats, false);
     if (!R.stats) {
@@ -678,9 +684,8 @@ static void write_stats(int64_t emitted, int64_t dead) {
     stats_int(o, "restarts", R.rstats[i].restarts);
     vp_w_key(o, "escalated", 9);
     vp_w_bool(o, R.rstats[i].escalated);
-    // TODO: breaker trips and late releases need counters in
-    // vp_region_stats; until regions report them they are 0.
-    stats_int(o, "breaker_trips", 0);
+    stats_int(o, "breaker_trips", R.rstats[i].breaker_trips);
+    // TODO: late releases need event-time collection (P2); until then 0.
     stats_int(o, "late_released", 0);
     vp_w_obj_end(o);
   }
@@ -709,11 +714,14 @@ static void summary(int64_t emitted, int64_t dead, double secs) {
     const vp_region_stats *s = &R.rstats[i];
     vp_log(lvl,
            "run: region stream=%s workers=%lld submitted=%lld errors=%lld "
-           "crashes=%lld restarts=%lld escalated=%s",
+           "crashes=%lld restarts=%lld escalated=%s escalations=%lld "
+           "breaker_trips=%lld breaker_transitions=%lld rejected=%lld",
            R.prog->regions[i].stream, (long long)s->workers,
            (long long)s->submitted, (long long)s->errors,
            (long long)s->crashes, (long long)s->restarts,
-           s->escalated ? "true" : "false");
+           s->escalated ? "true" : "false", (long long)s->escalations,
+           (long long)s->breaker_trips, (long long)s->breaker_transitions,
+           (long long)s->rejected);
   }
   if (dead > 0)
     vp_log(VP_LOG_WARN, "run: dead_letters count=%lld path=%s",
@@ -739,6 +747,8 @@ static int finish(int status) {
       status = EXIT_FATAL;
   }
   if (R.in && vp_input_error(R.in) < 0 && status == 0)
+    status = EXIT_FATAL;
+  if (vp_region_trace_close() < 0 && status == 0)
     status = EXIT_FATAL;
 
   clear_progress();

@@ -21,6 +21,7 @@
 #include "partition.h"
 #include "region.h"
 #include "run.h"
+#include "sup.h"
 
 #define MAX_EVENTS 4000
 #define NKEYS      16
@@ -29,6 +30,7 @@
 #define V_ONCE     1000010  // abort() on the first attempt only
 #define V_FLOOD    1000011  // emits more records than an outcome holds
 #define V_KILL     1000012  // SIGKILL on every attempt
+#define V_HANG     1000013  // waits forever on every attempt
 
 typedef struct fate {
   int ok, err;
@@ -48,6 +50,14 @@ static int nworkers;
 static vp_strategy cur_strategy;
 static int *once_counter;  // shared with the workers
 
+// Supervision that restarts at once and never escalates, so that the tests
+// below see every crash retried as LANGUAGE.md 6.7 says.
+static void supervise(vp_region_desc *d) {
+  vp_sup_config_default(&d->sup);
+  d->sup.backoff = VP_BACKOFF_NONE;
+  d->sup.max_restarts = 1000000;
+}
+
 static int64_t key_of(int64_t v) {
   return v % NKEYS;
 }
@@ -61,6 +71,9 @@ static void work(vp_worker *w, const uint8_t *in, size_t len) {
     vp_raise_crash("panic: boom");
   if (v == V_KILL)
     raise(SIGKILL);
+  if (v == V_HANG)
+    for (;;)
+      pause();
   if (v == V_ONCE && __atomic_fetch_add(once_counter, 1, __ATOMIC_SEQ_CST) == 0)
     abort();
   if (v == V_FLOOD) {
@@ -126,6 +139,9 @@ static void on_error(const vp_stream_error *err, const uint8_t *in,
   }
 }
 
+// Adjusts the next region's description (supervision tests); reset by setup.
+static void (*tune)(vp_region_desc *d);
+
 static int setup(void **state) {
   alarm(60);
   memset(fates, 0, sizeof fates);
@@ -137,6 +153,7 @@ static int setup(void **state) {
     vals[i] = i;
   *once_counter = 0;
   vp_deterministic = false;
+  tune = NULL;
   return 0;
 }
 
@@ -149,6 +166,9 @@ static int teardown(void **state) {
 static void run(vp_strategy strategy, vp_order ord, int workers, int qcap,
                 int nev, vp_region_stats *st) {
   vp_region_desc desc = { 0 };
+  supervise(&desc);
+  if (tune)
+    tune(&desc);
   desc.stream = "S";
   desc.max_workers = workers;
   desc.strategy = strategy;
@@ -349,6 +369,7 @@ static void test_region_large_events_wait_for_room(void **state) {
   size_t big = (size_t)1 << 20;
   int64_t *buf = calloc(1, 3 * big);
   vp_region_desc desc = { 0 };
+  supervise(&desc);
   desc.stream = "S";
   desc.max_workers = 1;
   desc.strategy = VP_STRATEGY_ROUND_ROBIN;
@@ -401,6 +422,8 @@ static void on_result_a(const vp_origin *origin, vp_rd *records,
 
 static void test_region_result_handler_submits_to_another_region(void **state) {
   vp_region_desc a = { 0 }, b = { 0 };
+  supervise(&a);
+  supervise(&b);
   a.stream = b.stream = "S";
   a.max_workers = 2;
   b.max_workers = 3;
@@ -432,6 +455,7 @@ static void test_region_result_handler_submits_to_another_region(void **state) {
 static void test_region_deterministic_releases_before_returning(void **state) {
   vp_deterministic = true;
   vp_region_desc desc = { 0 };
+  supervise(&desc);
   desc.stream = "S";
   desc.max_workers = 4;
   desc.strategy = VP_STRATEGY_ROUND_ROBIN;
@@ -450,6 +474,164 @@ static void test_region_deterministic_releases_before_returning(void **state) {
   }
   vp_region_stop(r);
   check_fates(200);
+}
+
+static void recycle_always(vp_region_desc *d) {
+  d->recycle_after = 10;
+  d->sup.max_restarts = 0;  // a recycle is neither counted nor checked
+}
+
+static void test_region_recycle_after_always_restarts_at_once(void **state) {
+  tune = recycle_always;
+  vp_region_stats st;
+  run(VP_STRATEGY_ROUND_ROBIN, VP_ORDER_INPUT, 2, 8, 200, &st);
+  check_fates(200);
+  assert_int_equal(st.crashes, 0);
+  assert_false(st.escalated);
+  assert_true(st.restarts >= 18);
+}
+
+static void recycle_on_failure(vp_region_desc *d) {
+  d->recycle_after = 10;
+  d->sup.restart = VP_RESTART_ON_FAILURE;
+}
+
+static void test_region_recycle_after_on_failure_closes_slot(void **state) {
+  tune = recycle_on_failure;
+  vp_region_stats st;
+  run(VP_STRATEGY_ROUND_ROBIN, VP_ORDER_INPUT, 1, 4, 40, &st);
+  for (int i = 0; i < 40; i++) {
+    fate *f = &fates[i];
+    assert_int_equal(f->ok + f->err, 1);
+    if (i >= 10) {
+      assert_string_equal(f->kind, "worker_failed");
+      assert_string_equal(f->msg, "worker 0 is down");
+      assert_int_equal(f->attempt, 0);
+    }
+  }
+  assert_int_equal(st.restarts, 0);
+}
+
+static void test_region_escalation_fails_events_then_restarts(void **state) {
+  vp_region_desc desc = { 0 };
+  supervise(&desc);
+  desc.sup.max_restarts = 0;
+  desc.sup.restart_window_ns = 200000000;  // 200ms
+  desc.stream = "S";
+  desc.max_workers = 2;
+  desc.strategy = VP_STRATEGY_ROUND_ROBIN;
+  desc.order = VP_ORDER_INPUT;
+  desc.queue_capacity = 8;
+  desc.work = work;
+  desc.on_result = on_result;
+  desc.on_error = on_error;
+  cur_strategy = desc.strategy;
+  vals[10] = V_ABORT;
+  vp_deterministic = true;  // one event at a time: exact fates
+
+  vp_region *r = vp_region_start(&desc, 0);
+  for (int i = 0; i < 40; i++) {
+    if (i == 30)
+      usleep(300000);  // past restart_window: the region restarts
+    vp_origin o = { i, "test", i + 1 };
+    vp_region_submit(r, &o, 0, &vals[i], sizeof vals[i]);
+  }
+  vp_region_drain(r);
+  vp_region_stats st;
+  vp_region_get_stats(r, &st);
+  vp_region_stop(r);
+
+  // max_restarts 0: the first failure escalates; the event in hand keeps
+  // its kind, every event that enters while failed is worker_failed.
+  assert_string_equal(fates[10].kind, "crash");
+  assert_int_equal(fates[10].attempt, 1);
+  for (int i = 11; i < 30; i++) {
+    assert_string_equal(fates[i].kind, "worker_failed");
+    assert_string_equal(fates[i].msg, "region failed: restart limit "
+                                      "exceeded (0 restarts within 200ms)");
+  }
+  for (int i = 30; i < 40; i++)
+    assert_int_equal(fates[i].ok + fates[i].err, 1);
+  assert_int_equal(fates[30].ok, 1);
+  assert_true(st.escalated);
+  assert_int_equal(st.escalations, 1);
+}
+
+static void never_restart(vp_region_desc *d) {
+  d->sup.restart = VP_RESTART_NEVER;
+}
+
+static void test_region_never_closes_slot_on_crash(void **state) {
+  tune = never_restart;
+  vals[20] = V_PANIC;
+  vp_deterministic = true;
+  vp_region_stats st;
+  run(VP_STRATEGY_CONSISTENT_HASH, VP_ORDER_INPUT, 2, 8, 200, &st);
+  int slot = vp_jump_hash(vp_key_hash_int(key_of(20)), 2);
+  assert_string_equal(fates[20].kind, "crash");
+  assert_string_equal(fates[20].msg, "panic: boom");
+  assert_int_equal(fates[20].attempt, 1);
+  for (int i = 21; i < 200; i++) {
+    int si = vp_jump_hash(vp_key_hash_int(key_of(vals[i])), 2);
+    assert_int_equal(fates[i].ok + fates[i].err, 1);
+    if (si == slot) {
+      assert_string_equal(fates[i].kind, "worker_failed");
+    } else if (vals[i] % 7 != 5) {
+      assert_int_equal(fates[i].ok, 1);
+    }
+  }
+  assert_int_equal(st.restarts, 0);
+  assert_false(st.escalated);
+}
+
+static void breaker_on_errors(vp_region_desc *d) {
+  d->sup.breaker_enabled = true;
+  d->sup.breaker_failure_threshold = 1;
+  d->sup.breaker_timeout_ns = 3600000000000LL;  // stays open
+  d->sup.breaker_half_open_requests = 1;
+  d->sup.breaker_count_errors = true;
+}
+
+static void test_region_open_breaker_rejects_as_circuit_open(void **state) {
+  tune = breaker_on_errors;
+  vp_region_stats st;
+  run(VP_STRATEGY_ROUND_ROBIN, VP_ORDER_INPUT, 1, 8, 30, &st);
+  // Event 5 is an error (5 % 7 == 5): the breaker opens after it.
+  for (int i = 0; i < 30; i++) {
+    fate *f = &fates[i];
+    assert_int_equal(f->ok + f->err, 1);
+    if (i < 5) {
+      assert_int_equal(f->ok, 1);
+    } else if (i == 5) {
+      assert_string_equal(f->kind, "error");
+    } else {
+      assert_string_equal(f->kind, "circuit_open");
+      assert_string_equal(f->msg, "circuit open");
+      assert_int_equal(f->attempt, 0);
+      assert_int_equal(f->worker, 0);
+    }
+  }
+  assert_int_equal(st.breaker_trips, 1);
+  assert_int_equal(st.rejected, 24);
+}
+
+static void health_fast(vp_region_desc *d) {
+  d->sup.health_enabled = true;
+  d->sup.health_interval_ns = 10000000;  // 10ms
+  d->sup.health_timeout_ns = 50000000;   // 50ms
+}
+
+static void test_region_hang_is_killed_as_timeout(void **state) {
+  tune = health_fast;
+  vals[10] = V_HANG;
+  vp_region_stats st;
+  run(VP_STRATEGY_ROUND_ROBIN, VP_ORDER_INPUT, 2, 8, 40, &st);
+  check_fates(40);
+  fate *f = &fates[10];
+  assert_string_equal(f->kind, "timeout");
+  assert_string_equal(f->msg, "processing exceeded 50ms");
+  assert_int_equal(f->attempt, 2);
+  assert_int_equal(st.crashes, 2);
 }
 
 int main(void) {
@@ -472,6 +654,12 @@ int main(void) {
     T(test_region_large_events_wait_for_room),
     T(test_region_result_handler_submits_to_another_region),
     T(test_region_deterministic_releases_before_returning),
+    T(test_region_recycle_after_always_restarts_at_once),
+    T(test_region_recycle_after_on_failure_closes_slot),
+    T(test_region_escalation_fails_events_then_restarts),
+    T(test_region_never_closes_slot_on_crash),
+    T(test_region_open_breaker_rejects_as_circuit_open),
+    T(test_region_hang_is_killed_as_timeout),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
