@@ -80,6 +80,12 @@ static const vpc_builtin builtins[] = {
   { "try_float", VPC_B_TRY_FLOAT, 1, 1, NULL },
 };
 
+const vpc_builtin *vpc_builtin_at(int i) {
+  return i >= 0 && (size_t)i < sizeof builtins / sizeof builtins[0]
+             ? &builtins[i]
+             : NULL;
+}
+
 const vpc_builtin *vpc_find_builtin(const char *name) {
   for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
     if (!strcmp(builtins[i].name, name))

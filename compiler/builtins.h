@@ -69,6 +69,9 @@ typedef struct vpc_builtin {
   const char *cname;  // C function for VPC_B_MATH1
 } vpc_builtin;
 
+// The i-th builtin, or NULL past the last (for hints).
+const vpc_builtin *vpc_builtin_at(int i);
+
 // Returns the builtin called name, or NULL.
 const vpc_builtin *vpc_find_builtin(const char *name);
 

@@ -121,6 +121,9 @@ static vpc_type *check_name(vpc_ctx *cx, vpc_node *n) {
   if (cx->implicit) {
     int index;
     vpc_field *f = vpc_event_field(cx->implicit, n->name, &index);
+    if (f && vpc_find_global(n->name))
+      vpc_warning(n->pos, "field '%s' hides the global of that name",
+                  n->name);
     if (f) {
       vpc_sym *fs = vpc_alloc(sizeof *fs);
       fs->kind = VPC_SYM_FIELD;
@@ -137,8 +140,20 @@ static vpc_type *check_name(vpc_ctx *cx, vpc_node *n) {
     n->sym = g;
     return g->type;
   }
-  if (cx->implicit && cx->implicit->declared)
+  if (cx->implicit && cx->implicit->declared) {
     no_such_field(n->pos, cx->implicit, n->name);
+    return err_type();
+  }
+  vpc_closest c = { .target = n->name };
+  for (vpc_scope *sc = cx->scope; sc; sc = sc->up)
+    for (int i = 0; i < sc->syms.n; i++)
+      vpc_closest_offer(&c, ((vpc_sym *)sc->syms.items[i])->name);
+  vpc_sema *sema = vpc_current_sema();
+  for (int i = 0; i < sema->globals.n; i++)
+    vpc_closest_offer(&c, ((vpc_sym *)sema->globals.items[i])->name);
+  if (c.best)
+    vpc_error_hint(n->pos, vpc_format("did you mean '%s'?", c.best),
+                   "unknown name '%s'", n->name);
   else
     vpc_error(n->pos, "unknown name '%s'", n->name);
   return err_type();
@@ -915,6 +930,20 @@ static vpc_type *check_user_call(vpc_ctx *cx, vpc_node *call, vpc_fn *f) {
   return f->ret;
 }
 
+static void unknown_function(vpc_node *call) {
+  vpc_closest c = { .target = call->name };
+  vpc_sema *s = vpc_current_sema();
+  for (int i = 0; i < s->fns.n; i++)
+    vpc_closest_offer(&c, ((vpc_fn *)s->fns.items[i])->name);
+  for (int i = 0; vpc_builtin_at(i); i++)
+    vpc_closest_offer(&c, vpc_builtin_at(i)->name);
+  if (c.best)
+    vpc_error_hint(call->name_pos, vpc_format("did you mean '%s'?", c.best),
+                   "unknown function '%s'", call->name);
+  else
+    vpc_error(call->name_pos, "unknown function '%s'", call->name);
+}
+
 static vpc_type *check_call(vpc_ctx *cx, vpc_node *call) {
   call->sym = NULL;
   if (call->a) {
@@ -949,7 +978,7 @@ static vpc_type *check_call(vpc_ctx *cx, vpc_node *call) {
     vpc_error(call->name_pos, "'%s' is not supported by this version of vpc",
               call->name);
   else
-    vpc_error(call->name_pos, "unknown function '%s'", call->name);
+    unknown_function(call);
   for (int i = 0; i < call->list.n; i++)
     vpc_check_expr(cx, ((vpc_node *)call->list.items[i])->a);
   return err_type();

@@ -88,36 +88,11 @@ static bool in_names(const char *name, const char *const *names, size_t n) {
 
 #define IN(name, arr) in_names(name, arr, sizeof arr / sizeof arr[0])
 
-static int edit_distance(const char *a, const char *b) {
-  size_t n = strlen(b);
-  if (strlen(a) > 32 || n > 32)
-    return 99;
-  int row[34];
-  for (size_t j = 0; j <= n; j++)
-    row[j] = (int)j;
-  for (size_t i = 1; a[i - 1]; i++) {
-    int diag = row[0];
-    row[0] = (int)i;
-    for (size_t j = 1; j <= n; j++) {
-      int up = row[j];
-      int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      int best = diag + cost;
-      if (up + 1 < best)
-        best = up + 1;
-      if (row[j - 1] + 1 < best)
-        best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
-    }
-  }
-  return row[n];
-}
-
 static void unknown_operator(vpc_node *op) {
   const char *best = NULL;
   int best_d = 3;
   for (size_t i = 0; i < sizeof op_known / sizeof op_known[0]; i++) {
-    int d = edit_distance(op->name, op_known[i]);
+    int d = vpc_edit_distance(op->name, op_known[i]);
     if (d < best_d) {
       best_d = d;
       best = op_known[i];

@@ -141,3 +141,37 @@ void vpc_sbuf_free(vpc_sbuf *b) {
   b->p = NULL;
   b->n = b->cap = 0;
 }
+
+int vpc_edit_distance(const char *a, const char *b) {
+  size_t n = strlen(b);
+  if (strlen(a) > 32 || n > 32)
+    return 99;
+  int row[34];
+  for (size_t j = 0; j <= n; j++)
+    row[j] = (int)j;
+  for (size_t i = 1; a[i - 1]; i++) {
+    int diag = row[0];
+    row[0] = (int)i;
+    for (size_t j = 1; j <= n; j++) {
+      int up = row[j];
+      int best = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[n];
+}
+
+void vpc_closest_offer(vpc_closest *c, const char *candidate) {
+  if (!strcmp(candidate, c->target))
+    return;
+  int d = vpc_edit_distance(c->target, candidate);
+  if (d <= 2 && (!c->best || d < c->distance)) {
+    c->best = candidate;
+    c->distance = d;
+  }
+}

@@ -46,6 +46,20 @@ void vpc_sbuf_printf(vpc_sbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void vpc_sbuf_free(vpc_sbuf *b);
 
+// Levenshtein distance of two short names (99 for long ones), for
+// "did you mean" hints.
+int vpc_edit_distance(const char *a, const char *b);
+
+// Keeps the closest of the names offered so far: call with each candidate,
+// then read best (NULL when none is within distance 2).
+typedef struct vpc_closest {
+  const char *target;
+  const char *best;
+  int distance;
+} vpc_closest;
+
+void vpc_closest_offer(vpc_closest *c, const char *candidate);
+
 #define vpc_unreachable() __builtin_unreachable()
 
 #endif

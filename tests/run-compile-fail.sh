@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compile-fail tests: vpc must reject tests/compile-fail/NAME.vpl with exit
 # status 1 (64 when NAME.rc says so) and print exactly the first line of
-# NAME.err as its first error (warnings before it are passed over). A first line "# flags: ..." in the .vpl
+# NAME.err as its first error (warnings before it are passed over); any
+# further lines of NAME.err (hints, notes) must appear in its output too. A first line "# flags: ..." in the .vpl
 # passes extra options to vpc.
 set -u
 cd "$(dirname "$0")/.."
@@ -17,7 +18,11 @@ for src in tests/compile-fail/*.vpl; do
   got=$("$VPC" --check $flags "$src" 2>&1 >/dev/null)
   rc=$?
   first=$(printf '%s\n' "$got" | grep -m1 -e ': error: ' -e '^vpc: ')
-  if [ "$rc" = "$want_rc" ] && [ "$first" = "$want" ]; then
+  extra_ok=1
+  while IFS= read -r line; do
+    printf '%s\n' "$got" | grep -qxF -- "$line" || { extra_ok=0; echo "  missing: $line"; }
+  done < <(tail -n +2 "$name.err")
+  if [ "$rc" = "$want_rc" ] && [ "$first" = "$want" ] && [ "$extra_ok" = 1 ]; then
     pass=$((pass + 1))
   else
     fail=$((fail + 1))
