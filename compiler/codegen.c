@@ -562,6 +562,14 @@ static const char *gen_ordering(gen *g, vpc_node *n) {
 
 static const char *gen_is(gen *g, vpc_node *n) {
   vpc_type *t = n->a->type;
+  if (t->kind == VPC_TY_ANY) {
+    // The run-time kind decides (4.4); any has no timestamp or duration.
+    const char *kind = !n->name                  ? "null"
+                       : !strcmp(n->name, "str") ? "string"
+                                                 : n->name;
+    return vpc_format("vp_str_eq(vp_type_of(%s), VP_STR_LIT(\"%s\"))",
+                      gen_expr(g, n->a), kind);
+  }
   if (!n->name) {  // e is null
     if (t->kind == VPC_TY_NULL)
       return "1";

@@ -1049,6 +1049,21 @@ static void lower_stream(vpc_stream *st) {
   st->lowered = true;
 }
 
+// stream S: Stream<T> = ...: the final element type must fit T (2.7).
+static void check_stream_annotation(vpc_stream *st) {
+  vpc_node *ann = st->decl->b;
+  if (ann->kind != VPC_NODE_TYPE || strcmp(ann->name, "Stream") ||
+      ann->list.n != 1) {
+    vpc_error(ann->pos, "a stream's type is written Stream<T>");
+    return;
+  }
+  vpc_type *t = vpc_resolve_type(ann->list.items[0], 0);
+  bool fits = vpc_assignable(st->out, t) ||
+              (t->kind == VPC_TY_RECORD && vpc_is_dynamic(t));
+  if (!fits)
+    vpc_mismatch(ann->pos, t, st->out);
+}
+
 void vpc_lower_streams(vpc_sema *s) {
   S = s;
   // The program default: built-in values, then the top-level block (2.8,
@@ -1090,8 +1105,7 @@ void vpc_lower_streams(vpc_sema *s) {
       vpc_warning(st->decl->name_pos,
                   "stream '%s' has no effect (no .emit, .to or reader)",
                   st->name);
-    if (st->decl->b)
-      vpc_error(st->decl->b->pos, "stream type annotations are not "
-                                  "supported by this version of vpc");
+    if (st->decl->b && st->out)
+      check_stream_annotation(st);
   }
 }
