@@ -7,9 +7,24 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '_';
+// Letters, digits and '_', the characters of names.
+static const bool name_chars[256] = {
+  ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+  ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1,
+  ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+  ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+  ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+  ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+  ['y'] = 1, ['z'] = 1,
+  ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+  ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+  ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+  ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+  ['Y'] = 1, ['Z'] = 1,
+};
+
+static inline bool is_name_char(char c) {
+  return name_chars[(unsigned char)c];
 }
 
 static bool is_ws(char c) {
@@ -168,16 +183,17 @@ static bool parse_fname(vp_scan *s, vp_str *name) {
   return true;
 }
 
-// "{" [field ("," field)* [","]] "}" with the cursor on the "{".
-static bool parse_fields(vp_scan *s, vp_value *out) {
+// "{" [field ("," field)* [","]] "}" with the cursor on the "{". The
+// members stay on the scratch stack above *base for the caller to pop.
+static bool parse_members(vp_scan *s, int64_t *base) {
   if (!vp_scan_enter(s))
     return false;
-  int64_t base = s->n;
+  *base = s->n;
   s->p++;
   for (;;) {
     if (eat(s, '}'))
       break;
-    vp_str name;
+    vp_str name = { NULL, 0 };
     vp_value v;
     if (!parse_fname(s, &name))
       return false;
@@ -195,7 +211,14 @@ static bool parse_fields(vp_scan *s, vp_value *out) {
     return vp_scan_fail(s, "expected ',' or '}' after field value");
   }
   vp_scan_leave(s);
-  return vp_scan_pop_map(s, base, VP_SCAN_MAX_FIELDS, out);
+  return true;
+}
+
+// A nested map: "{" ... "}" as a value.
+static bool parse_fields(vp_scan *s, vp_value *out) {
+  int64_t base;
+  return parse_members(s, &base) &&
+         vp_scan_pop_map(s, base, VP_SCAN_MAX_FIELDS, out);
 }
 
 // "[" [value ("," value)*] "]" with the cursor on the "[".
@@ -244,11 +267,12 @@ static vp_str positional_name(vp_scan *s, int64_t i) {
   return (vp_str){ vp_arena_dup(s->a, buf, (size_t)n), n };
 }
 
-// "(" [value ("," value)*] ")" with the cursor on the "(".
-static bool parse_positional(vp_scan *s, vp_value *out) {
+// "(" [value ("," value)*] ")" with the cursor on the "(", members left
+// on the scratch stack above *base.
+static bool parse_positional(vp_scan *s, int64_t *base) {
   if (!vp_scan_enter(s))
     return false;
-  int64_t base = s->n;
+  *base = s->n;
   s->p++;
   if (!eat(s, ')')) {
     for (int64_t i = 0;; i++) {
@@ -268,10 +292,10 @@ static bool parse_positional(vp_scan *s, vp_value *out) {
     }
   }
   vp_scan_leave(s);
-  return vp_scan_pop_map(s, base, VP_SCAN_MAX_FIELDS, out);
+  return true;
 }
 
-bool vp_evt_parse_record(vp_scan *s, vp_str *type, vp_value *fields) {
+bool vp_evt_parse_record(vp_scan *s, vp_str *type, vp_list *fields) {
   const char *start = s->p;
   while (s->p < s->end && is_name_char(*s->p))
     s->p++;
@@ -281,13 +305,14 @@ bool vp_evt_parse_record(vp_scan *s, vp_str *type, vp_value *fields) {
 
   vp_scan_skip_ws(s);
   bool ok;
+  int64_t base;
   if (s->p < s->end && *s->p == '{')
-    ok = parse_fields(s, fields);
+    ok = parse_members(s, &base);
   else if (s->p < s->end && *s->p == '(')
-    ok = parse_positional(s, fields);
+    ok = parse_positional(s, &base);
   else
     return vp_scan_fail(s, "expected '{' or '(' after record name");
-  if (!ok)
+  if (!ok || !vp_scan_pop_map_view(s, base, VP_SCAN_MAX_FIELDS, fields))
     return false;
 
   eat(s, ';');

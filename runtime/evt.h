@@ -23,7 +23,9 @@ bool vp_evt_batch(const char *p, size_t n, bool *has_offset,
 bool vp_evt_parse_at(vp_scan *s, int64_t *offset_ns);
 
 // record [";"] up to the end of the line: the record's type name and its
-// fields as a map (positional values are named field_0, field_1, ...).
-bool vp_evt_parse_record(vp_scan *s, vp_str *type, vp_value *fields);
+// fields (positional values are named field_0, field_1, ...), duplicates
+// merged. fields->keys and ->items point into s's scratch stack and stay
+// valid until the next vp_scan_start on s.
+bool vp_evt_parse_record(vp_scan *s, vp_str *type, vp_list *fields);
 
 #endif

@@ -321,12 +321,12 @@ static bool json_record(vp_scan *s, vp_event *ev, const vp_value **when) {
 }
 
 static bool evt_record(vp_scan *s, vp_event *ev, const vp_value **when) {
-  vp_value fields;
+  vp_list fields;
   if (!vp_evt_parse_record(s, &ev->type, &fields))
     return false;
-  ev->nfields = fields.u.list->n;
-  ev->names = fields.u.list->keys;
-  ev->values = fields.u.list->items;
+  ev->nfields = fields.n;
+  ev->names = fields.keys;
+  ev->values = fields.items;
   *when = vp_event_get(ev, "timestamp", 9);
   return true;
 }
@@ -455,14 +455,49 @@ vp_read_status vp_input_next(vp_input *in, vp_arena *a, vp_event *ev,
   return VP_READ_RECORD;
 }
 
+static inline bool name_is(vp_str s, const char *name, size_t len) {
+  return s.n == (int64_t)len && memcmp(s.p, name, len) == 0;
+}
+
+static int64_t find_field(const vp_event *ev, const char *name, size_t len) {
+  for (int64_t i = 0; i < ev->nfields; i++) {
+    if (name_is(ev->names[i], name, len))
+      return i;
+  }
+  return -1;
+}
+
 const vp_value *vp_event_get(const vp_event *ev, const char *name,
                              size_t len) {
-  for (int64_t i = 0; i < ev->nfields; i++) {
-    if (ev->names[i].n == (int64_t)len &&
-        memcmp(ev->names[i].p, name, len) == 0)
-      return &ev->values[i];
+  // Decoders ask for fields in declaration order, which is nearly always
+  // the input's order, so the field after the last one found comes first.
+  // Only the search order depends on this guess, never the result.
+  static _Thread_local int64_t guess;
+  int64_t i = guess < ev->nfields ? guess : 0;
+  if (i < ev->nfields && name_is(ev->names[i], name, len)) {
+    guess = i + 1;
+    return &ev->values[i];
   }
-  return NULL;
+  i = find_field(ev, name, len);
+  if (i < 0)
+    return NULL;
+  guess = i + 1;
+  return &ev->values[i];
+}
+
+const vp_value *vp_event_get_hint(const vp_event *ev, const char *name,
+                                  size_t len, int32_t *hint) {
+  // Relaxed: the hint only orders the search, so a stale or torn-free
+  // value from another thread costs a scan, never a wrong answer.
+  int32_t h = __atomic_load_n(hint, __ATOMIC_RELAXED);
+  if (h >= 0 && h < ev->nfields && name_is(ev->names[h], name, len))
+    return &ev->values[h];
+  int64_t i = find_field(ev, name, len);
+  if (i < 0)
+    return NULL;
+  if (i <= INT32_MAX)
+    __atomic_store_n(hint, (int32_t)i, __ATOMIC_RELAXED);
+  return &ev->values[i];
 }
 
 bool vp_as_int(const vp_value *v, int64_t *out) {

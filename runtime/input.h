@@ -29,7 +29,9 @@ typedef struct vp_origin {
 } vp_origin;
 
 // One input record, parsed but not yet checked against a declaration.
-// Everything it points to lives in the arena passed to vp_input_next.
+// Everything it points to lives in the arena passed to vp_input_next or in
+// the input's scratch space (the fields of .evt records), and stays valid
+// until the next vp_input_next or vp_input_close.
 typedef struct vp_event {
   vp_origin origin;
   vp_str type;          // event_type (or type, or the .evt record name)
@@ -84,9 +86,21 @@ int64_t vp_input_bytes(const vp_input *in);
 
 void vp_input_close(vp_input *in);
 
-// Returns the value of member name, or NULL when the record has none.
+// Returns the value of member name, or NULL when the record has none. Tries
+// the member after the one it found last (on this thread) first, so a
+// decoder that asks for the fields in input order finds each at once.
 const vp_value *vp_event_get(const vp_event *ev, const char *name,
                              size_t len);
+
+// The same with a per-call-site hint: *hint is the index where name was
+// found last (start it at 0 or -1). The member at *hint is tried first and
+// *hint is updated after a search, so each decoder call site learns the
+// layout of its input. The hint only orders the search: any value, stale
+// or shared between threads (it is read and written with relaxed atomics),
+// gives the same result as vp_event_get. Generated decoders keep one
+// `static int32_t` per declared field.
+const vp_value *vp_event_get_hint(const vp_event *ev, const char *name,
+                                  size_t len, int32_t *hint);
 
 // Conversions used by generated decoders for declared fields (8.6). Each
 // returns false when the value does not convert; ints widen to float; a

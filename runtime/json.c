@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
+
 static int hex_digit(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -201,10 +203,12 @@ static bool parse_number(vp_scan *s, vp_value *out) {
     out->u.i = neg ? (int64_t)(0 - v) : (int64_t)v;
     return true;
   }
-  // The line copy is NUL-terminated and the number ends before any byte
-  // strtod would take, so it reads exactly start..p.
+  // The JSON grammar is a subset of vp_num_parse_float's, so this always
+  // succeeds; strtod is the safety net (the line copy is NUL-terminated
+  // and the number ends before any byte strtod would take).
   out->kind = VP_KIND_FLOAT;
-  out->u.f = strtod(start, NULL);
+  if (!vp_num_parse_float(start, (size_t)(p - start), &out->u.f))
+    out->u.f = strtod(start, NULL);
   return true;
 }
 

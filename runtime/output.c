@@ -16,6 +16,7 @@
 
 #include "civil.h"
 #include "log.h"
+#include "num.h"
 #include "scan.h"
 
 enum { OUT_BUF = 256 * 1024, MAX_NEST = 256 };
@@ -239,14 +240,56 @@ static size_t utf8_len(const unsigned char *p, size_t n) {
   return len;
 }
 
-// A JSON string; invalid UTF-8 (only in raw lines) becomes U+FFFD.
+// Whether one of the eight bytes in w needs more than a copy: a control
+// character, '"', '\\' or a byte of a multi-byte sequence. Borrows only
+// spread up from a byte that matches, so the answer is exact.
+static inline bool needs_escape8(uint64_t w) {
+  const uint64_t ones = 0x0101010101010101u, high = ones << 7;
+  uint64_t ctl = (w - ones * 0x20) & ~w;
+  uint64_t quote = w ^ (ones * '"');
+  uint64_t bslash = w ^ (ones * '\\');
+  quote = (quote - ones) & ~quote;
+  bslash = (bslash - ones) & ~bslash;
+  return ((ctl | quote | bslash | w) & high) != 0;
+}
+
+static inline bool plain_byte(unsigned char c) {
+  return c >= 0x20 && c != '"' && c != '\\' && c < 0x80;
+}
+
+// Length of the prefix of s that is written as is.
+static size_t plain_prefix(const char *s, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if (needs_escape8(w))
+      break;
+  }
+  while (i < n && plain_byte((unsigned char)s[i]))
+    i++;
+  return i;
+}
+
+// A JSON string; invalid UTF-8 (only in raw lines) becomes U+FFFD. Most
+// strings need no escape and go out with one copy.
 static void put_str(vp_out *o, const char *s, size_t n) {
+  size_t i = plain_prefix(s, n);
+  if (i == n && n <= OUT_BUF / 4) {
+    char *d = reserve(o, n + 2);
+    d[0] = '"';
+    memcpy(d + 1, s, n);
+    d[n + 1] = '"';
+    o->n += n + 2;
+    return;
+  }
+
   const unsigned char *p = (const unsigned char *)s;
-  size_t run = 0, i = 0;
+  size_t run = 0;
   put_c(o, '"');
   while (i < n) {
     unsigned char c = p[i];
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+    if (plain_byte(c)) {
       i++;
       continue;
     }
@@ -265,151 +308,8 @@ static void put_str(vp_out *o, const char *s, size_t n) {
   put_c(o, '"');
 }
 
-// Writes v in decimal at p; returns the length.
-static int fmt_int(char *p, int64_t v) {
-  char tmp[24];
-  int n = 0, len = 0;
-  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-  do {
-    tmp[n++] = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  if (v < 0)
-    p[len++] = '-';
-  while (n)
-    p[len++] = tmp[--n];
-  return len;
-}
-
-static bool round_trips(double v, int p, char *tmp) {
-  snprintf(tmp, 40, "%.*e", p, v);
-  return strtod(tmp, NULL) == v;
-}
-
-// At a power of two the gap below is half the gap above, so the next
-// p-digit number up may read back when the nearest one (below) does not.
-// Tries it; returns true with tmp replaced when it reads back.
-static bool round_trips_up(double v, char *tmp) {
-  if (strtod(tmp, NULL) > v)
-    return false;
-  char up[40];
-  memcpy(up, tmp, sizeof up);
-  char *q = strchr(up, 'e') - 1;
-  while (q >= up && (*q == '9' || *q == '.')) {
-    if (*q == '9')
-      *q = '0';
-    q--;
-  }
-  if (q < up)
-    return false;  // all nines: the carry would change the exponent
-  (*q)++;
-  if (strtod(up, NULL) != v)
-    return false;
-  memcpy(tmp, up, sizeof up);
-  return true;
-}
-
-// Finds the fewest digits whose correctly rounded value reads back to v, in
-// "%.*e" form. Seventeen digits always do. Away from powers of two, reading
-// back is monotonic in the number of digits, so a binary search finds it.
-static void shortest_e(double v, char *tmp) {
-  // Fast path: for a normal double, half an ulp is less than half a unit of
-  // the 15th significant digit, so when 15 digits read back, those digits
-  // (less trailing zeros) are the shortest and closest ones.
-  if (v >= DBL_MIN && round_trips(v, 14, tmp))
-    return;
-  int e2;
-  if (frexp(v, &e2) == 0.5) {
-    for (int p = 0; p < 16; p++) {
-      if (round_trips(v, p, tmp) || round_trips_up(v, tmp))
-        return;
-    }
-    round_trips(v, 16, tmp);
-    return;
-  }
-  for (int p = 0; p < 4; p++) {
-    if (round_trips(v, p, tmp))
-      return;
-  }
-  int lo = 4, hi = 16;
-  while (lo < hi) {
-    int mid = (lo + hi) / 2;
-    if (round_trips(v, mid, tmp))
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  round_trips(v, lo, tmp);
-}
-
-// Shortest digits of v > 0 (no dot, no trailing zeros) and the decimal
-// exponent of the first one.
-static int shortest_digits(double v, char *digits, int *exp10) {
-  char tmp[40];
-  shortest_e(v, tmp);
-
-  int n = 0;
-  const char *q = tmp;
-  for (; *q != 'e'; q++) {
-    if (*q != '.')
-      digits[n++] = *q;
-  }
-  *exp10 = atoi(q + 1);
-  while (n > 1 && digits[n - 1] == '0')
-    n--;
-  digits[n] = '\0';
-  return n;
-}
-
 int vp_fmt_float(char *buf, double v) {
-  if (isnan(v) || isinf(v)) {
-    memcpy(buf, "null", 5);
-    return 4;
-  }
-  char *o = buf;
-  if (signbit(v)) {
-    *o++ = '-';
-    v = -v;
-  }
-  if (v == 0) {
-    memcpy(o, "0.0", 4);
-    return (int)(o - buf) + 3;
-  }
-
-  char d[24];
-  int e;
-  int n = shortest_digits(v, d, &e);
-  if (e >= -4 && e < 16) {
-    // Positional, as repr: digits around the point, ".0" when integral.
-    if (e < 0) {
-      *o++ = '0';
-      *o++ = '.';
-      for (int i = -1; i > e; i--)
-        *o++ = '0';
-      memcpy(o, d, (size_t)n);
-      o += n;
-    } else {
-      for (int i = 0; i <= e || i < n; i++) {
-        if (i == e + 1)
-          *o++ = '.';
-        *o++ = i < n ? d[i] : '0';
-      }
-      if (n <= e + 1) {
-        *o++ = '.';
-        *o++ = '0';
-      }
-    }
-  } else {
-    *o++ = d[0];
-    if (n > 1) {
-      *o++ = '.';
-      memcpy(o, d + 1, (size_t)n - 1);
-      o += n - 1;
-    }
-    o += sprintf(o, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
-  }
-  *o = '\0';
-  return (int)(o - buf);
+  return vp_num_format_float(buf, v);
 }
 
 static char *two(char *p, int v) {
@@ -497,15 +397,45 @@ void vp_w_arr_end(vp_out *o) {
 }
 
 void vp_w_key(vp_out *o, const char *name, size_t len) {
-  if (o->depth > 0 && o->count[o->depth - 1]++ > 0)
+  bool comma = o->depth > 0 && o->count[o->depth - 1]++ > 0;
+
+  // Keys are short names: comma, quotes and colon in one copy.
+  if (len <= 256 && plain_prefix(name, len) == len) {
+    char *d = reserve(o, len + 4);
+    size_t k = 0;
+    if (comma)
+      d[k++] = ',';
+    d[k++] = '"';
+    memcpy(d + k, name, len);
+    k += len;
+    d[k++] = '"';
+    d[k++] = ':';
+    o->n += k;
+    return;
+  }
+  if (comma)
     put_c(o, ',');
   put_str(o, name, len);
   put_c(o, ':');
 }
 
+void vp_w_key_lit(vp_out *o, const char *quoted, size_t len) {
+  bool comma = o->depth > 0 && o->count[o->depth - 1]++ > 0;
+  if (len > OUT_BUF / 2) {
+    if (comma)
+      put_c(o, ',');
+    put(o, quoted, len);
+    return;
+  }
+  char *d = reserve(o, len + 1);
+  *d = ',';
+  memcpy(d + comma, quoted, len);
+  o->n += len + comma;
+}
+
 void vp_w_int(vp_out *o, int64_t v) {
   before_value(o);
-  o->n += (size_t)fmt_int(reserve(o, 24), v);
+  o->n += (size_t)vp_num_format_i64(reserve(o, 24), v);
 }
 
 void vp_w_float(vp_out *o, double v) {

@@ -42,6 +42,11 @@ void vp_w_arr_end(vp_out *o);
 // Writes ,"name": (or "name": as the first member).
 void vp_w_key(vp_out *o, const char *name, size_t len);
 
+// The same for a key already written as JSON with its colon, e.g.
+// vp_w_key_lit(o, "\"order_id\":", 11): generated code knows its keys at
+// compile time, so the writer need not scan them for escapes.
+void vp_w_key_lit(vp_out *o, const char *quoted, size_t len);
+
 // Values. Inside an array each value is preceded by a comma as needed.
 void vp_w_int(vp_out *o, int64_t v);
 void vp_w_float(vp_out *o, double v);  // 8.7: shortest round trip, repr layout

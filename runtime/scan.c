@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
+
 void vp_scan_start(vp_scan *s, const char *line, size_t n, vp_arena *a) {
   s->p = line;
   s->end = line + n;
@@ -34,12 +36,6 @@ bool vp_scan_fail(vp_scan *s, const char *msg) {
   return false;
 }
 
-void vp_scan_skip_ws(vp_scan *s) {
-  while (s->p < s->end &&
-         (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n'))
-    s->p++;
-}
-
 bool vp_scan_enter(vp_scan *s) {
   if (s->depth >= VP_SCAN_MAX_DEPTH)
     return vp_scan_fail(s, "nesting too deep (limit 32)");
@@ -47,22 +43,17 @@ bool vp_scan_enter(vp_scan *s) {
   return true;
 }
 
-void vp_scan_push(vp_scan *s, vp_str key, const vp_value *v) {
-  if (s->n == s->cap) {
-    int64_t cap = s->cap ? s->cap * 2 : 256;
-    vp_str *k = realloc(s->keys, (size_t)cap * sizeof *k);
-    if (!k)
-      vp_arena_oom();
-    s->keys = k;
-    vp_value *vals = realloc(s->vals, (size_t)cap * sizeof *vals);
-    if (!vals)
-      vp_arena_oom();
-    s->vals = vals;
-    s->cap = cap;
-  }
-  s->keys[s->n] = key;
-  s->vals[s->n] = *v;
-  s->n++;
+void vp_scan_grow(vp_scan *s) {
+  int64_t cap = s->cap ? s->cap * 2 : 256;
+  vp_str *k = realloc(s->keys, (size_t)cap * sizeof *k);
+  if (!k)
+    vp_arena_oom();
+  s->keys = k;
+  vp_value *vals = realloc(s->vals, (size_t)cap * sizeof *vals);
+  if (!vals)
+    vp_arena_oom();
+  s->vals = vals;
+  s->cap = cap;
 }
 
 static vp_list *new_list(vp_scan *s, int64_t n, bool map) {
@@ -86,12 +77,17 @@ bool vp_scan_pop_array(vp_scan *s, int64_t base, vp_value *out) {
   return true;
 }
 
+static inline bool same_key(vp_str a, vp_str b) {
+  return a.n == b.n && (a.n == 0 || (a.p[0] == b.p[0] &&
+                                     memcmp(a.p, b.p, (size_t)a.n) == 0));
+}
+
 // Merges duplicates among few keys by comparing each with the kept ones.
 static int64_t merge_small(vp_str *keys, vp_value *vals, int64_t n) {
   int64_t kept = 0;
   for (int64_t i = 0; i < n; i++) {
     int64_t j = 0;
-    while (j < kept && !vp_str_eq(keys[j], keys[i]))
+    while (j < kept && !same_key(keys[j], keys[i]))
       j++;
     if (j == kept)
       keys[kept++] = keys[i];
@@ -119,7 +115,7 @@ static int64_t merge_large(vp_scan *s, vp_str *keys, vp_value *vals,
   int64_t kept = 0;
   for (int64_t i = 0; i < n; i++) {
     size_t h = vp_scan_hash(keys[i].p, (size_t)keys[i].n) & (want - 1);
-    while (s->slots[h] && !vp_str_eq(keys[s->slots[h] - 1], keys[i]))
+    while (s->slots[h] && !same_key(keys[s->slots[h] - 1], keys[i]))
       h = (h + 1) & (want - 1);
     if (!s->slots[h]) {
       s->slots[h] = (uint32_t)(kept + 1);
@@ -130,12 +126,51 @@ static int64_t merge_large(vp_scan *s, vp_str *keys, vp_value *vals,
   return kept;
 }
 
-bool vp_scan_pop_map(vp_scan *s, int64_t base, int64_t limit,
-                     vp_value *out) {
+// A cheap fingerprint of a key, one of 64 bits.
+static inline uint64_t key_bit(vp_str k) {
+  size_t h = (size_t)k.n * 7;
+  if (k.n)
+    h += (unsigned char)k.p[0] * 3 + (unsigned char)k.p[k.n - 1];
+  return (uint64_t)1 << (h & 63);
+}
+
+// Merges the members above base in place; returns how many are kept.
+static int64_t merge(vp_scan *s, int64_t base) {
   int64_t n = s->n - base;
   vp_str *keys = s->keys + base;
   vp_value *vals = s->vals + base;
-  n = n <= 8 ? merge_small(keys, vals, n) : merge_large(s, keys, vals, n);
+  if (n <= 8) {
+    // Distinct fingerprints prove that there is nothing to merge.
+    uint64_t seen = 0;
+    int64_t i = 0;
+    for (; i < n; i++) {
+      uint64_t b = key_bit(keys[i]);
+      if (seen & b)
+        break;
+      seen |= b;
+    }
+    return i == n ? n : merge_small(keys, vals, n);
+  }
+  return merge_large(s, keys, vals, n);
+}
+
+bool vp_scan_pop_map_view(vp_scan *s, int64_t base, int64_t limit,
+                          vp_list *out) {
+  int64_t n = merge(s, base);
+  s->n = base;
+  if (n > limit)
+    return vp_scan_fail(s, "too many fields (limit 1024)");
+  out->n = n;
+  out->keys = s->keys ? s->keys + base : NULL;
+  out->items = s->vals ? s->vals + base : NULL;
+  return true;
+}
+
+bool vp_scan_pop_map(vp_scan *s, int64_t base, int64_t limit,
+                     vp_value *out) {
+  vp_str *keys = s->keys + base;
+  vp_value *vals = s->vals + base;
+  int64_t n = merge(s, base);
   s->n = base;
   if (n > limit)
     return vp_scan_fail(s, "too many fields (limit 1024)");
@@ -188,6 +223,10 @@ static bool lower_eq(const char *p, size_t n, const char *word) {
 // Returns true when p[0..n) reads as a decimal double, inf or nan (no hex
 // floats, no nan(...) payloads).
 static bool parse_float(vp_scan *s, const char *p, size_t n, double *out) {
+  if (vp_num_parse_float(p, n, out))
+    return true;
+
+  // What is left: inf, infinity and nan in any case, with a sign.
   size_t i = (n > 0 && (p[0] == '+' || p[0] == '-')) ? 1 : 0;
   bool special = lower_eq(p + i, n - i, "inf") ||
                  lower_eq(p + i, n - i, "infinity") ||

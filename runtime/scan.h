@@ -45,7 +45,11 @@ void vp_scan_free(vp_scan *s);
 // Records msg as the error unless one is recorded; returns false.
 bool vp_scan_fail(vp_scan *s, const char *msg);
 
-void vp_scan_skip_ws(vp_scan *s);
+static inline void vp_scan_skip_ws(vp_scan *s) {
+  while (s->p < s->end &&
+         (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n'))
+    s->p++;
+}
 
 // Enters a container; fails when that exceeds the depth limit.
 bool vp_scan_enter(vp_scan *s);
@@ -54,8 +58,18 @@ static inline void vp_scan_leave(vp_scan *s) {
   s->depth--;
 }
 
+// Makes room for more members on the scratch stack (vp_scan_push's slow
+// path).
+void vp_scan_grow(vp_scan *s);
+
 // Pushes one member (key.p is NULL in arrays) on the scratch stack.
-void vp_scan_push(vp_scan *s, vp_str key, const vp_value *v);
+static inline void vp_scan_push(vp_scan *s, vp_str key, const vp_value *v) {
+  if (s->n == s->cap)
+    vp_scan_grow(s);
+  s->keys[s->n] = key;
+  s->vals[s->n] = *v;
+  s->n++;
+}
 
 // Pops the members above base into an arena list: an array, or a map with
 // duplicate keys merged, which fails beyond limit members (the top-level
@@ -63,6 +77,12 @@ void vp_scan_push(vp_scan *s, vp_str key, const vp_value *v);
 bool vp_scan_pop_array(vp_scan *s, int64_t base, vp_value *out);
 bool vp_scan_pop_map(vp_scan *s, int64_t base, int64_t limit,
                      vp_value *out);
+
+// Like vp_scan_pop_map for the outermost map of a line, without copying:
+// out's keys and items point into the scratch stack, valid until the next
+// vp_scan_start or vp_scan_free on s.
+bool vp_scan_pop_map_view(vp_scan *s, int64_t base, int64_t limit,
+                          vp_list *out);
 
 // Classifies a bare .evt word: true, false, null, nil, int, float, or else
 // the string itself.

@@ -243,10 +243,13 @@ never_closes_the_slot() {
 workers_exit_when_parent_dies() {
   "$work/keyed" "$work/events.evt" -o "$work/orphan.out" --dlq "$work/orphan.dlq" \
     2>/dev/null &
-  local pid=$!
-  sleep 0.2
-  local children
-  children=$(pgrep -P "$pid")
+  local pid=$! children=""
+  # Wait for all four workers (the machine may be busy).
+  for _ in $(seq 1 100); do
+    children=$(pgrep -P "$pid")
+    [ "$(echo "$children" | wc -w)" -ge 4 ] && break
+    sleep 0.05
+  done
   [ -n "$children" ] || { echo "no workers found"; return 1; }
   kill -9 "$pid"
   wait "$pid" 2>/dev/null

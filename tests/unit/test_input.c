@@ -685,6 +685,33 @@ static void test_input_as_scalars(void **state) {
   assert_false(vp_as_str(NULL, &sv));
 }
 
+// The hint only orders the search: right, wrong and out-of-range hints
+// all find the same member, and a search leaves the hint on it.
+static void test_input_event_get_hint(void **state) {
+  open_text("A { x: 1, y: 2.5, z: \"s\" }\nA { z: \"t\", x: 3 }\n",
+            VP_FORMAT_EVT);
+  vp_event ev = next_record();
+  int32_t hint = 0;
+  const vp_value *v = vp_event_get_hint(&ev, "y", 1, &hint);
+  assert_non_null(v);
+  assert_true(v->kind == VP_KIND_FLOAT && v->u.f == 2.5);
+  assert_int_equal(hint, 1);
+  assert_ptr_equal(vp_event_get_hint(&ev, "y", 1, &hint), v);
+  hint = 99;
+  assert_ptr_equal(vp_event_get_hint(&ev, "y", 1, &hint), v);
+  assert_null(vp_event_get_hint(&ev, "w", 1, &hint));
+  assert_ptr_equal(vp_event_get(&ev, "z", 1), &ev.values[2]);
+
+  ev = next_record();
+  hint = 0;
+  v = vp_event_get_hint(&ev, "x", 1, &hint);
+  assert_true(v->kind == VP_KIND_INT && v->u.i == 3);
+  assert_int_equal(hint, 1);
+  assert_ptr_equal(vp_event_get(&ev, "x", 1), v);
+  assert_ptr_equal(vp_event_get(&ev, "z", 1), &ev.values[0]);
+  assert_null(vp_event_get(&ev, "y", 1));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_teardown(test_input_evt_spec_example, teardown_each),
@@ -711,6 +738,7 @@ int main(void) {
     cmocka_unit_test(test_input_as_timestamp),
     cmocka_unit_test(test_input_as_duration),
     cmocka_unit_test(test_input_as_scalars),
+    cmocka_unit_test(test_input_event_get_hint),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
