@@ -111,10 +111,48 @@ samples: all
 fault: all
 	tests/run-fault.sh
 
+doc-examples: all
+	tests/run-doc-examples.sh
+
+fuzz-regressions: all
+	tests/run-fuzz-regressions.sh
+.PHONY: doc-examples fuzz-regressions
+
+# Front-end fuzzing with AFL++ for FUZZ_SECONDS (not part of check): the
+# harness in tests/fuzz runs parse, sema and codegen on one input per
+# process. Crashes and hangs are replayed through an ASan+UBSan build.
+FUZZ_SECONDS ?= 600
+AFL_CC ?= afl-clang-fast
+FUZZ := $(B)/fuzz
+FUZZ_SRC := tests/fuzz/fuzz_frontend.c \
+            $(filter-out compiler/main.c,$(CC_SRC)) $(GEN)/lexer.c $(GEN)/parse.c
+FUZZ_CFLAGS := -std=gnu11 -g -w -Icompiler -I$(GEN)
+
+$(FUZZ)/fuzz_frontend_afl: $(FUZZ_SRC) $(wildcard compiler/*.h)
+	@mkdir -p $(@D)
+	AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC) $(FUZZ_CFLAGS) -O1 \
+	  $(FUZZ_SRC) -o $@
+
+$(FUZZ)/fuzz_frontend_san: $(FUZZ_SRC) $(wildcard compiler/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(FUZZ_CFLAGS) $(SAN_FLAGS) $(FUZZ_SRC) -o $@
+
+fuzz: $(FUZZ)/fuzz_frontend_afl $(FUZZ)/fuzz_frontend_san
+	tests/fuzz/fuzz.sh $(FUZZ_SECONDS) $(FUZZ)/fuzz_frontend_afl \
+	  $(FUZZ)/fuzz_frontend_san $(FUZZ)
+.PHONY: fuzz
+
+# Benchmarks against the C baselines of ../shared/bench (not part of check;
+# see docs/performance.md). BENCH_EVENTS, BENCH_RUNS, BENCH_RSS=1.
+bench: all
+	bench/run.sh
+.PHONY: bench
+
 # Every test: unit tests, compile-fail, end-to-end, samples and faults.
 check: deps
 	$(MAKE) all
-	$(MAKE) -k unit compile-fail e2e samples fault
+	$(MAKE) -k unit compile-fail e2e doc-examples fuzz-regressions samples \
+	  fault
 
 # The runtime's unit tests under AddressSanitizer and UBSan.
 sanitize:

@@ -16,10 +16,10 @@ replay=$dir/replay
 # Replay through the sanitized harness: prints why f fails there (a
 # signal, a sanitizer report, exit status 70 or more, over 10 s), or
 # nothing when it passes.
-export ASAN_OPTIONS=abort_on_error=1:detect_leaks=0:symbolize=1
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
 why_fails() {
-  timeout 10 "$san_bin" "$1" >/dev/null 2>"$2"
+  ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 \
+    timeout 10 "$san_bin" "$1" >/dev/null 2>"$2"
   local rc=$?
   if [ "$rc" -eq 124 ]; then
     echo "hang (over 10 s)"
@@ -51,7 +51,8 @@ for f in "$seeds"/*; do
 done
 echo "fuzz: $(ls "$seeds" | wc -l) seeds, $seconds s"
 
-# One instance; the machine is shared, so no CPU pinning.
+# One instance; the machine is shared, so no CPU pinning. afl-fuzz sets
+# the sanitizer options of its own build.
 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
 AFL_NO_AFFINITY=1 \
   afl-fuzz -i "$seeds" -o "$out" -x tests/fuzz/vpl.dict -m none -t 1000 \
