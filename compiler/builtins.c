@@ -14,6 +14,7 @@ static const vpc_builtin builtins[] = {
   { "log_error", VPC_B_LOG_ERROR, 1, 1, NULL },
   { "emit_to_dlq", VPC_B_EMIT_TO_DLQ, 1, 1, NULL },
   { "panic", VPC_B_PANIC, 1, 1, NULL },
+  { "print", VPC_B_PRINT, 0, -1, NULL },
   { "sleep", VPC_B_SLEEP, 1, 1, NULL },
   { "abs", VPC_B_ABS, 1, 1, NULL },
   { "min", VPC_B_MIN, 2, 2, NULL },
@@ -94,7 +95,7 @@ const vpc_builtin *vpc_find_builtin(const char *name) {
 }
 
 const char *vpc_builtin_phase(const char *name) {
-  static const char *const p1[] = { "print" };
+  static const char *const p1[] = { "" };
   static const char *const p2[] = {
     "regex_match", "now", "year", "month", "day", "hour", "minute",
     "second", "duration_between", "random", "uuid", "count", "stddev",

@@ -14,6 +14,7 @@ typedef enum vpc_builtin_id {
   VPC_B_LOG_ERROR,
   VPC_B_EMIT_TO_DLQ,
   VPC_B_PANIC,
+  VPC_B_PRINT,
   VPC_B_SLEEP,
   VPC_B_ABS,
   VPC_B_MIN,

@@ -644,6 +644,7 @@ static bool scalar(const vpc_type *t) {
 }
 
 static void note_dlq(vpc_ctx *cx, vpc_pos pos);
+static vpc_node *arg_node(vpc_node *call, int i);
 
 static vpc_type *check_misc_builtin(vpc_ctx *cx, vpc_node *call,
                                     vpc_builtin_id id, vpc_type **a) {
@@ -660,6 +661,12 @@ static vpc_type *check_misc_builtin(vpc_ctx *cx, vpc_node *call,
     return &ty_null;
   case VPC_B_SLEEP:
     want(call, 0, a[0], &ty_duration);
+    return &ty_null;
+  case VPC_B_PRINT:
+    for (int i = 0; i < call->list.n; i++)
+      if (!vpc_assignable(a[i], &ty_any))
+        vpc_error(arg_node(call, i)->pos, "'print' cannot show %s",
+                  vpc_type_name(a[i]));
     return &ty_null;
   case VPC_B_TO_STRING:
     if (!scalar(a[0]))

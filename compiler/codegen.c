@@ -529,13 +529,18 @@ static const char *gen_equality(gen *g, vpc_node *n) {
                       gen_as(g, n->b, &ty_any));
   bool a_opt = at->kind == VPC_TY_OPTIONAL, b_opt = bt->kind == VPC_TY_OPTIONAL;
   bool a_null = at->kind == VPC_TY_NULL, b_null = bt->kind == VPC_TY_NULL;
+  // Operands are evaluated even when their types decide the answer.
   if (a_null && b_null)
-    return vpc_format("(%s1)", neg);
+    return vpc_format("((void)(%s), (void)(%s), %s1)", gen_expr(g, n->a),
+                      gen_expr(g, n->b), neg);
   if (a_null || b_null) {
     vpc_node *other = a_null ? n->b : n->a;
+    vpc_node *null_side = a_null ? n->a : n->b;
     if (other->type->kind != VPC_TY_OPTIONAL)
-      return vpc_format("(%s0)", neg);
-    return vpc_format("(%s!(%s).has)", neg, gen_expr(g, other));
+      return vpc_format("((void)(%s), (void)(%s), %s0)", gen_expr(g, other),
+                        gen_expr(g, null_side), neg);
+    return vpc_format("((void)(%s), %s!(%s).has)", gen_expr(g, null_side),
+                      neg, gen_expr(g, other));
   }
   if (!a_opt && !b_opt)
     return vpc_format("(%s%s)", neg,
@@ -931,6 +936,8 @@ static const char *gen_collection_builtin(gen *g, vpc_node *call,
   }
 }
 
+static const char *print_text(gen *g, vpc_list *args);
+
 static const char *gen_builtin(gen *g, vpc_node *call) {
   const vpc_builtin *b = call->sym;
   vpc_node *a0 = call->list.n ? arg_at(call, 0) : NULL;
@@ -959,6 +966,8 @@ static const char *gen_builtin(gen *g, vpc_node *call) {
     }
   case VPC_B_EMIT_TO_DLQ:
     return gen_dlq(g, call);
+  case VPC_B_PRINT:
+    return vpc_format("(vp_print_line(%s), 0)", print_text(g, &call->list));
   case VPC_B_PANIC: {
     const char *t = tmp_name(g);
     return vpc_format("({ vp_str %s = %s; vp_raise_crash(\"panic: %%.*s\", "
@@ -1544,7 +1553,9 @@ static void gen_record_helpers(gen *g, vpc_event *ev) {
     vpc_field *f = ev->fields.items[i];
     if (!strcmp(f->name, "timestamp"))
       continue;
-    emit(g, "  vp_w_key(o, \"%s\", %zu);\n", f->name, strlen(f->name));
+    // Field names are identifiers: as JSON keys they need no escapes.
+    emit(g, "  vp_w_key_lit(o, \"\\\"%s\\\":\", %zu);\n", f->name,
+         strlen(f->name) + 3);
     if (f->type->kind == VPC_TY_OPTIONAL && vpc_is_boxed(f->type->elem))
       emit(g, "  if (r->f_%s.has)\n    vp_w_value(o, &r->f_%s.v);\n"
               "  else\n    vp_w_null(o);\n",
@@ -1628,8 +1639,10 @@ static void gen_decoder(gen *g, vpc_event *ev) {
     vpc_type *t = opt ? f->type->elem : f->type;
     const char *dst = opt ? vpc_format("&r->f_%s.v", f->name)
                           : vpc_format("&r->f_%s", f->name);
-    emit(g, "  v = vp_event_get(e, \"%s\", %zu);\n", f->name,
-         strlen(f->name));
+    // Each field remembers where the last record had it (input.h).
+    emit(g, "  static int32_t hint_%d;\n"
+            "  v = vp_event_get_hint(e, \"%s\", %zu, &hint_%d);\n",
+         i, f->name, strlen(f->name), i);
     emit(g, "  if (!v)\n    v = vp_event_get(e, \"field_%d\", %zu);\n", i,
          strlen(vpc_format("field_%d", i)));
     emit(g, "  if (!v || v->kind == VP_KIND_NULL) {\n");
@@ -1729,6 +1742,11 @@ static void gen_handler_support(gen *g) {
           "// An outer .on_error dead-lettered the stream's event.\n"
           "static bool scope_dead_lettered;\n"
           "static vp_worker *cur_worker;\n"
+          "// Standard error as a record writer, for .print and .log.\n"
+          "static vp_out *err_out(void) {\n"
+          "  static vp_out *out;\n"
+          "  if (!out)\n    out = vp_out_open_fd(2);\n"
+          "  return out;\n}\n\n"
           "static vp_buf pack_buf;\n"
           "// Records made by emit statements during one .process call.\n"
           "static vp_buf emit_buf;\n\n"
@@ -1832,9 +1850,43 @@ static void gen_functions(gen *g) {
   }
 }
 
+// File and stdout connectors (2.11): opened before any input, flushed at
+// exit.
+static void gen_connectors(gen *g) {
+  vpc_sema *s = g->s;
+  for (int i = 0; i < s->connectors.n; i++)
+    emit(g, "static vp_out *conn_%s;\n",
+         ((vpc_connector *)s->connectors.items[i])->name);
+  emit(g, "\nstatic void close_connectors(void) {\n");
+  for (int i = 0; i < s->connectors.n; i++)
+    emit(g, "  vp_out_close(conn_%s);\n",
+         ((vpc_connector *)s->connectors.items[i])->name);
+  emit(g, "}\n\nstatic void open_connectors(void) {\n");
+  for (int i = 0; i < s->connectors.n; i++) {
+    vpc_connector *c = s->connectors.items[i];
+    if (c->to_stdout) {
+      emit(g, "  conn_%s = vp_out_open_fd(1);\n", c->name);
+      continue;
+    }
+    const char *path = str_literal(c->path, strlen(c->path));
+    emit(g, "  conn_%s = %s;\n"
+            "  if (!conn_%s) {\n"
+            "    fprintf(stderr, \"[ERROR] cannot open connector %s file "
+            "%%s: %%s\\n\", %s.p, strerror(errno));\n"
+            "    exit(1);\n  }\n",
+         c->name,
+         c->append ? vpc_format("vp_out_open_append(%s.p)", path)
+                   : vpc_format("vp_out_open(%s.p, false)", path),
+         c->name, c->name, path);
+  }
+  emit(g, "  atexit(close_connectors);\n}\n\n");
+}
+
 static void gen_init(gen *g) {
   vpc_sema *s = g->s;
+  gen_connectors(g);
   emit(g, "static void program_init(void) {\n"
+          "  open_connectors();\n"
           "  static const char *current;\n"
           "  vp_trap t;\n"
           "  if (!VP_TRY(t)) {\n"
@@ -2387,8 +2439,99 @@ static void gen_outer_handler(gen *g, vpc_stream *st, vpc_stage *sg) {
        stage_fn(st, h), out_c, st->name, h, next);
 }
 
+// The values of a .print or print(...) joined by single spaces, strings
+// raw and others as JSON (5.4).
+static const char *print_text(gen *g, vpc_list *args) {
+  const char *acc = "VP_STR_LIT(\"\")";
+  for (int i = 0; i < args->n; i++) {
+    vpc_node *a = ((vpc_node *)args->items[i])->a;
+    if (i)
+      acc = vpc_format("vp_str_concat(%s, VP_STR_LIT(\" \"))", acc);
+    acc = vpc_format("vp_str_concat(%s, %s)", acc, gen_to_string(g, a));
+  }
+  return acc;
+}
+
+static void gen_print(gen *g, vpc_stream *st, vpc_stage *sg) {
+  stage_head(g, st, sg);
+  if (sg->op->list.n) {
+    emit(g, "  vp_print_line(%s);\n", print_text(g, &sg->op->list));
+  } else {
+    // [PRINT] [Stream] Type: {record}
+    const char *head = vpc_format("[PRINT] [%s] %s: ", st->name, sg->in_name);
+    emit(g, "  vp_out_raw(err_out(), %s.p, %zu);\n"
+            "  write_%s(err_out(), ev, %s, m);\n"
+            "  vp_out_flush(err_out());\n",
+         str_literal(head, strlen(head)), strlen(head), sg->in->event->cname,
+         str_literal(sg->in_name, strlen(sg->in_name)));
+  }
+  line_to_c(g);
+  emit(g, "  return %s(m, ev);\n}\n\n", next_fn(st, sg->index));
+}
+
+static vpc_node *named_arg(vpc_node *op, const char *name) {
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *a = op->list.items[i];
+    if (a->name && !strcmp(a->name, name))
+      return a->a;
+  }
+  return NULL;
+}
+
+// .log: "[LEVEL] Stream: message data" at or above --log-level (5.4).
+static void gen_log(gen *g, vpc_stream *st, vpc_stage *sg) {
+  static const char *const tags[] = { "ERROR", "WARN", "INFO", "DEBUG",
+                                      "TRACE" };
+  static const char *const levels[] = { "VP_LOG_ERROR", "VP_LOG_WARN",
+                                        "VP_LOG_INFO", "VP_LOG_DEBUG",
+                                        "VP_LOG_TRACE" };
+  stage_head(g, st, sg);
+  vpc_node *message = named_arg(sg->op, "message");
+  vpc_node *data = named_arg(sg->op, "data");
+  const char *head = vpc_format("[%s] %s: ", tags[sg->log_level], st->name);
+  const char *text = message ? gen_as(g, message, &ty_str)
+                             : str_literal(sg->in_name, strlen(sg->in_name));
+  emit(g, "  if (%s <= vp_log_threshold) {\n"
+          "    vp_str text = vp_str_concat(%s, %s);\n"
+          "    vp_out_raw(err_out(), text.p, (size_t)text.n);\n"
+          "    vp_out_raw(err_out(), \" \", 1);\n",
+       levels[sg->log_level], str_literal(head, strlen(head)), text);
+  if (data) {
+    emit(g, "    vp_value data = %s;\n"
+            "    vp_str json = vp_any_to_json(data);\n"
+            "    vp_out_raw(err_out(), json.p, (size_t)json.n);\n"
+            "    vp_out_raw(err_out(), \"\\n\", 1);\n",
+         gen_as(g, data, &ty_any));
+  } else {
+    emit(g, "    write_%s(err_out(), ev, %s, m);\n", sg->in->event->cname,
+         str_literal(sg->in_name, strlen(sg->in_name)));
+  }
+  emit(g, "    vp_out_flush(err_out());\n  }\n");
+  line_to_c(g);
+  emit(g, "  return %s(m, ev);\n}\n\n", next_fn(st, sg->index));
+}
+
+static void gen_to(gen *g, vpc_stream *st, vpc_stage *sg) {
+  stage_head(g, st, sg);
+  line_to_c(g);
+  emit(g, "  write_%s(conn_%s, ev, %s, m);\n"
+          "  return %s(m, ev);\n}\n\n",
+       sg->in->event->cname, sg->sink->name,
+       str_literal(sg->in_name, strlen(sg->in_name)),
+       next_fn(st, sg->index));
+}
+
 static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
   switch (sg->kind) {
+  case VPC_STAGE_PRINT:
+    gen_print(g, st, sg);
+    break;
+  case VPC_STAGE_LOG:
+    gen_log(g, st, sg);
+    break;
+  case VPC_STAGE_TO:
+    gen_to(g, st, sg);
+    break;
   case VPC_STAGE_WHERE:
     gen_where(g, st, sg);
     break;

@@ -65,7 +65,7 @@ static constant const_value(vpc_node *n) {
   return c;
 }
 
-static const char *const op_p1_later[] = { "print", "log", "to" };
+static const char *const op_p1_later[] = { "from" };
 static const char *const op_p2[] = { "window", "aggregate", "having",
                                      "distinct", "limit", "first",
                                      "order_by", "watermark",
@@ -73,11 +73,12 @@ static const char *const op_p2[] = { "window", "aggregate", "having",
 static const char *const op_later[] = { "within", "not", "pattern", "on",
                                         "forecast", "enrich", "score",
                                         "trend_aggregate", "fork", "any",
-                                        "all", "from" };
+                                        "all" };
 static const char *const op_known[] = { "where", "filter", "select", "emit",
                                         "map", "process", "partition_by",
                                         "concurrent", "on_error",
-                                        "collect", "context" };
+                                        "collect", "context", "print", "log",
+                                        "to" };
 
 static bool in_names(const char *name, const char *const *names, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -137,7 +138,7 @@ typedef struct chain {
   vpc_region *region;  // the open region, or NULL
   bool keyed;          // a partition key is set
   int scope_start;     // first stage an outer .on_error would cover
-  bool has_process, has_collect, has_emit;
+  bool has_process, has_collect, has_emit, has_to, has_print;
 } chain;
 
 static vpc_stage *add_stage(chain *ch, vpc_stage_kind kind, vpc_node *op) {
@@ -934,6 +935,97 @@ static void lower_collect(chain *ch, vpc_node *op) {
   ch->has_collect = true;
 }
 
+// .print(e, ...): one stderr line per event (5.4).
+static void lower_print(chain *ch, vpc_node *op) {
+  vpc_stage *st = add_stage(ch, VPC_STAGE_PRINT, op);
+  ch->has_print = true;
+  vpc_ctx cx;
+  vpc_scope sc;
+  operator_ctx(ch, &cx, &sc);
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *arg = op->list.items[i];
+    if (arg->name)
+      vpc_error(arg->name_pos, "'.print' takes positional arguments");
+    vpc_type *t = vpc_check_expr(&cx, arg->a);
+    if (!vpc_assignable(t, &ty_any) && t->kind != VPC_TY_ERROR)
+      vpc_error(arg->a->pos, "'.print' cannot show %s", vpc_type_name(t));
+  }
+  (void)st;
+}
+
+static int log_level(vpc_node *e) {
+  static const char *const names[] = { "error", "warn",  "info",
+                                       "debug", "trace", "warning" };
+  static const int levels[] = { 0, 1, 2, 3, 4, 1 };
+  if (e->kind == VPC_NODE_STR)
+    for (int i = 0; i < 6; i++)
+      if (!strcmp(e->str, names[i]))
+        return levels[i];
+  vpc_error(e->pos, "option 'level': expected \"error\", \"warn\", "
+                    "\"info\", \"debug\" or \"trace\"");
+  return 2;
+}
+
+// .log(level: s, message: s, data: f): a log line per event (5.4).
+static void lower_log(chain *ch, vpc_node *op) {
+  vpc_stage *st = add_stage(ch, VPC_STAGE_LOG, op);
+  ch->has_print = true;
+  st->log_level = 2;  // info
+  vpc_ctx cx;
+  vpc_scope sc;
+  operator_ctx(ch, &cx, &sc);
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *arg = op->list.items[i];
+    if (!arg->name) {
+      vpc_error(arg->pos, "'.log' takes level:, message: and data:");
+    } else if (!strcmp(arg->name, "level")) {
+      st->log_level = log_level(arg->a);
+    } else if (!strcmp(arg->name, "message")) {
+      vpc_type *t = vpc_check_expr(&cx, arg->a);
+      if (!vpc_assignable(t, &ty_str))
+        vpc_mismatch(arg->a->pos, &ty_str, t);
+    } else if (!strcmp(arg->name, "data")) {
+      vpc_type *t = vpc_check_expr(&cx, arg->a);
+      if (!vpc_assignable(t, &ty_any) && t->kind != VPC_TY_ERROR)
+        vpc_error(arg->a->pos, "'.log' cannot show %s", vpc_type_name(t));
+    } else {
+      vpc_error(arg->name_pos, "unknown option '%s' for '.log'", arg->name);
+    }
+  }
+}
+
+static vpc_connector *find_connector(const char *name) {
+  for (int i = 0; i < S->connectors.n; i++) {
+    vpc_connector *c = S->connectors.items[i];
+    if (!strcmp(c->name, name))
+      return c;
+  }
+  return NULL;
+}
+
+// .to(C [, k: v]): each event goes to connector C as well (5.4, 2.11).
+static void lower_to(chain *ch, vpc_node *op) {
+  vpc_node *first = op->list.n ? op->list.items[0] : NULL;
+  if (!first || first->name || first->a->kind != VPC_NODE_NAME) {
+    vpc_error(op->name_pos, "'.to' takes the name of a connector");
+    return;
+  }
+  vpc_connector *c = find_connector(first->a->name);
+  if (!c) {
+    vpc_error(first->a->pos, "unknown connector '%s'", first->a->name);
+    return;
+  }
+  for (int i = 1; i < op->list.n; i++) {
+    vpc_node *arg = op->list.items[i];
+    vpc_warning(arg->pos, "'%s' is ignored for %s connectors",
+                arg->name ? arg->name : "argument",
+                c->to_stdout ? "stdout" : "file");
+  }
+  vpc_stage *st = add_stage(ch, VPC_STAGE_TO, op);
+  st->sink = c;
+  ch->has_to = true;
+}
+
 static bool allowed_in_region(const char *name) {
   return !strcmp(name, "process") || !strcmp(name, "map") ||
          !strcmp(name, "filter") || !strcmp(name, "where") ||
@@ -974,6 +1066,12 @@ static bool lower_op(chain *ch, vpc_node *op) {
     lower_concurrent(ch, op);
   else if (!strcmp(n, "on_error"))
     lower_on_error(ch, op);
+  else if (!strcmp(n, "print"))
+    lower_print(ch, op);
+  else if (!strcmp(n, "log"))
+    lower_log(ch, op);
+  else if (!strcmp(n, "to"))
+    lower_to(ch, op);
   else
     lower_collect(ch, op);
   return true;
@@ -1043,7 +1141,9 @@ static void lower_stream(vpc_stream *st) {
       vpc_error(ch.region->pos, "'.concurrent' has no matching '.collect()'");
     st->out = ch.cur;
     st->out_name = ch.name;
-    st->writes_output = (ch.has_process || ch.has_collect) && !ch.has_emit;
+    st->writes_output = (ch.has_process || ch.has_collect) && !ch.has_emit &&
+                        !ch.has_to;
+    st->has_effect = ch.has_emit || ch.has_to || ch.has_print;
   }
   st->lowering = false;
   st->lowered = true;
@@ -1097,11 +1197,8 @@ void vpc_lower_streams(vpc_sema *s) {
     vpc_stream *st = S->streams.items[i];
     if (st->subscribers.n)
       st->writes_output = false;
-    bool emits = false;
-    for (int j = 0; j < st->stages.n; j++)
-      emits = emits || ((vpc_stage *)st->stages.items[j])->kind ==
-                           VPC_STAGE_EMIT;
-    if (st->out && !emits && !st->writes_output && !st->subscribers.n)
+    if (st->out && !st->has_effect && !st->writes_output &&
+        !st->subscribers.n)
       vpc_warning(st->decl->name_pos,
                   "stream '%s' has no effect (no .emit, .to or reader)",
                   st->name);

@@ -563,6 +563,57 @@ static void check_config(vpc_node *d) {
   }
 }
 
+static const char *connector_string(vpc_node *item) {
+  if (item->a->kind != VPC_NODE_STR) {
+    vpc_error(item->a->pos, "option '%s': expected a string", item->name);
+    return NULL;
+  }
+  return item->a->str;
+}
+
+// connector N = file(path: ..., mode: ..., format: ...) or stdout() (2.11).
+static void collect_connector(vpc_node *d) {
+  vpc_node *call = d->a;
+  vpc_connector *c = vpc_alloc(sizeof *c);
+  c->name = d->name;
+  c->decl = d;
+  c->append = true;
+  c->path = vpc_format("%s.jsonl", d->name);
+  bool is_file = !strcmp(call->name, "file");
+  c->to_stdout = !strcmp(call->name, "stdout") ||
+                 !strcmp(call->name, "console");
+  if (!is_file && !c->to_stdout) {
+    vpc_error(call->pos, "connector kind '%s' is not supported yet "
+                         "(supported: file, stdout)",
+              call->name);
+    return;
+  }
+  for (int i = 0; i < call->list.n; i++) {
+    vpc_node *item = call->list.items[i];
+    const char *v;
+    if (!item->name || c->to_stdout) {
+      vpc_error(item->pos, "unknown parameter for connector kind '%s'",
+                call->name);
+    } else if (!strcmp(item->name, "path")) {
+      if ((v = connector_string(item)))
+        c->path = v;
+    } else if (!strcmp(item->name, "mode")) {
+      if ((v = connector_string(item)) && strcmp(v, "append") &&
+          strcmp(v, "truncate"))
+        vpc_error(item->a->pos, "option 'mode': expected \"append\" or "
+                                "\"truncate\"");
+      c->append = !v || strcmp(v, "truncate");
+    } else if (!strcmp(item->name, "format")) {
+      connector_string(item);
+    } else {
+      vpc_error(item->name_pos, "unknown parameter '%s' for connector kind "
+                                "'file'",
+                item->name);
+    }
+  }
+  vpc_list_push(&S->connectors, c);
+}
+
 static void collect_other(vpc_node *d) {
   switch (d->kind) {
   case VPC_NODE_TYPE_ALIAS:
@@ -587,7 +638,7 @@ static void collect_other(vpc_node *d) {
     break;
   case VPC_NODE_CONNECTOR:
     declare_type_name(d);
-    vpc_error(d->pos, "connectors are not supported by this version of vpc");
+    collect_connector(d);
     break;
   case VPC_NODE_PATTERN:
     vpc_error(d->pos, "'pattern' is not supported yet (planned: later)");

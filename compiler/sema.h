@@ -101,7 +101,19 @@ typedef enum vpc_stage_kind {
   VPC_STAGE_CONCURRENT,
   VPC_STAGE_ON_ERROR,
   VPC_STAGE_COLLECT,
+  VPC_STAGE_PRINT,
+  VPC_STAGE_LOG,
+  VPC_STAGE_TO,
 } vpc_stage_kind;
+
+// A file or stdout connector (2.11), a sink for .to.
+typedef struct vpc_connector {
+  const char *name;
+  bool to_stdout;
+  const char *path;
+  bool append;
+  vpc_node *decl;
+} vpc_connector;
 
 typedef struct vpc_region vpc_region;
 
@@ -119,6 +131,8 @@ typedef struct vpc_stage {
   vpc_region *region; // stages inside a region, and its CONCURRENT
   int index;
   bool emits;         // PROCESS: its lambda runs emit statements
+  vpc_connector *sink;  // TO
+  int log_level;        // LOG: VP_LOG_* of the runtime
   // ON_ERROR outside regions: the first stage it covers, and the element
   // type and run-time name there (its handler's ev).
   int scope_start;
@@ -177,6 +191,7 @@ typedef struct vpc_stream {
   vpc_type *out;     // final element type
   const char *out_name;
   bool writes_output;  // final outputs go to the main output (5.1)
+  bool has_effect;  // has .emit, .to, .print or .log (5.1)
   bool lowering, lowered;
   vpc_list subscribers;  // struct vpc_stream *
 } vpc_stream;
@@ -196,6 +211,7 @@ typedef struct vpc_sema {
   vpc_list maps;       // vpc_type * of every {str: V} used
   const char *config_output, *config_dlq, *config_format;
   vpc_list contexts;    // context declarations, accepted and ignored
+  vpc_list connectors;  // vpc_connector *
   bool context_warned;
 } vpc_sema;
 

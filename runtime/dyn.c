@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "err.h"
@@ -389,6 +390,28 @@ static void text_value(text *t, vp_value v) {
     }
     text_add(t, v.kind == VP_KIND_MAP ? "}" : "]", 1);
     break;
+  }
+}
+
+vp_str vp_any_to_json(vp_value v) {
+  text t = { 0 };
+  text_value(&t, v);
+  return (vp_str){ t.p, (int64_t)t.n };
+}
+
+void vp_print_line(vp_str s) {
+  text t = { 0 };
+  text_add(&t, "[PRINT] ", 8);
+  text_add(&t, s.p, (size_t)s.n);
+  text_add(&t, "\n", 1);
+  size_t off = 0;
+  while (off < t.n) {
+    ssize_t w = write(2, t.p + off, t.n - off);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return;
+    off += (size_t)w;
   }
 }
 

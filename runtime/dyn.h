@@ -94,6 +94,12 @@ uint64_t vp_any_key_hash(vp_value v);
 // to_string of any: strings raw, other values as JSON.
 vp_str vp_any_to_str(vp_value v);
 
+// The JSON text of a value, strings quoted (the data of .log).
+vp_str vp_any_to_json(vp_value v);
+
+// Writes "[PRINT] text" and a line break to stderr in one write (5.4).
+void vp_print_line(vp_str text);
+
 // Arrays and maps (LANGUAGE.md 4.4, 4.9, 9). Values are immutable: each
 // operation that changes one returns a new value, in the event arena.
 vp_value vp_array_new(int64_t n);

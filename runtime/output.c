@@ -95,6 +95,29 @@ vp_out *vp_out_open(const char *path, bool lazy) {
   return o;
 }
 
+vp_out *vp_out_open_fd(int fd) {
+  vp_out *o = calloc(1, sizeof *o);
+  char *buf = malloc(OUT_BUF);
+  if (!o || !buf)
+    vp_arena_oom();
+  o->buf = buf;
+  o->fd = fd;
+  o->tty = isatty(fd);
+  return o;
+}
+
+vp_out *vp_out_open_append(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return NULL;
+  vp_out *o = vp_out_open_fd(fd);
+  o->own_fd = true;
+  o->path = strdup(path);
+  if (!o->path)
+    vp_arena_oom();
+  return o;
+}
+
 static void write_out(vp_out *o, const char *p, size_t n) {
   if (o->err || n == 0)
     return;
@@ -164,6 +187,10 @@ static void put(vp_out *o, const char *p, size_t n) {
   }
   memcpy(reserve(o, n), p, n);
   o->n += n;
+}
+
+void vp_out_raw(vp_out *o, const char *p, size_t n) {
+  put(o, p, n);
 }
 
 static inline void put_c(vp_out *o, char c) {

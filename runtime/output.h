@@ -16,6 +16,17 @@ typedef struct vp_out vp_out;
 // with errno set on failure.
 vp_out *vp_out_open(const char *path, bool lazy);
 
+// A writer on an open descriptor it does not own (stderr for .print and
+// .log).
+vp_out *vp_out_open_fd(int fd);
+
+// Opens path for appending, creating it if needed (a file sink's default
+// mode, LANGUAGE.md 2.11). Returns NULL with errno set on failure.
+vp_out *vp_out_open_append(const char *path);
+
+// Writes text as it is, outside any record (the "[PRINT] " of .print).
+void vp_out_raw(vp_out *o, const char *p, size_t n);
+
 // Writes what is buffered and closes; returns 0 or a negative errno.
 int vp_out_close(vp_out *o);
 int vp_out_flush(vp_out *o);

@@ -3,6 +3,7 @@
 #ifndef VP_VPRT_H
 #define VP_VPRT_H
 
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -6,7 +6,9 @@
 # stats, not compared). Optional files: args (extra executable options, one
 # line), expected.rc (exit status, default 0), sorted (compare outputs as
 # sorted lines, for completion-ordered regions), expected.err (lines that
-# must appear on stderr).
+# must appear on stderr), expected.stdout (what stdout connectors wrote),
+# expected.file.NAME (the content of file NAME the program wrote, such as a
+# file connector's).
 set -u
 cd "$(dirname "$0")/.."
 VPC=${VPC:-build/bin/vpc}
@@ -52,7 +54,7 @@ run_one() {
   fi
   # shellcheck disable=SC2086
   (cd "$t" && ./prog ${input:+"$input"} $args -o out.jsonl \
-     --dlq dlq.jsonl --stats stats.json 2>stderr.txt </dev/null)
+     --dlq dlq.jsonl --stats stats.json 2>stderr.txt >stdout.txt </dev/null)
   rc=$?
   local ok=0
   if [ "$rc" != "$want_rc" ]; then
@@ -61,6 +63,11 @@ run_one() {
   fi
   compare "$dir/expected.out" "$t/out.jsonl" "$sorted" || ok=1
   compare "$dir/expected.dlq" "$t/dlq.jsonl" "$sorted" || ok=1
+  compare "$dir/expected.stdout" "$t/stdout.txt" 0 || ok=1
+  for f in "$dir"/expected.file.*; do
+    [ -e "$f" ] || continue
+    compare "$f" "$t/${f##*/expected.file.}" 0 || ok=1
+  done
   if [ -f "$dir/expected.stats" ]; then
     compare "$dir/expected.stats" "$t/stats.json" 0 || ok=1
   fi
