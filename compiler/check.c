@@ -101,6 +101,18 @@ static void note_global_var(vpc_ctx *cx, vpc_sym *g, vpc_pos pos,
              g->name);
 }
 
+// The local or global whose name is closest to name, for hints.
+static const char *closest_name(vpc_ctx *cx, const char *name) {
+  vpc_closest c = { .target = name };
+  for (vpc_scope *sc = cx->scope; sc; sc = sc->up)
+    for (int i = 0; i < sc->syms.n; i++)
+      vpc_closest_offer(&c, ((vpc_sym *)sc->syms.items[i])->name);
+  vpc_sema *sema = vpc_current_sema();
+  for (int i = 0; i < sema->globals.n; i++)
+    vpc_closest_offer(&c, ((vpc_sym *)sema->globals.items[i])->name);
+  return c.best;
+}
+
 // A bare name: local, then (in operator arguments) a field of the current
 // element, then a global (5.1, 2.5).
 static vpc_type *check_name(vpc_ctx *cx, vpc_node *n) {
@@ -140,19 +152,23 @@ static vpc_type *check_name(vpc_ctx *cx, vpc_node *n) {
     n->sym = g;
     return g->type;
   }
+  if (cx->probe && !cx->implicit) {
+    // Any other bare name makes the function event-bound (2.6).
+    if (!cx->fn->event_bound) {
+      cx->fn->field_name = n->name;
+      cx->fn->field_pos = n->pos;
+      cx->fn->field_hint = closest_name(cx, n->name);
+    }
+    cx->fn->event_bound = true;
+    return err_type();
+  }
   if (cx->implicit && cx->implicit->declared) {
     no_such_field(n->pos, cx->implicit, n->name);
     return err_type();
   }
-  vpc_closest c = { .target = n->name };
-  for (vpc_scope *sc = cx->scope; sc; sc = sc->up)
-    for (int i = 0; i < sc->syms.n; i++)
-      vpc_closest_offer(&c, ((vpc_sym *)sc->syms.items[i])->name);
-  vpc_sema *sema = vpc_current_sema();
-  for (int i = 0; i < sema->globals.n; i++)
-    vpc_closest_offer(&c, ((vpc_sym *)sema->globals.items[i])->name);
-  if (c.best)
-    vpc_error_hint(n->pos, vpc_format("did you mean '%s'?", c.best),
+  const char *best = closest_name(cx, n->name);
+  if (best)
+    vpc_error_hint(n->pos, vpc_format("did you mean '%s'?", best),
                    "unknown name '%s'", n->name);
   else
     vpc_error(n->pos, "unknown name '%s'", n->name);
@@ -908,10 +924,35 @@ static void note_dlq(vpc_ctx *cx, vpc_pos pos) {
     vpc_error(pos, "emit_to_dlq outside .on_error");
 }
 
+static bool bind_fn(vpc_fn *f, vpc_event *element, vpc_node *call);
+
+// An event-bound function may be called from implicit operator arguments
+// and from other event-bound functions (2.6); it sees the caller's element.
+static bool call_event_bound(vpc_ctx *cx, vpc_node *call, vpc_fn *f) {
+  vpc_event *element = cx->fn ? cx->fn->bound_to : cx->implicit;
+  if (cx->fn && cx->probe && !cx->fn->bound_to) {
+    cx->fn->event_bound = true;  // it passes its element on
+    return true;
+  }
+  if (!element || (cx->fn && !cx->fn->event_bound)) {
+    vpc_error(call->name_pos, "function '%s' reads event fields; call it "
+                              "from an operator argument",
+              f->name);
+    return false;
+  }
+  call->flag = true;  // codegen passes the element along
+  return bind_fn(f, element, call);
+}
+
 static vpc_type *check_user_call(vpc_ctx *cx, vpc_node *call, vpc_fn *f) {
   if (cx->fn)
     vpc_list_push(&cx->fn->callees, f);
   vpc_check_fn(f);
+  if (f->event_bound && !call_event_bound(cx, call, f)) {
+    for (int i = 0; i < call->list.n; i++)
+      vpc_check_expr(cx, ((vpc_node *)call->list.items[i])->a);
+    return err_type();
+  }
   if (f->emits)
     note_emit(cx, f->emits, call->name_pos);
   if (f->uses_dlq)
@@ -1476,12 +1517,8 @@ void vpc_check_tail(vpc_ctx *cx, vpc_node *block, vpc_type *want,
   }
 }
 
-// Checks a function's body once; called on first use so that a caller
-// learns an inferred return type (2.6).
-void vpc_check_fn(vpc_fn *f) {
-  if (f->checked || f->checking)
-    return;
-  f->checking = true;
+// Checks f's body with the fields of element (NULL for none) in scope.
+static void check_fn_body(vpc_fn *f, vpc_event *element, bool probe) {
   vpc_ctx cx = { 0 };
   vpc_scope sc;
   vpc_push_scope(&cx, &sc);
@@ -1491,23 +1528,60 @@ void vpc_check_fn(vpc_fn *f) {
   }
   cx.in_body = true;
   cx.fn = f;
+  cx.implicit = element;
+  cx.probe = probe;
   cx.ret = f->ret_declared ? f->ret : NULL;
   cx.result_ok = f->ret_declared && f->ret->kind == VPC_TY_RESULT;
   vpc_type *tail = vpc_check_block(&cx, f->decl->a);
   if (f->ret_declared) {
     vpc_check_tail(&cx, f->decl->a, f->ret, f->decl->name_pos);
-  } else {
-    vpc_type *u = unify_values(cx.inferred, tail);
-    if (!cx.inferred && !tail)
-      u = &ty_null;
-    if (!u) {
-      vpc_error(f->decl->name_pos, "the return values of '%s' have "
-                                   "different types; declare -> T",
-                f->name);
-      u = err_type();
-    }
-    f->ret = u;
+    return;
   }
+  vpc_type *u = unify_values(cx.inferred, tail);
+  if (!cx.inferred && !tail)
+    u = &ty_null;
+  if (!u) {
+    vpc_error(f->decl->name_pos, "the return values of '%s' have "
+                                 "different types; declare -> T",
+              f->name);
+    u = err_type();
+  }
+  f->ret = u;
+}
+
+// Checks a function's body once; called on first use so that a caller
+// learns an inferred return type (2.6). A first, silent pass finds out
+// whether the body reads event fields: such an event-bound function is
+// checked when an operator argument first calls it, with that element's
+// fields in scope.
+void vpc_check_fn(vpc_fn *f) {
+  if (f->checked || f->checking || f->event_bound)
+    return;
+  f->checking = true;
+  vpc_diag_mute(1);
+  check_fn_body(f, NULL, true);
+  vpc_diag_mute(0);
+  if (!f->event_bound)
+    check_fn_body(f, NULL, false);
+  f->checking = false;
+  f->checked = !f->event_bound;
+}
+
+// Binds an event-bound function to the element type of its first caller.
+static bool bind_fn(vpc_fn *f, vpc_event *element, vpc_node *call) {
+  if (f->bound_to == element)
+    return true;
+  if (f->bound_to) {
+    vpc_error(call->name_pos, "function '%s' is called on events of types "
+                              "%s and %s; this version of vpc binds it to "
+                              "one",
+              f->name, f->bound_to->name, element->name);
+    return false;
+  }
+  f->bound_to = element;
+  f->checking = true;
+  check_fn_body(f, element, false);
   f->checking = false;
   f->checked = true;
+  return true;
 }

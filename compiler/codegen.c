@@ -79,6 +79,14 @@ static const char *str_literal(const char *text, size_t n) {
   return vpc_format("((vp_str){ \"%s\", %zu })", c_escape(text, n), n);
 }
 
+// The run-time type name of a record (5.1): known statically, or carried
+// by a dynamic record itself when emit made it (name is NULL then).
+static const char *type_name_code(const char *name, const char *rec_ptr) {
+  if (!name)
+    return vpc_format("(%s)->type", rec_ptr);
+  return str_literal(name, strlen(name));
+}
+
 static void line_to_vpl(gen *g, vpc_pos pos) {
   if (pos.line <= 0 || pos.file < 0)
     return;
@@ -1075,10 +1083,16 @@ static const char *gen_call(gen *g, vpc_node *call) {
   vpc_fn *f = call->sym;
   vpc_sbuf b = { 0 };
   vpc_sbuf_printf(&b, "%s(", f->cname);
+  bool any = false;
+  if (f->bound_to) {
+    vpc_sbuf_printf(&b, "%s", g->implicit);
+    any = true;
+  }
   for (int i = 0; i < call->list.n; i++) {
     vpc_sym *p = f->params.items[i];
-    vpc_sbuf_printf(&b, "%s%s", i ? ", " : "",
+    vpc_sbuf_printf(&b, "%s%s", any ? ", " : "",
                     gen_as(g, arg_at(call, i), p->type));
+    any = true;
   }
   vpc_sbuf_puts(&b, ")");
   const char *s = vpc_strdup(b.p);
@@ -1760,14 +1774,21 @@ static void gen_handler_support(gen *g) {
           "  return rd;\n}\n\n");
 }
 
+// An event-bound function takes its element first, as `ev` (2.6).
 static const char *fn_signature(vpc_fn *f) {
   vpc_sbuf b = { 0 };
   vpc_sbuf_printf(&b, "static %s %s(", ctype(f->ret), f->cname);
+  bool any = false;
+  if (f->bound_to) {
+    vpc_sbuf_printf(&b, "const %s *ev", ctype(vpc_record_type(f->bound_to)));
+    any = true;
+  }
   for (int i = 0; i < f->params.n; i++) {
     vpc_sym *p = f->params.items[i];
-    vpc_sbuf_printf(&b, "%s%s %s", i ? ", " : "", ctype(p->type), p->cname);
+    vpc_sbuf_printf(&b, "%s%s %s", any ? ", " : "", ctype(p->type), p->cname);
+    any = true;
   }
-  vpc_sbuf_puts(&b, f->params.n ? ")" : "void)");
+  vpc_sbuf_puts(&b, any ? ")" : "void)");
   const char *s = vpc_strdup(b.p);
   vpc_sbuf_free(&b);
   return s;
@@ -1802,10 +1823,11 @@ static bool is_recursive(const vpc_fn *f) {
 static void gen_recursion_guard(gen *g, vpc_fn *f) {
   emit(g, "%s {\n  if (++call_depth > 1000)\n"
           "    vp_raise_crash(\"recursion limit exceeded\");\n"
-          "  %s r = %s_body(",
-       fn_signature(f), ctype(f->ret), f->cname);
+          "  %s r = %s_body(%s",
+       fn_signature(f), ctype(f->ret), f->cname, f->bound_to ? "ev" : "");
   for (int i = 0; i < f->params.n; i++)
-    emit(g, "%s%s", i ? ", " : "", ((vpc_sym *)f->params.items[i])->cname);
+    emit(g, "%s%s", i || f->bound_to ? ", " : "",
+         ((vpc_sym *)f->params.items[i])->cname);
   emit(g, ");\n  call_depth--;\n  return r;\n}\n\n");
 }
 
@@ -1818,6 +1840,8 @@ static void gen_functions(gen *g) {
   emit(g, "\n");
   for (int i = 0; i < s->fns.n; i++) {
     vpc_fn *f = s->fns.items[i];
+    if (f->event_bound && !f->bound_to)
+      continue;
     emit(g, "%s;\n", fn_signature(f));
     if (is_recursive(f)) {
       const char *plain = f->cname;
@@ -1829,6 +1853,8 @@ static void gen_functions(gen *g) {
   emit(g, "\n");
   for (int i = 0; i < s->fns.n; i++) {
     vpc_fn *f = s->fns.items[i];
+    if (f->event_bound && !f->bound_to)
+      continue;
     bool guarded = is_recursive(f);
     if (guarded) {
       gen_recursion_guard(g, f);
@@ -1843,7 +1869,8 @@ static void gen_functions(gen *g) {
       emit(g, "  (void)%s;\n", ((vpc_sym *)f->params.items[j])->cname);
     g->body = BODY_FN;
     g->ret = f->ret;
-    g->implicit = NULL;
+    g->implicit = f->bound_to ? "ev" : NULL;
+    g->implicit_dynamic = f->bound_to && f->bound_to->dynamic;
     gen_block(g, f->decl->a, true, 1);
     line_to_c(g);
     emit(g, "}\n\n");
@@ -2029,9 +2056,8 @@ static void gen_projection(gen *g, vpc_stream *st, vpc_stage *sg) {
   }
   line_to_c(g);
   if (sg->kind == VPC_STAGE_EMIT) {
-    const char *name = sg->out_name;
     emit(g, "  write_%s(vp_main_out(), %s, %s, m);\n",
-         sg->out->event->cname, rec, str_literal(name, strlen(name)));
+         sg->out->event->cname, rec, type_name_code(sg->out_name, rec));
   }
   emit(g, "  return %s(m, %s);\n}\n\n", next_fn(st, sg->index), rec);
 }
@@ -2185,7 +2211,7 @@ static void dead_letter_call(gen *g, const char *err, const char *cname,
                              const char *handler_error) {
   emit(g, "    dlq_ref d = { %s, %s, &m };\n"
           "    vp_dead_letter(%s, write_any_%s, &d, %s);\n",
-       rec, str_literal(name, strlen(name)), err, cname, handler_error);
+       rec, type_name_code(name, rec), err, cname, handler_error);
 }
 
 // Worker side: unpack the event and run the region's operators on it.
@@ -2229,7 +2255,7 @@ static void gen_region_continuation(gen *g, vpc_stream *st, vpc_region *r) {
           "  vp_dead_letter(&err, write_any_%s, &d, NULL);\n"
           "  *failed = true;\n  return 0;\n}\n\n",
        region_fn(st, r, "cont"), exit_c, stage_fn(st, r->last), st->name,
-       str_literal(collect->in_name, strlen(collect->in_name)), exit_c);
+       type_name_code(collect->in_name, "rec"), exit_c);
 }
 
 static void count_fate(gen *g, vpc_stream *st, vpc_region *r,
@@ -2295,7 +2321,7 @@ static void gen_region_error(gen *g, vpc_stream *st, vpc_region *r) {
           "    recovered = %s(%s);\n"
           "    vp_trap_pop(&t);\n"
           "  } else {\n",
-       str_literal(name, strlen(name)), exit_c, hname, args);
+       type_name_code(name, "&ev"), exit_c, hname, args);
   dead_letter_call(g, "err", entry_c, "&ev", name, "&t.message");
   if (r->counts_fates)
     emit(g, "    vp_counts[%d].dead_lettered++;\n", st->id);
@@ -2407,8 +2433,8 @@ static void gen_outer_handler(gen *g, vpc_stream *st, vpc_stage *sg) {
           "    %s one;\n    unpack_%s(&rd, &one);\n"
           "    n += %s(m, &one);\n  }\n"
           "  return recovered ? n + %s(m, &rec) : n;\n}\n\n",
-       st->name, h, in_c, str_literal(name, strlen(name)), out_c, lam, args,
-       str_literal(name, strlen(name)), in_c, out_c, out_c, next, next);
+       st->name, h, in_c, type_name_code(name, "ev"), out_c, lam, args,
+       type_name_code(name, "ev"), in_c, out_c, out_c, next, next);
 
   emit(g, "static int64_t s_%s_scope%d(const vp_meta *m, const %s *ev) {\n"
           "  vp_trap *outer = s_%s_scope%d_trap;\n"
@@ -2458,12 +2484,15 @@ static void gen_print(gen *g, vpc_stream *st, vpc_stage *sg) {
     emit(g, "  vp_print_line(%s);\n", print_text(g, &sg->op->list));
   } else {
     // [PRINT] [Stream] Type: {record}
-    const char *head = vpc_format("[PRINT] [%s] %s: ", st->name, sg->in_name);
+    const char *head = vpc_format("[PRINT] [%s] ", st->name);
+    const char *type = type_name_code(sg->in_name, "ev");
     emit(g, "  vp_out_raw(err_out(), %s.p, %zu);\n"
+            "  vp_out_raw(err_out(), %s.p, (size_t)%s.n);\n"
+            "  vp_out_raw(err_out(), \": \", 2);\n"
             "  write_%s(err_out(), ev, %s, m);\n"
             "  vp_out_flush(err_out());\n",
-         str_literal(head, strlen(head)), strlen(head), sg->in->event->cname,
-         str_literal(sg->in_name, strlen(sg->in_name)));
+         str_literal(head, strlen(head)), strlen(head), type, type,
+         sg->in->event->cname, type);
   }
   line_to_c(g);
   emit(g, "  return %s(m, ev);\n}\n\n", next_fn(st, sg->index));
@@ -2490,7 +2519,7 @@ static void gen_log(gen *g, vpc_stream *st, vpc_stage *sg) {
   vpc_node *data = named_arg(sg->op, "data");
   const char *head = vpc_format("[%s] %s: ", tags[sg->log_level], st->name);
   const char *text = message ? gen_as(g, message, &ty_str)
-                             : str_literal(sg->in_name, strlen(sg->in_name));
+                             : type_name_code(sg->in_name, "ev");
   emit(g, "  if (%s <= vp_log_threshold) {\n"
           "    vp_str text = vp_str_concat(%s, %s);\n"
           "    vp_out_raw(err_out(), text.p, (size_t)text.n);\n"
@@ -2504,7 +2533,7 @@ static void gen_log(gen *g, vpc_stream *st, vpc_stage *sg) {
          gen_as(g, data, &ty_any));
   } else {
     emit(g, "    write_%s(err_out(), ev, %s, m);\n", sg->in->event->cname,
-         str_literal(sg->in_name, strlen(sg->in_name)));
+         type_name_code(sg->in_name, "ev"));
   }
   emit(g, "    vp_out_flush(err_out());\n  }\n");
   line_to_c(g);
@@ -2517,8 +2546,7 @@ static void gen_to(gen *g, vpc_stream *st, vpc_stage *sg) {
   emit(g, "  write_%s(conn_%s, ev, %s, m);\n"
           "  return %s(m, ev);\n}\n\n",
        sg->in->event->cname, sg->sink->name,
-       str_literal(sg->in_name, strlen(sg->in_name)),
-       next_fn(st, sg->index));
+       type_name_code(sg->in_name, "ev"), next_fn(st, sg->index));
 }
 
 static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {

@@ -17,7 +17,11 @@ typedef struct source {
 } source;
 
 static vpc_list sources;
-static int errors, warnings, werror;
+static int errors, warnings, werror, muted;
+
+void vpc_diag_mute(int on) {
+  muted = on;
+}
 
 int vpc_diag_add_source(const char *path, const char *text, size_t len) {
   source *s = vpc_alloc(sizeof *s);
@@ -126,7 +130,7 @@ int vpc_diag_saturated(void) {
 
 static void error_v(vpc_pos pos, const char *hint, const char *fmt,
                     va_list ap) {
-  if (vpc_diag_saturated())
+  if (vpc_diag_saturated() || muted)
     return;
   errors++;
   report("error", pos, hint, fmt, ap);
@@ -148,19 +152,35 @@ void vpc_error_hint(vpc_pos pos, const char *hint, const char *fmt, ...) {
   va_end(ap);
 }
 
+static void warning_v(vpc_pos pos, const char *hint, const char *fmt,
+                      va_list ap) {
+  if (muted)
+    return;
+  if (werror) {
+    error_v(pos, hint, fmt, ap);
+    return;
+  }
+  warnings++;
+  report("warning", pos, hint, fmt, ap);
+}
+
 void vpc_warning(vpc_pos pos, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  if (werror) {
-    error_v(pos, NULL, fmt, ap);
-  } else {
-    warnings++;
-    report("warning", pos, NULL, fmt, ap);
-  }
+  warning_v(pos, NULL, fmt, ap);
+  va_end(ap);
+}
+
+void vpc_warning_hint(vpc_pos pos, const char *hint, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  warning_v(pos, hint, fmt, ap);
   va_end(ap);
 }
 
 void vpc_note(vpc_pos pos, const char *fmt, ...) {
+  if (muted)
+    return;
   va_list ap;
   va_start(ap, fmt);
   report("note", pos, NULL, fmt, ap);

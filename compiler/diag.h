@@ -30,12 +30,20 @@ void vpc_warning(vpc_pos pos, const char *fmt, ...)
 void vpc_note(vpc_pos pos, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+// A warning with a hint line (the hint may be NULL).
+void vpc_warning_hint(vpc_pos pos, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 // An error with a hint line ("hint: did you mean 'where'?").
 void vpc_error_hint(vpc_pos pos, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 int vpc_error_count(void);
 int vpc_warning_count(void);
+
+// While muted, diagnostics are neither printed nor counted (a silent
+// first pass over a function body).
+void vpc_diag_mute(int on);
 
 // -Werror: warnings count as errors.
 void vpc_diag_set_werror(int on);

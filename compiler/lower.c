@@ -312,8 +312,12 @@ static void lower_projection(chain *ch, vpc_node *op, vpc_stage_kind kind) {
   vpc_stage *st = add_stage(ch, kind, op);
   if (kind == VPC_STAGE_EMIT)
     ch->has_emit = true;
-  if (kind == VPC_STAGE_EMIT && op->list.n == 0)
-    return;  // .emit() passes the record through and writes it
+  if (kind == VPC_STAGE_EMIT && op->list.n == 0) {
+    // .emit() writes the record unchanged but, like every .emit, under the
+    // stream's name (5.4).
+    st->out_name = ch->name = op->str ? op->str : ch->st->name;
+    return;
+  }
   const char *type_name = op->str ? op->str : ch->st->name;
   vpc_event *declared = op->str ? vpc_find_event(op->str) : NULL;
   vpc_event *rec = declared ? declared : new_record(type_name, op->pos);
@@ -406,8 +410,8 @@ static void lower_process_expression(chain *ch, vpc_node *op, vpc_node *e) {
     return;
   }
   st->emits = true;
-  if (!vpc_is_dynamic(cx.emits))
-    ch->name = cx.emits->event->name;
+  // A dynamic record carries its own name (NULL: ask the record, 5.1).
+  ch->name = vpc_is_dynamic(cx.emits) ? NULL : cx.emits->event->name;
   ch->cur = st->out = cx.emits;
   st->out_name = ch->name;
 }
@@ -451,8 +455,8 @@ static void lower_lambda_op(chain *ch, vpc_node *op, vpc_stage_kind kind) {
   if (rec->kind == VPC_TY_ERROR)
     return;
   if (emitted && !returns_param(lam))
-    ch->name = rec->event->name;
-  if (!returns_param(lam))
+    ch->name = vpc_is_dynamic(rec) ? NULL : rec->event->name;
+  if (!returns_param(lam) && !(emitted && vpc_is_dynamic(rec)))
     ch->name = rec->event->declared ? rec->event->name : ch->st->name;
   ch->cur = st->out = rec;
   st->out_name = ch->name;

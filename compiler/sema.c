@@ -677,5 +677,17 @@ vpc_sema *vpc_sema_program(vpc_program *prog) {
   for (int i = 0; i < S->fns.n; i++)
     vpc_check_fn(S->fns.items[i]);
   vpc_lower_streams(S);
+  for (int i = 0; i < S->fns.n; i++) {
+    vpc_fn *f = S->fns.items[i];
+    if (f->event_bound && !f->bound_to)
+      vpc_warning_hint(f->field_pos,
+                       f->field_hint ? vpc_format("did you mean '%s'?",
+                                                  f->field_hint)
+                                     : NULL,
+                       "'%s' is not a parameter, local or global, so '%s' "
+                       "reads it as an event field, but no operator calls "
+                       "'%s'",
+                       f->field_name, f->name, f->name);
+  }
   return vpc_error_count() > before ? NULL : S;
 }

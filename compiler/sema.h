@@ -86,6 +86,11 @@ struct vpc_fn {
   vpc_type *emits;   // record type its emit statements make (3), or NULL
   bool uses_dlq;     // calls emit_to_dlq, directly or not (6.11)
   vpc_list callees;  // vpc_fn * it calls, for the recursion limit (2.6)
+  bool event_bound;     // reads fields of the current element (2.6)
+  const char *field_name;  // the first name it reads as a field
+  vpc_pos field_pos;
+  const char *field_hint;  // a local or global spelled like it
+  vpc_event *bound_to;  // ... of this element type
   vpc_sym *global_var;  // a global var it reaches, directly or not (2.5)
   vpc_pos global_var_pos;
 };

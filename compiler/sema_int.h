@@ -51,6 +51,7 @@ typedef struct vpc_ctx {
   bool in_handler;       // an .on_error handler (emit_to_dlq allowed)
   bool in_init;          // a global initialiser
   bool emit_ok;          // a .process or .on_error lambda: emit allowed
+  bool probe;            // the silent first pass over a function (2.6)
   vpc_type *emits;       // record type emitted so far in this lambda
   int loops;
   vpc_fn *fn;
