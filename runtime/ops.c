@@ -72,29 +72,109 @@ bool vp_str_ends_with(vp_str s, vp_str p) {
   return s.n >= p.n && !memcmp(s.p + s.n - p.n, p.p, (size_t)p.n);
 }
 
-// ASCII case mapping; other code points keep their bytes.
-// TODO: the simple Unicode case mapping of LANGUAGE.md 9 beyond ASCII
-// needs a case table, which the runtime does not carry yet.
-static vp_str map_ascii(vp_str s, int upper) {
-  char *p = vp_arena_alloc(vp_event_arena, (size_t)s.n + 1);
-  for (int64_t i = 0; i < s.n; i++) {
-    char c = s.p[i];
-    if (upper && c >= 'a' && c <= 'z')
-      c = (char)(c - 32);
-    else if (!upper && c >= 'A' && c <= 'Z')
-      c = (char)(c + 32);
-    p[i] = c;
+// Simple one-to-one case mapping (LANGUAGE.md 9), independent of the
+// locale, for the scripts whose pairs follow a fixed offset: ASCII,
+// Latin-1, Latin Extended-A, Greek and Cyrillic. Other code points, and
+// letters without a one-to-one partner such as 'ß', keep their bytes.
+static uint32_t map_code_point(uint32_t c, bool upper) {
+  if (upper) {
+    if ((c >= 'a' && c <= 'z') || (c >= 0xe0 && c <= 0xfe && c != 0xf7) ||
+        (c >= 0x3b1 && c <= 0x3c9 && c != 0x3c2) ||
+        (c >= 0x430 && c <= 0x44f))
+      return c - 32;
+    if (c >= 0x450 && c <= 0x45f)
+      return c - 80;
+    if (c == 0xff)
+      return 0x178;
+    if (c >= 0x100 && c <= 0x17f && c != 0x131 && c != 0x138 &&
+        c != 0x149 && c != 0x17f &&
+        ((c < 0x139 || c > 0x148) ? (c & 1) : !(c & 1)) && c < 0x178)
+      return c - 1;
+    if (c == 0x17a || c == 0x17c || c == 0x17e)
+      return c - 1;
+    return c;
   }
-  p[s.n] = '\0';
-  return (vp_str){ p, s.n };
+  if ((c >= 'A' && c <= 'Z') || (c >= 0xc0 && c <= 0xde && c != 0xd7) ||
+      (c >= 0x391 && c <= 0x3a9 && c != 0x3a2) || (c >= 0x410 && c <= 0x42f))
+    return c + 32;
+  if (c >= 0x400 && c <= 0x40f)
+    return c + 80;
+  if (c == 0x178)
+    return 0xff;
+  if (c >= 0x100 && c <= 0x17f && c != 0x130 && c != 0x138 &&
+      c != 0x149 && ((c < 0x139 || c > 0x148) ? !(c & 1) : (c & 1)) &&
+      c < 0x178)
+    return c + 1;
+  if (c == 0x179 || c == 0x17b || c == 0x17d)
+    return c + 1;
+  return c;
+}
+
+// Decodes the UTF-8 sequence at p (n bytes left); sets *len. Invalid
+// bytes decode as themselves, one at a time.
+static uint32_t decode_utf8(const unsigned char *p, int64_t n, int *len) {
+  unsigned char b = p[0];
+  int need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+  if (need == 1 || need > n) {
+    *len = 1;
+    return b;
+  }
+  uint32_t c = b & (0x7f >> need);
+  for (int i = 1; i < need; i++) {
+    if ((p[i] & 0xc0) != 0x80) {
+      *len = 1;
+      return b;
+    }
+    c = (c << 6) | (p[i] & 0x3f);
+  }
+  *len = need;
+  return c;
+}
+
+static int encode_utf8(uint32_t c, char *out) {
+  if (c < 0x80) {
+    out[0] = (char)c;
+    return 1;
+  }
+  if (c < 0x800) {
+    out[0] = (char)(0xc0 | (c >> 6));
+    out[1] = (char)(0x80 | (c & 0x3f));
+    return 2;
+  }
+  out[0] = (char)(0xe0 | (c >> 12));
+  out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+  out[2] = (char)(0x80 | (c & 0x3f));
+  return 3;
+}
+
+static vp_str map_case(vp_str s, bool upper) {
+  // Mapped letters keep their encoded length, except U+00FF <-> U+0178.
+  char *p = vp_arena_alloc(vp_event_arena, (size_t)s.n * 2 + 1);
+  int64_t w = 0;
+  const unsigned char *in = (const unsigned char *)s.p;
+  for (int64_t i = 0; i < s.n;) {
+    int len;
+    uint32_t c = decode_utf8(in + i, s.n - i, &len);
+    // A stray byte (len 1, not ASCII) is not a code point: kept as is.
+    uint32_t m = len == 1 && c >= 0x80 ? c : map_code_point(c, upper);
+    if (m == c) {
+      memcpy(p + w, in + i, (size_t)len);
+      w += len;
+    } else {
+      w += encode_utf8(m, p + w);
+    }
+    i += len;
+  }
+  p[w] = '\0';
+  return (vp_str){ p, w };
 }
 
 vp_str vp_str_upper(vp_str s) {
-  return map_ascii(s, 1);
+  return map_case(s, true);
 }
 
 vp_str vp_str_lower(vp_str s) {
-  return map_ascii(s, 0);
+  return map_case(s, false);
 }
 
 static bool is_space(char c) {
