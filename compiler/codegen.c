@@ -2653,28 +2653,68 @@ static void gen_flush(gen *g) {
 }
 
 static bool reads_type(const vpc_stream *st, const char *type) {
-  return !st->source_stream && st->out && !strcmp(st->source_type, type);
+  return !st->source_stream && !st->from && st->out &&
+         !strcmp(st->source_type, type);
+}
+
+// The head of a route: the record of `type` from input record e, decoded
+// and checked when the type is declared (8.6).
+static void gen_route_head(gen *g, const char *fn_name, const char *type) {
+  vpc_event *ev = vpc_find_event(type);
+  if (ev) {
+    emit(g, "static void %s(const vp_event *e) {\n"
+            "  %s rec = { 0 };\n"
+            "  vp_meta m = { e->origin, e->time_ns, e->time_from_data, 0 };\n"
+            "  const char *why = decode_%s(e, &rec, &m);\n"
+            "  if (why) {\n    vp_parse_error(e, why);\n    return;\n  }\n",
+         fn_name, ev->cname, ev->cname);
+  } else {
+    emit(g, "static void %s(const vp_event *e) {\n"
+            "  vp_dynrec rec = vp_dynrec_of_event(e);\n"
+            "  vp_meta m = { e->origin, e->time_ns, e->time_from_data, 0 };\n",
+         fn_name);
+  }
+}
+
+// Streams that read a file connector (E.from(C)) get a route of their own
+// and a place in the sources table.
+static int gen_sources(gen *g) {
+  vpc_sema *s = g->s;
+  int n = 0;
+  for (int i = 0; i < s->streams.n; i++) {
+    vpc_stream *st = s->streams.items[i];
+    if (!st->from || !st->out)
+      continue;
+    n++;
+    gen_route_head(g, vpc_format("source_%s", st->name), st->source_type);
+    emit(g, "  s_%s_in(&m, &rec);\n}\n\n", st->name);
+  }
+  if (!n) {
+    emit(g, "static const vp_source *const sources = NULL;\n\n");
+    return 0;
+  }
+  emit(g, "static const vp_source sources[] = {\n");
+  for (int i = 0; i < s->streams.n; i++) {
+    vpc_stream *st = s->streams.items[i];
+    if (!st->from || !st->out)
+      continue;
+    const char *fmt = !st->from->format ? "VP_FORMAT_AUTO"
+                      : !strcmp(st->from->format, "evt")   ? "VP_FORMAT_EVT"
+                      : !strcmp(st->from->format, "jsonl") ? "VP_FORMAT_JSONL"
+                                                           : "VP_FORMAT_AUTO";
+    emit(g, "  { \"%s\", %s, \"%s\", source_%s },\n",
+         c_escape(st->from->path, strlen(st->from->path)), fmt,
+         st->source_type, st->name);
+  }
+  emit(g, "};\n\n");
+  return n;
 }
 
 // One route per event type some stream reads (5.1): a declared type is
 // decoded and checked (8.6), an undeclared one passes as it is.
 static void gen_route(gen *g, const char *type) {
   vpc_sema *s = g->s;
-  vpc_event *ev = vpc_find_event(type);
-  if (ev) {
-    gen_decoder(g, ev);
-    emit(g, "static void route_%s(const vp_event *e) {\n"
-            "  %s rec = { 0 };\n"
-            "  vp_meta m = { e->origin, e->time_ns, e->time_from_data, 0 };\n"
-            "  const char *why = decode_%s(e, &rec, &m);\n"
-            "  if (why) {\n    vp_parse_error(e, why);\n    return;\n  }\n",
-         type, ev->cname, ev->cname);
-  } else {
-    emit(g, "static void route_%s(const vp_event *e) {\n"
-            "  vp_dynrec rec = vp_dynrec_of_event(e);\n"
-            "  vp_meta m = { e->origin, e->time_ns, e->time_from_data, 0 };\n",
-         type);
-  }
+  gen_route_head(g, vpc_format("route_%s", type), type);
   for (int j = 0; j < s->streams.n; j++) {
     vpc_stream *st = s->streams.items[j];
     if (reads_type(st, type))
@@ -2685,10 +2725,12 @@ static void gen_route(gen *g, const char *type) {
 
 static int gen_routes(gen *g) {
   vpc_sema *s = g->s;
+  for (int i = 0; i < s->events.n; i++)
+    gen_decoder(g, s->events.items[i]);
   vpc_list types = { 0 };
   for (int i = 0; i < s->streams.n; i++) {
     vpc_stream *st = s->streams.items[i];
-    if (st->source_stream || !st->out)
+    if (st->source_stream || st->from || !st->out)
       continue;
     bool seen = false;
     for (int j = 0; j < types.n && !seen; j++)
@@ -2757,7 +2799,8 @@ static void gen_region_desc(gen *g, vpc_stream *st, vpc_region *r) {
        region_fn(st, r, "error"));
 }
 
-static void gen_program(gen *g, const char *vpl_path, int nroutes) {
+static void gen_program(gen *g, const char *vpl_path, int nroutes,
+                        int nsources) {
   vpc_sema *s = g->s;
   if (s->regions.n) {
     emit(g, "static const vp_region_desc regions[] = {\n");
@@ -2783,11 +2826,13 @@ static void gen_program(gen *g, const char *vpl_path, int nroutes) {
           "  static const vp_program program = {\n"
           "    .name = \"%s\",\n    .routes = routes,\n    .nroutes = %d,\n"
           "    .regions = %s,\n    .nregions = %d,\n"
+          "    .sources = sources,\n    .nsources = %d,\n"
           "    .streams = stream_names,\n    .nstreams = %d,\n"
           "    .init = program_init,\n    .flush = program_flush,\n"
           "    .default_format = %s,\n",
        c_escape(base, strlen(base)), nroutes,
-       s->regions.n ? "regions" : "NULL", s->regions.n, s->streams.n, fmt);
+       s->regions.n ? "regions" : "NULL", s->regions.n, nsources,
+       s->streams.n, fmt);
   emit(g, "    .default_output = %s,\n    .default_dlq = %s,\n  };\n"
           "  return vp_main(&program, argc, argv);\n}\n",
        s->config_output ? vpc_format("\"%s\"", c_escape(s->config_output,
@@ -2827,5 +2872,6 @@ void vpc_codegen(vpc_sema *s, const char *vpl_path, const char *c_name,
   }
   gen_flush(&g);
   int nroutes = gen_routes(&g);
-  gen_program(&g, vpl_path, nroutes);
+  int nsources = gen_sources(&g);
+  gen_program(&g, vpl_path, nroutes, nsources);
 }

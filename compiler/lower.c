@@ -65,7 +65,7 @@ static constant const_value(vpc_node *n) {
   return c;
 }
 
-static const char *const op_p1_later[] = { "from" };
+static const char *const op_p1_later[] = { "" };
 static const char *const op_p2[] = { "window", "aggregate", "having",
                                      "distinct", "limit", "first",
                                      "order_by", "watermark",
@@ -116,6 +116,11 @@ static bool unsupported_operator(vpc_node *op) {
   if (IN(op->name, op_later)) {
     vpc_error(op->name_pos, "'.%s' is not supported yet (planned: later)",
               op->name);
+    return true;
+  }
+  if (!strcmp(op->name, "from")) {
+    vpc_error(op->name_pos, "'.from(C)' must follow the event type, as in "
+                            "E.from(C)");
     return true;
   }
   if (IN(op->name, op_p1_later)) {
@@ -1114,6 +1119,34 @@ static bool resolve_source(vpc_stream *st, chain *ch) {
   return true;
 }
 
+// E.from(C [, k: v]): the stream reads records of type E from file
+// connector C, and only those (5.2).
+static bool resolve_connector_source(vpc_stream *st) {
+  vpc_node *op = st->decl->list.n ? st->decl->list.items[0] : NULL;
+  if (!op || strcmp(op->name, "from"))
+    return false;
+  if (st->source_stream) {
+    vpc_error(op->name_pos, "'.from' reads event types, not streams");
+    return true;
+  }
+  vpc_node *first = op->list.n ? op->list.items[0] : NULL;
+  vpc_connector *c = NULL;
+  if (first && !first->name && first->a->kind == VPC_NODE_NAME)
+    c = find_connector(first->a->name);
+  if (!c || c->to_stdout) {
+    vpc_error(first ? first->pos : op->name_pos,
+              "'.from' takes the name of a file connector");
+    return true;
+  }
+  for (int i = 1; i < op->list.n; i++) {
+    vpc_node *arg = op->list.items[i];
+    vpc_warning(arg->pos, "'%s' is ignored for file connectors",
+                arg->name ? arg->name : "argument");
+  }
+  st->from = c;
+  return true;
+}
+
 static void report_cycle(vpc_stream *st) {
   vpc_sbuf b = { 0 };
   vpc_sbuf_puts(&b, st->name);
@@ -1139,7 +1172,8 @@ static void lower_stream(vpc_stream *st) {
   chain ch = { .st = st };
   if (resolve_source(st, &ch)) {
     bool ok = true;
-    for (int i = 0; i < st->decl->list.n && ok; i++)
+    int first = resolve_connector_source(st) ? 1 : 0;
+    for (int i = first; i < st->decl->list.n && ok; i++)
       ok = lower_op(&ch, st->decl->list.items[i]);
     if (ch.region && ok)
       vpc_error(ch.region->pos, "'.concurrent' has no matching '.collect()'");

@@ -604,7 +604,11 @@ static void collect_connector(vpc_node *d) {
                                 "\"truncate\"");
       c->append = !v || strcmp(v, "truncate");
     } else if (!strcmp(item->name, "format")) {
-      connector_string(item);
+      if ((v = connector_string(item)) && strcmp(v, "auto") &&
+          strcmp(v, "evt") && strcmp(v, "jsonl"))
+        vpc_error(item->a->pos, "option 'format': expected \"auto\", "
+                                "\"evt\" or \"jsonl\"");
+      c->format = v;
     } else {
       vpc_error(item->name_pos, "unknown parameter '%s' for connector kind "
                                 "'file'",

@@ -111,12 +111,14 @@ typedef enum vpc_stage_kind {
   VPC_STAGE_TO,
 } vpc_stage_kind;
 
-// A file or stdout connector (2.11), a sink for .to.
+// A file or stdout connector (2.11), a sink for .to or a source for
+// E.from(C).
 typedef struct vpc_connector {
   const char *name;
   bool to_stdout;
   const char *path;
   bool append;
+  const char *format;  // "auto", "evt" or "jsonl", for sources
   vpc_node *decl;
 } vpc_connector;
 
@@ -190,6 +192,7 @@ typedef struct vpc_stream {
   int id;
   vpc_event *source_event;         // source is a declared event type
   const char *source_type;         // the source's event type name
+  struct vpc_connector *from;      // E.from(C): read from this connector
   struct vpc_stream *source_stream; // or another stream
   vpc_list stages;   // vpc_stage *
   vpc_list regions;  // vpc_region *

@@ -554,3 +554,7 @@ bool vp_as_duration(const vp_value *v, int64_t *out_ns) {
     return vp_civil_parse_duration(v->u.s.p, (size_t)v->u.s.n, out_ns) == 0;
   return false;
 }
+
+void vp_input_set_seq(vp_input *in, int64_t seq) {
+  in->seq = seq;
+}

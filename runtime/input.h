@@ -86,6 +86,10 @@ int64_t vp_input_bytes(const vp_input *in);
 
 void vp_input_close(vp_input *in);
 
+// Sets the sequence number of the next record (a connector source read
+// after the main inputs continues their numbering).
+void vp_input_set_seq(vp_input *in, int64_t seq);
+
 // Returns the value of member name, or NULL when the record has none. Tries
 // the member after the one it found last (on this thread) first, so a
 // decoder that asks for the fields in input order finds each at once.

@@ -465,10 +465,32 @@ static void after_record(void) {
   }
 }
 
-static void read_loop(void) {
+// Routes one record: through the type routes, or to a connector source's
+// own stream, which takes records of its type only.
+static void route_record(const vp_event *ev, const vp_source *src) {
+  if (src) {
+    if (strlen(src->type) == (size_t)ev->type.n &&
+        !memcmp(src->type, ev->type.p, (size_t)ev->type.n)) {
+      src->handle(ev);
+      return;
+    }
+    char msg[300];
+    snprintf(msg, sizeof msg, "unexpected event type %.*s",
+             (int)(ev->type.n > 200 ? 200 : ev->type.n), ev->type.p);
+    vp_parse_error(ev, vp_arena_dup(&R.event_arena, msg, strlen(msg)));
+    return;
+  }
+  const vp_route *route = find_route(ev->type);
+  if (route)
+    route->handle(ev);
+  else
+    R.unrouted++;
+}
+
+static void read_loop(const vp_source *src) {
   vp_event ev;
   const char *msg;
-  int64_t next_check = PROGRESS_EVERY;
+  int64_t next_check = R.records + PROGRESS_EVERY;
 
   while (!stop_signal) {
     vp_arena_reset(&R.event_arena);
@@ -476,21 +498,39 @@ static void read_loop(void) {
     if (st == VP_READ_END)
       break;
     R.records++;
-    if (st == VP_READ_MALFORMED) {
+    if (st == VP_READ_MALFORMED)
       vp_parse_error(&ev, msg);
-    } else {
-      const vp_route *route = find_route(ev.type);
-      if (route)
-        route->handle(&ev);
-      else
-        R.unrouted++;
-    }
+    else
+      route_record(&ev, src);
     after_record();
     if (R.progress && R.records >= next_check) {
       next_check += PROGRESS_EVERY;
       show_progress();
     }
   }
+}
+
+// Reads each connector source (E.from(C)) after the main inputs, its
+// records numbered on from theirs; returns -1, or the exit status of a
+// source that cannot be opened.
+static int read_sources(void) {
+  for (int i = 0; i < R.prog->nsources && !stop_signal; i++) {
+    const vp_source *src = &R.prog->sources[i];
+    char why[512];
+    vp_input *in = vp_input_open(&src->path, 1, src->format, why, sizeof why);
+    if (!in) {
+      vp_log(VP_LOG_ERROR, "%s", why);
+      return EXIT_FATAL;
+    }
+    vp_input_set_stop(in, &stop_signal);
+    vp_input_set_seq(in, R.records);
+    vp_input *main_in = R.in;
+    R.in = in;
+    read_loop(src);
+    R.in = main_in;
+    vp_input_close(in);
+  }
+  return -1;
 }
 
 static int64_t total_submitted(void) {
@@ -810,7 +850,8 @@ int vp_main(const vp_program *prog, int argc, char **argv) {
     return finish(rc);
 
   R.started = true;
-  read_loop();
+  read_loop(NULL);
+  rc = read_sources();
   drain_all();
-  return finish(0);
+  return finish(rc < 0 ? 0 : rc);
 }

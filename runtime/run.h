@@ -27,6 +27,15 @@ typedef struct vp_route {
   void (*handle)(const vp_event *ev);
 } vp_route;
 
+// A stream's own source, read from a file connector (E.from(C), 5.2)
+// after the main inputs: its records must have type `type`.
+typedef struct vp_source {
+  const char *path;
+  vp_format format;
+  const char *type;
+  void (*handle)(const vp_event *ev);
+} vp_source;
+
 // Fates per stream (8.9): in = passed + filtered + dead_lettered + held.
 typedef struct vp_stream_counts {
   int64_t in;
@@ -43,6 +52,8 @@ typedef struct vp_program {
   int nroutes;
   const vp_region_desc *regions;
   int nregions;
+  const vp_source *sources;
+  int nsources;
   const char *const *streams;  // stream names, indexed by stream id
   int nstreams;
   void (*init)(void);  // global initialisation (2.5), before any input

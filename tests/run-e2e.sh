@@ -48,6 +48,10 @@ run_one() {
   [ -f "$dir/sorted" ] && sorted=1
   # The input is copied next to the executable and passed by its file name,
   # so the dead-letter "input" key does not depend on the checkout location.
+  # Other data files (data.*: files a connector reads) go along too.
+  for f in "$dir"/data.*; do
+    [ -e "$f" ] && cp "$f" "$t/"
+  done
   if [ -n "$input" ]; then
     cp "$input" "$t/" || return 1
     input=$(basename "$input")
