@@ -387,9 +387,9 @@ static vpc_type *check_binary(vpc_ctx *cx, vpc_node *n) {
   case VPC_TK_SHR:
     if (reject_nullable(n->a, a) || reject_nullable(n->b, b))
       return err_type();
-    if (a->kind != VPC_TY_INT)
+    if (!vpc_assignable(a, &ty_int) || a->kind == VPC_TY_FLOAT)
       vpc_mismatch(n->a->pos, &ty_int, a);
-    if (b->kind != VPC_TY_INT)
+    if (!vpc_assignable(b, &ty_int) || b->kind == VPC_TY_FLOAT)
       vpc_mismatch(n->b->pos, &ty_int, b);
     return &ty_int;
   case VPC_TK_POW:
@@ -426,7 +426,7 @@ static vpc_type *check_unary(vpc_ctx *cx, vpc_node *n) {
   if (reject_nullable(n->a, a))
     return err_type();
   if (n->op == VPC_TK_TILDE) {
-    if (a->kind != VPC_TY_INT)
+    if (a->kind != VPC_TY_INT && a->kind != VPC_TY_ANY)
       vpc_mismatch(n->a->pos, &ty_int, a);
     return &ty_int;
   }
@@ -599,7 +599,9 @@ static vpc_type *check_num_builtin(vpc_node *call, vpc_builtin_id id,
     all_int = all_int && a[i]->kind == VPC_TY_INT;
   switch (id) {
   case VPC_B_ABS:
-    return a[0]->kind == VPC_TY_INT ? &ty_int : &ty_float;
+    return a[0]->kind == VPC_TY_INT   ? &ty_int
+           : a[0]->kind == VPC_TY_ANY ? &ty_any
+                                      : &ty_float;
   case VPC_B_MIN:
   case VPC_B_MAX:
   case VPC_B_CLAMP:
@@ -694,7 +696,7 @@ static vpc_type *check_misc_builtin(vpc_ctx *cx, vpc_node *call,
   case VPC_B_TO_FLOAT:
     if (a[0]->kind != VPC_TY_INT && a[0]->kind != VPC_TY_FLOAT &&
         a[0]->kind != VPC_TY_STR && a[0]->kind != VPC_TY_BOOL &&
-        a[0]->kind != VPC_TY_ERROR)
+        a[0]->kind != VPC_TY_ERROR && a[0]->kind != VPC_TY_ANY)
       vpc_mismatch(call->pos, &ty_str, a[0]);
     return id == VPC_B_TO_INT ? &ty_int : &ty_float;
   case VPC_B_IS_NULL:
@@ -748,6 +750,8 @@ static vpc_type *array_like(vpc_type *t) {
 // get, set and contains take an array with an int or a map with a str.
 static vpc_type *check_keyed(vpc_node *call, vpc_builtin_id id,
                              vpc_type **a) {
+  if (a[0]->kind == VPC_TY_ANY && id != VPC_B_SET)
+    return id == VPC_B_CONTAINS ? &ty_bool : &ty_any;
   bool map = a[0]->kind == VPC_TY_MAP;
   vpc_type *elem = map ? want_map(call, 0, a[0]) : want_array(call, 0, a[0]);
   if (id == VPC_B_CONTAINS) {

@@ -450,7 +450,10 @@ static const char *gen_arith(gen *g, int op, vpc_node *an, vpc_node *bn,
       return vpc_format("pow(%s, %s)", a, b);
     }
   }
-  const char *a = gen_expr(g, an), *b = gen_expr(g, bn);
+  const char *a = at->kind == VPC_TY_ANY ? gen_as(g, an, &ty_int)
+                                         : gen_expr(g, an);
+  const char *b = bt->kind == VPC_TY_ANY ? gen_as(g, bn, &ty_int)
+                                         : gen_expr(g, bn);
   if (at->kind == VPC_TY_DURATION && bt->kind == VPC_TY_DURATION &&
       op == VPC_TK_SLASH)
     return vpc_format("vp_div_f64((double)%s, (double)%s)", a, b);
@@ -642,13 +645,13 @@ static const char *gen_binary(gen *g, vpc_node *n) {
     const char *neg = n->flag ? "!" : "";
     vpc_type_kind k = n->b->type->kind;
     if (k == VPC_TY_ARRAY || k == VPC_TY_ANY)
-      return vpc_format("(%svp_array_has(%s, %s))", neg, gen_expr(g, n->b),
+      return vpc_format("(%svp_any_in(%s, %s))", neg, gen_expr(g, n->b),
                         gen_as(g, n->a, &ty_any));
     if (k == VPC_TY_MAP)
       return vpc_format("(%svp_map_has(%s, %s))", neg, gen_expr(g, n->b),
                         gen_as(g, n->a, &ty_str));
-    return vpc_format("(%svp_str_contains(%s, %s))", neg, gen_expr(g, n->b),
-                      gen_as(g, n->a, &ty_str));
+    return vpc_format("(%svp_str_contains(%s, %s))", neg,
+                      gen_as(g, n->b, &ty_str), gen_as(g, n->a, &ty_str));
   }
   case VPC_TK_IS:
     return gen_is(g, n);
@@ -664,7 +667,7 @@ static const char *gen_unary(gen *g, vpc_node *n) {
   if (n->type->kind == VPC_TY_ANY)
     return vpc_format("vp_any_neg(%s)", a);
   if (n->op == VPC_TK_TILDE)
-    return vpc_format("(~%s)", a);
+    return vpc_format("(~%s)", gen_as(g, n->a, &ty_int));
   if (n->type->kind == VPC_TY_FLOAT)
     return vpc_format("(-%s)", a);
   // -9223372036854775808 is one literal (1.4).
@@ -733,6 +736,8 @@ static const char *gen_num_builtin(gen *g, vpc_node *call,
   const char *t = tmp_name(g);
   switch (b->id) {
   case VPC_B_ABS:
+    if (rt->kind == VPC_TY_ANY)
+      return vpc_format("vp_any_abs(%s)", gen_expr(g, arg_at(call, 0)));
     if (rt->kind == VPC_TY_INT)
       return vpc_format("({ int64_t %s = %s; %s < 0 ? vp_neg_i64(%s) : %s; })",
                         t, a0, t, t, t);
@@ -772,11 +777,15 @@ static const char *gen_num_builtin(gen *g, vpc_node *call,
                     t);
 }
 
+// Argument i converted to the type the builtin takes (an any is checked).
+static const char *arg_as(gen *g, vpc_node *call, int i, vpc_type *t) {
+  return gen_as(g, arg_at(call, i), t);
+}
+
 static const char *gen_concat(gen *g, vpc_node *call) {
-  const char *acc = gen_expr(g, arg_at(call, 0));
+  const char *acc = arg_as(g, call, 0, &ty_str);
   for (int i = 1; i < call->list.n; i++)
-    acc = vpc_format("vp_str_concat(%s, %s)", acc,
-                     gen_expr(g, arg_at(call, i)));
+    acc = vpc_format("vp_str_concat(%s, %s)", acc, arg_as(g, call, i, &ty_str));
   return acc;
 }
 
@@ -863,7 +872,7 @@ static const char *gen_try(gen *g, vpc_node *call, bool is_int) {
   const char *t = tmp_name(g);
   return vpc_format("({ %s %s = { 0 }; %s.has = vp_try_%s(%s, &%s.v); %s; })",
                     ctype(call->type), t, t, is_int ? "int" : "float",
-                    gen_expr(g, arg_at(call, 0)), t, t);
+                    arg_as(g, call, 0, &ty_str), t, t);
 }
 
 // Arrays and maps are vp_values; results come back as any and convert to
@@ -890,6 +899,8 @@ static const char *gen_collection_builtin(gen *g, vpc_node *call,
   case VPC_B_VALUES:
     return vpc_format("vp_values(%s)", x);
   case VPC_B_GET:
+    if (a0->type->kind == VPC_TY_ANY)
+      return vpc_format("vp_any_get(%s, %s)", x, arg_as(g, call, 1, &ty_any));
     code = a0->type->kind == VPC_TY_MAP
                ? vpc_format("vp_get_key(%s, %s)", x,
                             gen_as(g, arg_at(call, 1), &ty_str))
@@ -906,32 +917,34 @@ static const char *gen_collection_builtin(gen *g, vpc_node *call,
                       gen_as(g, arg_at(call, 2), &ty_any));
   case VPC_B_RANGE:
     if (call->list.n == 1)
-      return vpc_format("vp_range_array(0, %s, false)", x);
-    return vpc_format("vp_range_array(%s, %s, false)", x,
-                      gen_expr(g, arg_at(call, 1)));
+      return vpc_format("vp_range_array(0, %s, false)",
+                        arg_as(g, call, 0, &ty_int));
+    return vpc_format("vp_range_array(%s, %s, false)",
+                      arg_as(g, call, 0, &ty_int), arg_as(g, call, 1, &ty_int));
   case VPC_B_SUM:
     return vpc_format("vp_sum(%s)", x);
   case VPC_B_AVG:
     return vpc_format("vp_avg(%s)", x);
   case VPC_B_SPLIT:
-    return vpc_format("vp_split(%s, %s)", x, gen_expr(g, arg_at(call, 1)));
+    return vpc_format("vp_split(%s, %s)", arg_as(g, call, 0, &ty_str),
+                      arg_as(g, call, 1, &ty_str));
   case VPC_B_JOIN:
-    return vpc_format("vp_join(%s, %s)", x, gen_expr(g, arg_at(call, 1)));
+    return vpc_format("vp_join(%s, %s)", x, arg_as(g, call, 1, &ty_str));
   case VPC_B_REVERSE:
     if (a0->type->kind == VPC_TY_STR)
       return vpc_format("vp_str_reverse(%s)", x);
     return vpc_format("vp_reverse(%s)", x);
   case VPC_B_SUBSTRING:
     if (call->list.n == 2)
-      return vpc_format("vp_substring(%s, %s, false, 0)", x,
-                        gen_expr(g, arg_at(call, 1)));
-    return vpc_format("vp_substring(%s, %s, true, %s)", x,
-                      gen_expr(g, arg_at(call, 1)),
-                      gen_expr(g, arg_at(call, 2)));
+      return vpc_format("vp_substring(%s, %s, false, 0)",
+                        arg_as(g, call, 0, &ty_str),
+                        arg_as(g, call, 1, &ty_int));
+    return vpc_format("vp_substring(%s, %s, true, %s)",
+                      arg_as(g, call, 0, &ty_str), arg_as(g, call, 1, &ty_int),
+                      arg_as(g, call, 2, &ty_int));
   case VPC_B_REPLACE:
-    return vpc_format("vp_str_replace(%s, %s, %s)", x,
-                      gen_expr(g, arg_at(call, 1)),
-                      gen_expr(g, arg_at(call, 2)));
+    return vpc_format("vp_str_replace(%s, %s, %s)", arg_as(g, call, 0, &ty_str),
+                      arg_as(g, call, 1, &ty_str), arg_as(g, call, 2, &ty_str));
   case VPC_B_TYPE_OF:
     return gen_type_of(g, a0);
   case VPC_B_IS_KIND:
@@ -985,35 +998,39 @@ static const char *gen_builtin(gen *g, vpc_node *call) {
   case VPC_B_SLEEP:
     return vpc_format("(vp_sleep_ns(%s), 0)", gen_expr(g, a0));
   case VPC_B_LEN:
+    if (a0->type->kind == VPC_TY_ANY)
+      return vpc_format("vp_any_len(%s)", gen_expr(g, a0));
     if (vpc_is_boxed(a0->type))
       return vpc_format("vp_list_len(%s)", gen_expr(g, a0));
     return vpc_format("vp_str_len(%s)", gen_expr(g, a0));
   case VPC_B_UPPER:
-    return vpc_format("vp_str_upper(%s)", gen_expr(g, a0));
+    return vpc_format("vp_str_upper(%s)", arg_as(g, call, 0, &ty_str));
   case VPC_B_LOWER:
-    return vpc_format("vp_str_lower(%s)", gen_expr(g, a0));
+    return vpc_format("vp_str_lower(%s)", arg_as(g, call, 0, &ty_str));
   case VPC_B_TRIM:
-    return vpc_format("vp_str_trim(%s)", gen_expr(g, a0));
+    return vpc_format("vp_str_trim(%s)", arg_as(g, call, 0, &ty_str));
   case VPC_B_CONTAINS:
-    if (a0->type->kind == VPC_TY_ARRAY)
-      return vpc_format("vp_array_has(%s, %s)", gen_expr(g, a0),
-                        gen_as(g, arg_at(call, 1), &ty_any));
+    if (a0->type->kind == VPC_TY_ARRAY || a0->type->kind == VPC_TY_ANY)
+      return vpc_format("vp_any_in(%s, %s)", gen_expr(g, a0),
+                        arg_as(g, call, 1, &ty_any));
     if (a0->type->kind == VPC_TY_MAP)
       return vpc_format("vp_map_has(%s, %s)", gen_expr(g, a0),
-                        gen_as(g, arg_at(call, 1), &ty_str));
+                        arg_as(g, call, 1, &ty_str));
     return vpc_format("vp_str_contains(%s, %s)", gen_expr(g, a0),
-                      gen_expr(g, arg_at(call, 1)));
+                      arg_as(g, call, 1, &ty_str));
   case VPC_B_STARTS_WITH:
-    return vpc_format("vp_str_starts_with(%s, %s)", gen_expr(g, a0),
-                      gen_expr(g, arg_at(call, 1)));
+    return vpc_format("vp_str_starts_with(%s, %s)",
+                      arg_as(g, call, 0, &ty_str), arg_as(g, call, 1, &ty_str));
   case VPC_B_ENDS_WITH:
-    return vpc_format("vp_str_ends_with(%s, %s)", gen_expr(g, a0),
-                      gen_expr(g, arg_at(call, 1)));
+    return vpc_format("vp_str_ends_with(%s, %s)", arg_as(g, call, 0, &ty_str),
+                      arg_as(g, call, 1, &ty_str));
   case VPC_B_CONCAT:
     return gen_concat(g, call);
   case VPC_B_TO_STRING:
     return gen_to_string(g, a0);
   case VPC_B_TO_INT:
+    if (a0->type->kind == VPC_TY_ANY)
+      return vpc_format("vp_any_to_int(%s)", gen_expr(g, a0));
     if (a0->type->kind == VPC_TY_STR)
       return vpc_format("vp_str_to_int(%s)", gen_expr(g, a0));
     if (a0->type->kind == VPC_TY_FLOAT)
@@ -1021,6 +1038,8 @@ static const char *gen_builtin(gen *g, vpc_node *call) {
                         gen_expr(g, a0));
     return vpc_format("((int64_t)(%s))", gen_expr(g, a0));
   case VPC_B_TO_FLOAT:
+    if (a0->type->kind == VPC_TY_ANY)
+      return vpc_format("vp_any_to_float(%s)", gen_expr(g, a0));
     if (a0->type->kind == VPC_TY_STR)
       return vpc_format("vp_str_to_float(%s)", gen_expr(g, a0));
     return vpc_format("((double)(%s))", gen_expr(g, a0));
@@ -1187,8 +1206,8 @@ static const char *gen_expr(gen *g, vpc_node *n) {
   case VPC_NODE_SLICE:
     return gen_slice(g, n);
   case VPC_NODE_RANGE:
-    return vpc_format("vp_range_array(%s, %s, %s)", gen_expr(g, n->a),
-                      gen_expr(g, n->b), n->flag ? "true" : "false");
+    return vpc_format("vp_range_array(%s, %s, %s)", gen_as(g, n->a, &ty_int),
+                      gen_as(g, n->b, &ty_int), n->flag ? "true" : "false");
   default:
     vpc_unreachable();
   }

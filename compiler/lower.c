@@ -553,6 +553,21 @@ static vpc_list *option_items(vpc_node *v) {
   return NULL;
 }
 
+// A nested option (backoff, circuit_breaker, health_check) must be a
+// block or a map literal.
+static vpc_list *want_block(vpc_node *value, const char *key) {
+  vpc_list *items = option_items(value);
+  if (!items)
+    vpc_error(value->pos, "option '%s': expected a block of options", key);
+  return items;
+}
+
+static void unknown_sup_key(vpc_node *it, const char *key,
+                            const char *known) {
+  vpc_error_hint(it->name_pos, vpc_format("the options are: %s", known),
+                 "unknown option '%s' for 'supervision'", key);
+}
+
 static void apply_backoff(vpc_sup *s, vpc_node *block) {
   vpc_list *items = option_items(block);
   for (int i = 0; items && i < items->n; i++) {
@@ -575,13 +590,13 @@ static void apply_backoff(vpc_sup *s, vpc_node *block) {
       if (want_kind(it, c, C_FLOAT, key, "a float"))
         s->backoff_jitter = c.f;
     } else {
-      vpc_error(it->name_pos, "unknown option '%s' for 'supervision'", key);
+      unknown_sup_key(it, key, "kind, initial, max, multiplier, jitter");
     }
   }
 }
 
 static void apply_breaker(vpc_sup *s, vpc_node *block) {
-  vpc_list *items = option_items(block);
+  vpc_list *items = want_block(block, "circuit_breaker");
   s->breaker_enabled = true;
   for (int i = 0; items && i < items->n; i++) {
     vpc_node *it = items->items[i];
@@ -603,13 +618,14 @@ static void apply_breaker(vpc_sup *s, vpc_node *block) {
       if (want_kind(it, c, C_BOOL, key, "a bool"))
         s->breaker_count_errors = c.i;
     } else {
-      vpc_error(it->name_pos, "unknown option '%s' for 'supervision'", key);
+      unknown_sup_key(it, key, "enabled, failure_threshold, timeout, "
+                               "half_open_requests, count_errors");
     }
   }
 }
 
 static void apply_health(vpc_sup *s, vpc_node *block) {
-  vpc_list *items = option_items(block);
+  vpc_list *items = want_block(block, "health_check");
   s->health_enabled = true;
   for (int i = 0; items && i < items->n; i++) {
     vpc_node *it = items->items[i];
@@ -625,7 +641,7 @@ static void apply_health(vpc_sup *s, vpc_node *block) {
       if (want_kind(it, c, C_DURATION, key, "a duration"))
         s->health_timeout_ns = c.i;
     } else {
-      vpc_error(it->name_pos, "unknown option '%s' for 'supervision'", key);
+      unknown_sup_key(it, key, "enabled, interval, timeout");
     }
   }
 }
@@ -667,7 +683,9 @@ static void apply_sup_item(vpc_sup *s, vpc_node *it) {
   } else if (!strcmp(k, "health_check")) {
     apply_health(s, it->a);
   } else {
-    vpc_error(it->name_pos, "unknown option '%s' for 'supervision'", k);
+    unknown_sup_key(it, k, "restart (or restart_policy), max_restarts, "
+                           "restart_window, backoff, circuit_breaker, "
+                           "health_check");
   }
 }
 

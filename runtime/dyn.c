@@ -240,8 +240,11 @@ bool vp_any_order(const char *op, vp_value a, vp_value b) {
     }
   } else if (a.kind == VP_KIND_STR && b.kind == VP_KIND_STR) {
     c = vp_str_cmp(a.u.s, b.u.s);
-  } else if (is_number(a) || a.kind == VP_KIND_STR) {
-    mismatch(a.kind == VP_KIND_STR ? "str" : "float", b);
+  } else if (is_number(a) != is_number(b)) {
+    // A number beside something else: the something else is wrong.
+    mismatch("float", is_number(a) ? b : a);
+  } else if (a.kind == VP_KIND_STR || b.kind == VP_KIND_STR) {
+    mismatch("str", a.kind == VP_KIND_STR ? b : a);
   } else {
     mismatch("float", a);
   }
@@ -867,4 +870,61 @@ bool vp_as_array_of(const vp_value *v, vp_kind elem, vp_value *out) {
 
 bool vp_as_map_of(const vp_value *v, vp_kind elem, vp_value *out) {
   return items_of_kind(v, VP_KIND_MAP, elem, out);
+}
+
+int64_t vp_any_len(vp_value v) {
+  if (v.kind == VP_KIND_STR)
+    return v.u.s.n;
+  if (v.kind == VP_KIND_ARRAY || v.kind == VP_KIND_MAP)
+    return v.u.list->n;
+  mismatch("str", v);
+}
+
+vp_value vp_any_abs(vp_value v) {
+  if (v.kind == VP_KIND_INT)
+    return vp_box_int(v.u.i < 0 ? vp_neg_i64(v.u.i) : v.u.i);
+  return vp_box_float(fabs(vp_any_float(v)));
+}
+
+int64_t vp_any_to_int(vp_value v) {
+  switch (v.kind) {
+  case VP_KIND_INT:
+    return v.u.i;
+  case VP_KIND_FLOAT:
+    return vp_f64_to_int(trunc(v.u.f), "to_int");
+  case VP_KIND_STR:
+    return vp_str_to_int(v.u.s);
+  case VP_KIND_BOOL:
+    return v.u.b;
+  default:
+    mismatch("str", v);
+  }
+}
+
+double vp_any_to_float(vp_value v) {
+  switch (v.kind) {
+  case VP_KIND_STR:
+    return vp_str_to_float(v.u.s);
+  case VP_KIND_BOOL:
+    return v.u.b;
+  default:
+    return vp_any_float(v);
+  }
+}
+
+bool vp_any_in(vp_value container, vp_value x) {
+  switch (container.kind) {
+  case VP_KIND_STR:
+    return vp_str_contains(container.u.s, vp_any_str(x));
+  case VP_KIND_MAP:
+    return vp_map_has(container, vp_any_str(x));
+  default:
+    return vp_array_has(container, x);
+  }
+}
+
+vp_value vp_any_get(vp_value container, vp_value key) {
+  if (container.kind == VP_KIND_MAP)
+    return vp_get_key(container, vp_any_str(key));
+  return vp_get_index(container, vp_any_int(key));
 }

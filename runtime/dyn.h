@@ -110,6 +110,16 @@ vp_value vp_any_list(vp_value v, vp_kind kind);
 // a[k] on an any: an array by int, a map by str, a string by int.
 vp_value vp_any_index(vp_value a, vp_value k);
 
+// Built-ins on any, decided by the run-time kind (9): len of a string
+// (bytes), array or map; abs of a number; to_int and to_float of a number,
+// string or bool; x in a string, array or map; get of an array or map.
+int64_t vp_any_len(vp_value v);
+vp_value vp_any_abs(vp_value v);
+int64_t vp_any_to_int(vp_value v);
+double vp_any_to_float(vp_value v);
+bool vp_any_in(vp_value container, vp_value x);
+vp_value vp_any_get(vp_value container, vp_value key);
+
 // Decodes an input value as a declared [T] field (8.6): an array whose
 // items have kind elem (ints widen to float); false when one does not.
 bool vp_as_array_of(const vp_value *v, vp_kind elem, vp_value *out);
