@@ -62,9 +62,20 @@ typedef enum vpc_builtin_id {
   VPC_B_TRY_FLOAT,
 } vpc_builtin_id;
 
+// How check.c and codegen.c treat a builtin's arguments.
+typedef enum vpc_builtin_group {
+  VPC_BG_RESULT,      // Ok, Err and the Result tests
+  VPC_BG_NUMBER,      // numbers in, a number out
+  VPC_BG_STRING,      // strings in (len and contains also take lists)
+  VPC_BG_COLLECTION,  // arrays, maps, and the string functions of 9 that
+                      // return them or take positions
+  VPC_BG_OTHER,
+} vpc_builtin_group;
+
 typedef struct vpc_builtin {
   const char *name;
   vpc_builtin_id id;
+  vpc_builtin_group group;
   int min_args;
   int max_args;  // -1: any number
   const char *cname;  // C function for VPC_B_MATH1

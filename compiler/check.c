@@ -624,8 +624,17 @@ static vpc_type *check_num_builtin(vpc_node *call, vpc_builtin_id id,
   }
 }
 
+static vpc_type *check_keyed(vpc_node *call, vpc_builtin_id id,
+                             vpc_type **a);
+
+// String builtins; len and contains also take arrays and maps (9).
 static vpc_type *check_str_builtin(vpc_node *call, vpc_builtin_id id,
                                    vpc_type **a) {
+  bool list = a[0]->kind == VPC_TY_ARRAY || a[0]->kind == VPC_TY_MAP;
+  if (id == VPC_B_LEN && (list || a[0]->kind == VPC_TY_ANY))
+    return &ty_int;
+  if (id == VPC_B_CONTAINS && list)
+    return check_keyed(call, id, a);
   for (int i = 0; i < call->list.n; i++)
     want(call, i, a[i], &ty_str);
   switch (id) {
@@ -843,60 +852,14 @@ static vpc_type *check_builtin(vpc_ctx *cx, vpc_node *call,
   for (int i = 0; i < call->list.n; i++)
     if (a[i]->kind == VPC_TY_ERROR && b->id != VPC_B_EMIT_TO_DLQ)
       return err_type();
-  switch (b->id) {
-  case VPC_B_OK:
-  case VPC_B_ERR:
-  case VPC_B_IS_OK:
-  case VPC_B_IS_ERR:
-  case VPC_B_UNWRAP_OR:
+  switch (b->group) {
+  case VPC_BG_RESULT:
     return check_result_builtin(call, b->id, a);
-  case VPC_B_ABS:
-  case VPC_B_MIN:
-  case VPC_B_MAX:
-  case VPC_B_CLAMP:
-  case VPC_B_MATH1:
-  case VPC_B_FLOOR:
-  case VPC_B_CEIL:
-  case VPC_B_ROUND:
-  case VPC_B_POW:
+  case VPC_BG_NUMBER:
     return check_num_builtin(call, b->id, a);
-  case VPC_B_LEN:
-    if (a[0]->kind == VPC_TY_ARRAY || a[0]->kind == VPC_TY_MAP ||
-        a[0]->kind == VPC_TY_ANY)
-      return &ty_int;
+  case VPC_BG_STRING:
     return check_str_builtin(call, b->id, a);
-  case VPC_B_CONTAINS:
-    if (a[0]->kind == VPC_TY_ARRAY || a[0]->kind == VPC_TY_MAP)
-      return check_keyed(call, b->id, a);
-    return check_str_builtin(call, b->id, a);
-  case VPC_B_UPPER:
-  case VPC_B_LOWER:
-  case VPC_B_TRIM:
-  case VPC_B_STARTS_WITH:
-  case VPC_B_ENDS_WITH:
-  case VPC_B_CONCAT:
-    return check_str_builtin(call, b->id, a);
-  case VPC_B_FIRST:
-  case VPC_B_LAST:
-  case VPC_B_PUSH:
-  case VPC_B_POP:
-  case VPC_B_SORT:
-  case VPC_B_KEYS:
-  case VPC_B_VALUES:
-  case VPC_B_GET:
-  case VPC_B_SET:
-  case VPC_B_RANGE:
-  case VPC_B_SUM:
-  case VPC_B_AVG:
-  case VPC_B_SPLIT:
-  case VPC_B_JOIN:
-  case VPC_B_REVERSE:
-  case VPC_B_SUBSTRING:
-  case VPC_B_REPLACE:
-  case VPC_B_TYPE_OF:
-  case VPC_B_IS_KIND:
-  case VPC_B_TRY_INT:
-  case VPC_B_TRY_FLOAT:
+  case VPC_BG_COLLECTION:
     return check_collection_builtin(call, b->id, a);
   default:
     return check_misc_builtin(cx, call, b->id, a);

@@ -295,6 +295,18 @@ static const char *unbox(gen *g, const char *code, vpc_type *to) {
 
 static const char *gen_expr(gen *g, vpc_node *n);
 
+// A synthetic name node for C code that already holds a value of type t,
+// so that the expression generators can work on it.
+static vpc_node *value_node(const char *code, vpc_type *t) {
+  vpc_sym *sym = vpc_alloc(sizeof *sym);
+  sym->kind = VPC_SYM_LOCAL;
+  sym->cname = code;
+  vpc_node *n = vpc_node_new(VPC_NODE_NAME, (vpc_pos){ .file = -1 });
+  n->type = t;
+  n->sym = sym;
+  return n;
+}
+
 static const char *gen_as(gen *g, vpc_node *n, vpc_type *to) {
   // Ok(...) and Err(...) are built directly in the Result they flow into.
   if (to && to->kind == VPC_TY_RESULT && n->kind == VPC_NODE_CALL &&
@@ -713,11 +725,10 @@ static const char *gen_to_string(gen *g, vpc_node *arg) {
     return vpc_format("vp_any_to_str(%s)", a);
   case VPC_TY_OPTIONAL: {
     const char *t2 = tmp_name(g);
-    vpc_node inner = { .kind = VPC_NODE_NAME, .type = t->elem };
-    vpc_sym sym = { .kind = VPC_SYM_LOCAL, .cname = vpc_format("%s.v", t2) };
-    inner.sym = &sym;
     return vpc_format("({ %s %s = %s; %s.has ? %s : VP_STR_LIT(\"null\"); })",
-                      ctype(t), t2, a, t2, gen_to_string(g, &inner));
+                      ctype(t), t2, a, t2,
+                      gen_to_string(g, value_node(vpc_format("%s.v", t2),
+                                                  t->elem)));
   }
   default:
     return "VP_STR_LIT(\"null\")";
@@ -961,6 +972,8 @@ static const char *print_text(gen *g, vpc_list *args);
 
 static const char *gen_builtin(gen *g, vpc_node *call) {
   const vpc_builtin *b = call->sym;
+  if (b->group == VPC_BG_COLLECTION)
+    return gen_collection_builtin(g, call, b);
   vpc_node *a0 = call->list.n ? arg_at(call, 0) : NULL;
   switch (b->id) {
   case VPC_B_OK:
@@ -1051,28 +1064,6 @@ static const char *gen_builtin(gen *g, vpc_node *call) {
   }
   case VPC_B_UPDATE:
     return gen_update(g, call);
-  case VPC_B_FIRST:
-  case VPC_B_LAST:
-  case VPC_B_PUSH:
-  case VPC_B_POP:
-  case VPC_B_SORT:
-  case VPC_B_KEYS:
-  case VPC_B_VALUES:
-  case VPC_B_GET:
-  case VPC_B_SET:
-  case VPC_B_RANGE:
-  case VPC_B_SUM:
-  case VPC_B_AVG:
-  case VPC_B_SPLIT:
-  case VPC_B_JOIN:
-  case VPC_B_REVERSE:
-  case VPC_B_SUBSTRING:
-  case VPC_B_REPLACE:
-  case VPC_B_TYPE_OF:
-  case VPC_B_IS_KIND:
-  case VPC_B_TRY_INT:
-  case VPC_B_TRY_FLOAT:
-    return gen_collection_builtin(g, call, b);
   default:
     return gen_num_builtin(g, call, b);
   }
@@ -2163,11 +2154,10 @@ static const char *key_hash(gen *g, vpc_node *key) {
     return vpc_format("vp_any_key_hash(%s)", k);
   case VPC_TY_OPTIONAL: {
     const char *t2 = tmp_name(g);
-    vpc_node inner = { .kind = VPC_NODE_NAME, .type = t->elem };
-    vpc_sym sym = { .kind = VPC_SYM_LOCAL, .cname = vpc_format("%s.v", t2) };
-    inner.sym = &sym;
     return vpc_format("({ %s %s = %s; %s.has ? %s : vp_key_hash_null(); })",
-                      ctype(t), t2, k, t2, key_hash(g, &inner));
+                      ctype(t), t2, k, t2,
+                      key_hash(g, value_node(vpc_format("%s.v", t2),
+                                             t->elem)));
   }
   default:
     return vpc_format("((void)(%s), vp_key_hash_null())", k);
