@@ -649,26 +649,6 @@ static vpc_type *check_str_builtin(vpc_node *call, vpc_builtin_id id,
   }
 }
 
-static bool scalar(const vpc_type *t) {
-  switch (t->kind) {
-  case VPC_TY_NULL:
-  case VPC_TY_BOOL:
-  case VPC_TY_INT:
-  case VPC_TY_FLOAT:
-  case VPC_TY_STR:
-  case VPC_TY_TIMESTAMP:
-  case VPC_TY_DURATION:
-  case VPC_TY_ERROR:
-  case VPC_TY_ANY:
-  case VPC_TY_ARRAY:
-  case VPC_TY_MAP:
-    return true;
-  case VPC_TY_OPTIONAL:
-    return scalar(t->elem);
-  default:
-    return false;
-  }
-}
 
 static void note_dlq(vpc_ctx *cx, vpc_pos pos);
 static vpc_node *arg_node(vpc_node *call, int i);
@@ -696,7 +676,7 @@ static vpc_type *check_misc_builtin(vpc_ctx *cx, vpc_node *call,
                   vpc_type_name(a[i]));
     return &ty_null;
   case VPC_B_TO_STRING:
-    if (!scalar(a[0]))
+    if (!vpc_is_scalar(a[0]) && !vpc_is_boxed(a[0]))
       vpc_error(call->pos, "'%s' of %s is not supported by this version of "
                            "vpc",
                 call->name, vpc_type_name(a[0]));

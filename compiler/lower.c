@@ -467,24 +467,6 @@ static void lower_lambda_op(chain *ch, vpc_node *op, vpc_stage_kind kind) {
   st->out_name = ch->name;
 }
 
-static bool scalar_key(const vpc_type *t) {
-  switch (t->kind) {
-  case VPC_TY_BOOL:
-  case VPC_TY_INT:
-  case VPC_TY_FLOAT:
-  case VPC_TY_STR:
-  case VPC_TY_TIMESTAMP:
-  case VPC_TY_DURATION:
-  case VPC_TY_NULL:
-  case VPC_TY_ERROR:
-  case VPC_TY_ANY:
-    return true;
-  case VPC_TY_OPTIONAL:
-    return scalar_key(t->elem);
-  default:
-    return false;
-  }
-}
 
 static void check_key(chain *ch, vpc_stage *st, vpc_node *e) {
   vpc_ctx cx;
@@ -492,7 +474,7 @@ static void check_key(chain *ch, vpc_stage *st, vpc_node *e) {
   operator_ctx(ch, &cx, &sc);
   cx.in_region = false;  // the key is evaluated on the main thread
   vpc_type *t = vpc_check_expr(&cx, e);
-  if (!scalar_key(t))
+  if (!vpc_is_scalar(t))
     vpc_error(e->pos, "a partition key must be a scalar, got %s",
               vpc_type_name(t));
   st->expr = e;

@@ -66,6 +66,25 @@ vpc_type *vpc_map_of(vpc_type *elem) {
   return intern(&S->maps, VPC_TY_MAP, elem);
 }
 
+bool vpc_is_scalar(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_BOOL:
+  case VPC_TY_INT:
+  case VPC_TY_FLOAT:
+  case VPC_TY_STR:
+  case VPC_TY_TIMESTAMP:
+  case VPC_TY_DURATION:
+  case VPC_TY_NULL:
+  case VPC_TY_ERROR:
+  case VPC_TY_ANY:
+    return true;
+  case VPC_TY_OPTIONAL:
+    return vpc_is_scalar(t->elem);
+  default:
+    return false;
+  }
+}
+
 bool vpc_is_boxed(const vpc_type *t) {
   return t->kind == VPC_TY_ANY || t->kind == VPC_TY_ARRAY ||
          t->kind == VPC_TY_MAP;

@@ -17,6 +17,9 @@ vpc_type *vpc_result_of(vpc_type *elem);
 vpc_type *vpc_optional_of(vpc_type *elem);
 vpc_type *vpc_array_of(vpc_type *elem);
 vpc_type *vpc_map_of(vpc_type *elem);
+// Scalars, optional scalars and any: what a partition key or to_string
+// takes (arrays and maps print too).
+bool vpc_is_scalar(const vpc_type *t);
 // Arrays, maps and any share one run-time form: a vp_value.
 bool vpc_is_boxed(const vpc_type *t);
 vpc_type *vpc_record_type(vpc_event *ev);
