@@ -1352,6 +1352,36 @@ static void gen_for(gen *g, vpc_node *s, int depth) {
   emit(g, "}\n");
 }
 
+// A global var keeps its strings and lists in memory of its own, as they
+// must outlive the event they came from (2.5).
+static const char *global_keep(const char *value, const vpc_type *t) {
+  if (t->kind == VPC_TY_STR)
+    return vpc_format("vp_str_keep(%s)", value);
+  if (vpc_is_boxed(t))
+    return vpc_format("vp_value_keep(%s)", value);
+  if (t->kind == VPC_TY_OPTIONAL && t->elem->kind == VPC_TY_STR)
+    return vpc_format("({ opt_s k = %s; if (k.has) k.v = vp_str_keep(k.v); "
+                      "k; })",
+                      value);
+  if (t->kind == VPC_TY_OPTIONAL && vpc_is_boxed(t->elem))
+    return vpc_format("({ %s k = %s; if (k.has) k.v = vp_value_keep(k.v); "
+                      "k; })",
+                      ctype(t), value);
+  return value;
+}
+
+static const char *global_release(const char *var, const vpc_type *t) {
+  if (t->kind == VPC_TY_STR)
+    return vpc_format("vp_str_release(%s)", var);
+  if (vpc_is_boxed(t))
+    return vpc_format("vp_value_release(%s)", var);
+  if (t->kind == VPC_TY_OPTIONAL && t->elem->kind == VPC_TY_STR)
+    return vpc_format("if (%s.has) vp_str_release(%s.v)", var, var);
+  if (t->kind == VPC_TY_OPTIONAL && vpc_is_boxed(t->elem))
+    return vpc_format("if (%s.has) vp_value_release(%s.v)", var, var);
+  return "(void)0";
+}
+
 static void gen_assign(gen *g, vpc_node *s, int depth) {
   vpc_sym *target = s->sym;
   const char *value;
@@ -1368,7 +1398,12 @@ static void gen_assign(gen *g, vpc_node *s, int depth) {
     value = gen_arith(g, op, &self, s->a, target->type);
   }
   indent(g, depth);
-  emit(g, "%s = %s;\n", target->cname, value);
+  if (target->kind == VPC_SYM_GLOBAL)
+    emit(g, "{ %s t = %s; %s; %s = t; }\n", ctype(target->type),
+         global_keep(value, target->type),
+         global_release(target->cname, target->type), target->cname);
+  else
+    emit(g, "%s = %s;\n", target->cname, value);
 }
 
 static void gen_stmt(gen *g, vpc_node *s, bool tail, int depth) {
@@ -1934,8 +1969,10 @@ static void gen_init(gen *g) {
   for (int i = 0; i < s->globals.n; i++) {
     vpc_sym *v = s->globals.items[i];
     line_to_vpl(g, v->pos);
-    emit(g, "  current = \"%s\";\n  %s = %s;\n", v->name, v->cname,
-         gen_as(g, v->decl->a, v->type));
+    const char *value = gen_as(g, v->decl->a, v->type);
+    if (v->binding == VPC_TK_VAR)
+      value = global_keep(value, v->type);
+    emit(g, "  current = \"%s\";\n  %s = %s;\n", v->name, v->cname, value);
   }
   line_to_c(g);
   emit(g, "  vp_trap_pop(&t);\n}\n\n");
@@ -2387,6 +2424,7 @@ static void gen_stream_entry(gen *g, vpc_stream *st) {
           "  vp_counts[%d].in++;\n"
           "  scope_dead_lettered = false;\n"
           "  call_depth = 0;\n"
+          "%s"
           "  vp_trap t;\n"
           "  if (VP_TRY(t)) {\n"
           "    int64_t n = %s(m, ev);\n"
@@ -2401,8 +2439,10 @@ static void gen_stream_entry(gen *g, vpc_stream *st) {
           "  dlq_ref d = { ev, %s, m };\n"
           "  vp_dead_letter(&err, write_any_%s, &d, NULL);\n"
           "  vp_counts[%d].dead_lettered++;\n}\n\n",
-       st->name, c, st->id, first, st->id, st->id, st->id, st->name,
-       str_literal(name, strlen(name)), c, st->id);
+       st->name, c, st->id,
+       g->s->has_global_vars ? "  vp_release_pending();\n" : "", first,
+       st->id, st->id, st->id, st->name, str_literal(name, strlen(name)), c,
+       st->id);
 }
 
 // An outer .on_error (5.7): a trap around the operators of its scope, the

@@ -529,6 +529,10 @@ static void check_global(vpc_node *d) {
     vpc_error(d->a->pos, "a global cannot hold %s", vpc_type_name(t));
     t = &ty_error;
   }
+  // A var's values outlive their event; records are not copied out yet.
+  if (d->op == VPC_TK_VAR && t->kind == VPC_TY_RECORD)
+    vpc_error(d->a->pos, "a global var cannot hold a record in this version "
+                         "of vpc; use let, or a var per field");
   vpc_sym *g = vpc_alloc(sizeof *g);
   g->kind = VPC_SYM_GLOBAL;
   g->name = d->name;
@@ -538,6 +542,8 @@ static void check_global(vpc_node *d) {
   g->decl = d;
   g->cname = vpc_format("g_%s", d->name);
   d->sym = g;
+  if (d->op == VPC_TK_VAR)
+    S->has_global_vars = true;
   vpc_list_push(&S->globals, g);
 }
 

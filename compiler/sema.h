@@ -220,6 +220,7 @@ typedef struct vpc_sema {
   const char *config_output, *config_dlq, *config_format;
   vpc_list contexts;    // context declarations, accepted and ignored
   vpc_list connectors;  // vpc_connector *
+  bool has_global_vars;  // their old values are released between events
   bool context_warned;
 } vpc_sema;
 

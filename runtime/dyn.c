@@ -928,3 +928,82 @@ vp_value vp_any_get(vp_value container, vp_value key) {
     return vp_get_key(container, vp_any_str(key));
   return vp_get_index(container, vp_any_int(key));
 }
+
+vp_str vp_str_keep(vp_str s) {
+  char *p = malloc((size_t)s.n + 1);
+  if (!p)
+    vp_arena_oom();
+  memcpy(p, s.p, (size_t)s.n);
+  p[s.n] = '\0';
+  return (vp_str){ p, s.n };
+}
+
+// Memory released by global vars, freed at the next vp_release_pending.
+static void **pending;
+static size_t npending, cap_pending;
+
+static void release_later(void *p) {
+  if (npending == cap_pending) {
+    size_t cap = cap_pending ? cap_pending * 2 : 64;
+    void **grown = realloc(pending, cap * sizeof *grown);
+    if (!grown)
+      vp_arena_oom();
+    pending = grown;
+    cap_pending = cap;
+  }
+  pending[npending++] = p;
+}
+
+void vp_release_pending(void) {
+  for (size_t i = 0; i < npending; i++)
+    free(pending[i]);
+  npending = 0;
+}
+
+void vp_str_release(vp_str s) {
+  release_later((char *)s.p);
+}
+
+vp_value vp_value_keep(vp_value v) {
+  if (v.kind == VP_KIND_STR) {
+    v.u.s = vp_str_keep(v.u.s);
+    return v;
+  }
+  if (v.kind != VP_KIND_ARRAY && v.kind != VP_KIND_MAP)
+    return v;
+  const vp_list *from = v.u.list;
+  vp_list *l = malloc(sizeof *l);
+  vp_value *items = malloc(sizeof(vp_value) * (size_t)(from->n + 1));
+  vp_str *keys = from->keys ? malloc(sizeof(vp_str) * (size_t)(from->n + 1))
+                            : NULL;
+  if (!l || !items || (from->keys && !keys))
+    vp_arena_oom();
+  for (int64_t i = 0; i < from->n; i++) {
+    items[i] = vp_value_keep(from->items[i]);
+    if (keys)
+      keys[i] = vp_str_keep(from->keys[i]);
+  }
+  l->n = from->n;
+  l->items = items;
+  l->keys = keys;
+  v.u.list = l;
+  return v;
+}
+
+void vp_value_release(vp_value v) {
+  if (v.kind == VP_KIND_STR) {
+    vp_str_release(v.u.s);
+    return;
+  }
+  if (v.kind != VP_KIND_ARRAY && v.kind != VP_KIND_MAP)
+    return;
+  vp_list *l = v.u.list;
+  for (int64_t i = 0; i < l->n; i++) {
+    vp_value_release(l->items[i]);
+    if (l->keys)
+      vp_str_release(l->keys[i]);
+  }
+  release_later(l->items);
+  release_later(l->keys);
+  release_later(l);
+}

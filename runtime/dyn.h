@@ -120,6 +120,17 @@ double vp_any_to_float(vp_value v);
 bool vp_any_in(vp_value container, vp_value x);
 vp_value vp_any_get(vp_value container, vp_value key);
 
+// Global vars outlive the event whose values they take (2.5): assigning
+// one keeps a copy in memory of its own and releases the old value. A
+// released value may still be read by the code that is running (a local
+// took it), so it is freed only by vp_release_pending, which generated
+// code calls as each stream starts on a record.
+vp_str vp_str_keep(vp_str s);
+void vp_str_release(vp_str s);
+vp_value vp_value_keep(vp_value v);
+void vp_value_release(vp_value v);
+void vp_release_pending(void);
+
 // Decodes an input value as a declared [T] field (8.6): an array whose
 // items have kind elem (ints widen to float); false when one does not.
 bool vp_as_array_of(const vp_value *v, vp_kind elem, vp_value *out);
