@@ -44,9 +44,13 @@
 #define CRASH_MSG_MAX   512
 #define EXIT_CRASH      71        // worker exit status: trapped crash, see shm
 #define EXIT_OOM        70        // vp_arena_alloc's exit status: out of memory
-#define SPIN_TRIES      200       // readiness checks before sleeping
+#define PARENT_SPINS    200       // readiness checks before sleeping
 #define PARENT_WAIT_NS  5000000L  // the parent also reaps between waits
+#define WORKER_IDLE_NS  2000000L       // first wait of an idle worker
 #define WORKER_WAIT_NS  500000000L     // the worker also checks its parent
+#define KICK_EVERY      256     // dispatches between two checks of a worker
+#define KICK_GAP        200000  // ticks() between two wakes of a worker
+#define RING_EVERY      32      // outcomes between two checks of the parent
 #define STALL_WARN_NS   60000000000LL  // without health_check: warn (6.8)
 #define STALL_CHECK_NS  1000000000LL   // how often, without health_check
 #define MAX_FAULTS      16
@@ -133,6 +137,8 @@ typedef struct slot {
   int64_t wait_since;  // when work last started waiting for an idle slot
   uint64_t noted;      // output position up to which outcomes were noted
   uint64_t in_pub;     // input position after the last dispatched event
+  int unkicked;        // events dispatched since the worker was last kicked
+  uint64_t kicked_at;  // ticks() of that kick
   vp_breaker breaker;  // state after the last noted outcome or failure
   qitem *q;            // FIFO of unreleased events, qcap entries
   int qcap, qhead, qlen;
@@ -192,6 +198,8 @@ struct vp_worker {
   size_t limit;        // the most record bytes one outcome may hold
   int64_t events;      // events taken, for recycle_after
   vp_breaker breaker;  // the slot's breaker; this worker is its only writer
+  int unrung;          // outcomes published since the parent's last ring
+  int64_t rung_ns;     // when the parent's bell was last rung
 };
 
 // An outcome taken off the region's state, ready for its callback.
@@ -222,6 +230,19 @@ static void futex_wake(uint32_t *word) {
   syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+// A cheap clock for spacing kicks: the time-stamp counter where there is
+// one, else the monotonic clock in ns. KICK_GAP is then 50 to 100 us of a
+// 2 to 4 GHz counter, or 200 us; only its order of magnitude matters.
+static uint64_t ticks(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_ia32_rdtsc();
+#else
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
 static void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -230,9 +251,9 @@ static void cpu_relax(void) {
 #endif
 }
 
-// Rings bell if its owner announced it sleeps. The caller has just
-// published something the sleeper waits for.
-static void ring_bell(uint32_t *bell, uint32_t *sleeping) {
+// Rings bell if its owner announced it sleeps; returns whether it did. The
+// caller has just published something the sleeper waits for.
+static bool ring_bell(uint32_t *bell, uint32_t *sleeping) {
   // Full fence, paired with the fence in wait_bell: either the sleeper sees
   // what we published before it waits, or we see its sleeping flag.
   // Taking the flag makes later rings skip the syscall until the sleeper
@@ -243,18 +264,25 @@ static void ring_bell(uint32_t *bell, uint32_t *sleeping) {
     // Release, paired with the acquire load of bell in wait_bell.
     __atomic_fetch_add(bell, 1, __ATOMIC_RELEASE);
     futex_wake(bell);
+    return true;
   }
+  return false;
 }
 
-// Sleeps on bell for at most ns unless ready(arg) already holds. The
-// eventcount protocol of ring_bell makes a lost wakeup impossible.
-static void wait_bell(uint32_t *bell, uint32_t *sleeping, long ns,
+// Sleeps on bell for at most ns unless ready(arg) already holds; returns
+// whether it held at the end. The eventcount protocol of ring_bell makes a
+// lost wakeup impossible.
+static bool wait_bell(uint32_t *bell, uint32_t *sleeping, int spins, long ns,
                       bool (*ready)(void *), void *arg) {
-  // Spin a little first: the other side is often about to publish, and a
-  // shared futex wake costs far more than a short spin.
-  for (int i = 0; i < SPIN_TRIES; i++) {
+  // Spin a little first (the parent; workers pass 0): the other side is
+  // often about to publish, and a shared futex wake costs far more than a
+  // short spin. The spin stays short: a long run of pause instructions
+  // makes a hypervisor deschedule the virtual CPU. A worker does not spin:
+  // it would take the parent's events one at a time as they come, in lock
+  // step, instead of sleeping until a batch is there.
+  for (int i = 0; i < spins; i++) {
     if (ready(arg))
-      return;
+      return true;
     cpu_relax();
   }
 
@@ -263,9 +291,13 @@ static void wait_bell(uint32_t *bell, uint32_t *sleeping, long ns,
   __atomic_store_n(sleeping, 1, __ATOMIC_RELAXED);
   // Full fence, paired with the fence in ring_bell.
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  if (!ready(arg))
+  bool ok = ready(arg);
+  if (!ok) {
     futex_wait(bell, seen, ns);
+    ok = ready(arg);
+  }
   __atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
+  return ok;
 }
 
 static int64_t now_ns(void) {
@@ -334,7 +366,9 @@ static void log_pop(log_fifo *f) {
 
 // Worker side.
 
-static void wake_parent(void) {
+static void wake_parent(vp_worker *w, int64_t now) {
+  w->unrung = 0;
+  w->rung_ns = now;
   ring_bell(&pbell->bell, &pbell->sleeping);
 }
 
@@ -374,15 +408,17 @@ static void publish(vp_worker *w, out_hdr *h, const char *msg, size_t msg_len,
   size_t msg_pad = (msg_len + 7) & ~(size_t)7;
   size_t total = sizeof(out_hdr) + msg_pad + rec_bytes;
   void *dst;
-  for (;;) {
+  while (vp_ring_reserve(s->out, total, &dst) != 0) {
     room_wait rw = { s, vp_ring_head(s->out) };
     if (vp_ring_reserve(s->out, total, &dst) == 0)
       break;
-    // Waiting for room is not a stall (6.8).
+    // Waiting for room is not a stall (6.8). The parent frees room as it
+    // collects: it must know what is there to collect.
     __atomic_store_n(&s->shm->out_blocked, 1, __ATOMIC_RELAXED);
-    wait_bell(&s->shm->bell, &s->shm->sleeping, WORKER_WAIT_NS, room_ready,
-              &rw);
-    check_parent(ppid);
+    wake_parent(w, now_ns());
+    if (!wait_bell(&s->shm->bell, &s->shm->sleeping, 0, WORKER_WAIT_NS,
+                   room_ready, &rw))
+      check_parent(ppid);  // woken without room: a timeout, or a stop
   }
   __atomic_store_n(&s->shm->out_blocked, 0, __ATOMIC_RELAXED);
 
@@ -398,10 +434,16 @@ static void publish(vp_worker *w, out_hdr *h, const char *msg, size_t msg_len,
 
   // The event is finished: the commit above is what the parent trusts, the
   // marks below only feed the health check.
+  int64_t now = now_ns();
   __atomic_store_n(&s->shm->cur_entry, -1, __ATOMIC_RELAXED);
   __atomic_store_n(&s->shm->in_pos, h->in_end, __ATOMIC_RELAXED);
-  __atomic_store_n(&s->shm->progress_ns, now_ns(), __ATOMIC_RELAXED);
-  wake_parent();
+  __atomic_store_n(&s->shm->progress_ns, now, __ATOMIC_RELAXED);
+
+  // The parent is told in batches: after RING_EVERY outcomes, when the
+  // coarse clock ticks (a slow event), and when this worker runs out of
+  // input or room. A parent waiting meanwhile also wakes on its timeout.
+  if (++w->unrung >= RING_EVERY || now != w->rung_ns)
+    wake_parent(w, now);
 }
 
 // Fault injection for the fault tests, read from VP_FAULT when the first
@@ -585,25 +627,40 @@ _Noreturn static void worker_main(vp_region *r, int si, uint64_t cursor,
   vp_trap_top = NULL;
   vp_arena arena = { 0 };
   vp_event_arena = &arena;
-  vp_worker w = { r, si, NULL, 0, 0, 0, 0, 0, s->breaker };
+  vp_worker w = { r, si, NULL, 0, 0, 0, 0, 0, s->breaker, 0, 0 };
   size_t room = vp_ring_max_record(s->out) - sizeof(out_hdr) - MSG_MAX;
   w.limit = room < MAX_OUT_BYTES ? room : MAX_OUT_BYTES;
   int64_t recycle = r->desc->recycle_after;
 
+  // Every record before end is published: they are taken one after the
+  // other without reading the parent's line again.
+  uint64_t end = cursor;
+  long idle_ns = WORKER_IDLE_NS;
   for (;;) {
     uint64_t next = cursor;
     size_t len;
-    const uint8_t *rec = vp_ring_peek(s->in, &next, &len);
+    const uint8_t *rec = vp_ring_next(s->in, &next, end, &len);
+    if (!rec && (end = vp_ring_tail(s->in)) != cursor)
+      continue;
     if (!rec) {
       // Acquire, paired with the release store of stop in vp_region_stop.
       if (__atomic_load_n(&s->shm->stop, __ATOMIC_ACQUIRE))
         _exit(0);
+      if (w.unrung)
+        wake_parent(&w, now_ns());
+
+      // The parent kicks a worker it sees asleep, at the latest after
+      // KICK_EVERY events or before it waits. The first waits after work
+      // are short, so that a kick lost to a race costs little.
       input_wait iw = { s, cursor };
-      wait_bell(&s->shm->bell, &s->shm->sleeping, WORKER_WAIT_NS, input_ready,
-                &iw);
-      check_parent(ppid);
+      if (!wait_bell(&s->shm->bell, &s->shm->sleeping, 0, idle_ns,
+                     input_ready, &iw)) {
+        idle_ns = idle_ns < WORKER_WAIT_NS / 2 ? idle_ns * 2 : WORKER_WAIT_NS;
+        check_parent(ppid);
+      }
       continue;
     }
+    idle_ns = WORKER_IDLE_NS;
     run_event(&w, rec, len, next, attempt, ppid);
     vp_arena_reset(&arena);
     cursor = next;
@@ -697,8 +754,27 @@ static int spawn(vp_region *r, int si, uint64_t cursor, int attempt) {
   return 0;
 }
 
+// Wakes slot s's worker if it sleeps. A worker woken here was idle (or
+// waiting for room): work starts waiting for it now (6.8), not when it was
+// dispatched without a wake.
 static void kick(slot *s) {
-  ring_bell(&s->shm->bell, &s->shm->sleeping);
+  s->unkicked = 0;
+  s->kicked_at = ticks();
+  if (ring_bell(&s->shm->bell, &s->shm->sleeping))
+    s->wait_since = now_ns();
+}
+
+// Kicks every worker that may sleep over work it was not told about: events
+// dispatched since its last kick, or room freed while it waits for room.
+// Runs before the parent waits and at each reap.
+static void kick_pending(vp_region *r) {
+  for (int i = 0; i < r->n; i++) {
+    slot *s = &r->slots[i];
+    if (s->pid > 0 &&
+        (s->unkicked ||
+         __atomic_load_n(&s->shm->out_blocked, __ATOMIC_RELAXED)))
+      kick(s);
+  }
 }
 
 static const char *sig_name(int sig, char *buf, size_t size) {
@@ -734,7 +810,8 @@ static char *timeout_reason(vp_region *r) {
 }
 
 static qitem *qat(slot *s, int i) {
-  return &s->q[(s->qhead + i) % s->qcap];
+  int k = s->qhead + i;  // both below qcap
+  return &s->q[k < s->qcap ? k : k - s->qcap];
 }
 
 // The input position after every queued event of s.
@@ -1061,6 +1138,7 @@ static void tick(vp_region *r, int64_t now) {
 static void reap(vp_region *r) {
   int64_t now = now_ns();
   r->last_reap_ns = now;
+  kick_pending(r);
   for (int i = 0; i < r->n; i++) {
     slot *s = &r->slots[i];
     int status;
@@ -1085,14 +1163,23 @@ static bool take_slot(vp_region *r, int si, taken *t) {
   if (s->qlen == 0)
     return false;
   qitem it = *qat(s, 0);
-  memset(t, 0, sizeof *t);
+  // Field by field: this runs once per event, and a memset of the whole
+  // struct costs more than the stores.
   t->slot = si;
+  t->ok = false;
   t->origin = it.origin;
-  t->in = it.in;
-  t->len = it.len;
+  t->records = (vp_rd){ NULL, NULL };
+  t->nrecords = 0;
+  t->err.kind = NULL;
+  t->err.message = (vp_str){ NULL, 0 };
   t->err.worker = si;
+  t->err.attempt = 0;
   t->err.stream = r->desc->stream;
   t->err.origin = it.origin;
+  t->in = it.in;
+  t->len = it.len;
+  t->sy = NULL;
+  t->owned_msg = NULL;
 
   if (it.fail_kind) {
     t->err.kind = it.fail_kind;
@@ -1130,7 +1217,7 @@ static bool take_slot(vp_region *r, int si, taken *t) {
     }
   }
 
-  s->qhead = (s->qhead + 1) % s->qcap;
+  s->qhead = s->qhead + 1 < s->qcap ? s->qhead + 1 : 0;
   s->qlen--;
   s->in_done = it.in_end;
   return true;
@@ -1169,7 +1256,10 @@ static void deliver(vp_region *r, taken *t) {
   if (s && --s->pins == 0) {
     vp_ring_release(s->in, s->in_done);
     vp_ring_release(s->out, s->out_done);
-    kick(s);  // the worker may wait for room in its output ring
+    // The worker may wait for room in its output ring. A wait this check
+    // misses ends at the next wait_progress or reap, which kick every slot.
+    if (__atomic_load_n(&s->shm->out_blocked, __ATOMIC_RELAXED))
+      kick(s);
   }
   free(t->owned_msg);
   if (t->sy) {
@@ -1232,9 +1322,13 @@ static bool region_ready(void *arg) {
   return false;
 }
 
-// Sleeps until some worker publishes, or a few ms pass; then reaps.
+// Sleeps until some worker publishes, or a few ms pass; then reaps. The
+// workers hear first of everything dispatched or freed, so none of them
+// sleeps over work the parent now waits for.
 static void wait_progress(vp_region *r) {
-  wait_bell(&pbell->bell, &pbell->sleeping, PARENT_WAIT_NS, region_ready, r);
+  kick_pending(r);
+  wait_bell(&pbell->bell, &pbell->sleeping, PARENT_SPINS, PARENT_WAIT_NS,
+            region_ready, r);
   reap(r);
 }
 
@@ -1315,7 +1409,18 @@ static void dispatch(vp_region *r, int si, const vp_origin *origin,
   r->st.submitted++;
   if (r->desc->order == VP_ORDER_INPUT)
     log_push(&r->order, (log_item){ si, NULL });
-  kick(s);
+
+  // The event is published. A worker is checked with the full protocol of
+  // ring_bell every KICK_EVERY events; one that announced that it sleeps is
+  // woken at once unless it was kicked less than KICK_GAP ago, so that a
+  // fast stream wakes it once per batch and a slow one once per event. A
+  // sleep this relaxed look misses is caught by the next KICK_EVERY check,
+  // the kicks before any wait and at each reap, or the worker's own short
+  // timeout (the parent may be blocked reading input).
+  if (++s->unkicked >= KICK_EVERY ||
+      (__atomic_load_n(&s->shm->sleeping, __ATOMIC_RELAXED) &&
+       ticks() - s->kicked_at >= KICK_GAP))
+    kick(s);
 }
 
 // The next slot in cyclic order that is neither closed nor waiting to
@@ -1450,6 +1555,9 @@ vp_region *vp_region_start(const vp_region_desc *desc, int workers) {
   int n = desc->max_workers;
   if (workers > 0 && desc->strategy != VP_STRATEGY_BROADCAST)
     n = workers;
+  else if (workers > 0)
+    vp_log(VP_LOG_WARN, "--workers ignored for broadcast region in '%s'",
+           desc->stream);
   if (n < 1)
     n = 1;
   if (n > MAX_WORKERS)

@@ -13,16 +13,21 @@
 #define HDR_SIZE    8u
 
 struct vp_ring {
+  // Set at creation, then only read: on a line of their own, so that the
+  // stores below never evict them from the other side's cache.
+  _Alignas(64) uint64_t cap;
+  uint64_t mask;
+  size_t map_size;
   // Written by the consumer, read by the producer.
   _Alignas(64) uint64_t head;
   // Written by the producer, read by the consumer.
   _Alignas(64) uint64_t tail;
-  // The producer's own: end of the reserved records; shared so that a
-  // producer that takes over can discard a dead one's reservations.
+  // The producer's own: end of the reserved records, and the head it last
+  // loaded (head only grows, so a stale copy understates the free space).
+  // Shared so that a producer that takes over can discard a dead one's
+  // reservations.
   _Alignas(64) uint64_t wpos;
-  uint64_t cap;
-  uint64_t mask;
-  size_t map_size;
+  uint64_t head_seen;
   _Alignas(64) unsigned char data[];
 };
 
@@ -46,7 +51,7 @@ vp_ring *vp_ring_create(size_t cap) {
   if (p == MAP_FAILED)
     return NULL;
 
-  // The mapping starts zeroed: head = tail = wpos = 0.
+  // The mapping starts zeroed: head = tail = wpos = head_seen = 0.
   vp_ring *r = p;
   r->cap = cap;
   r->mask = cap - 1;
@@ -74,11 +79,17 @@ int vp_ring_reserve(vp_ring *r, size_t len, void **out) {
   uint64_t need = align8(HDR_SIZE + len);
   uint64_t wpos = r->wpos;
   uint64_t to_end = r->cap - (wpos & r->mask);
+  uint64_t total = need <= to_end ? need : to_end + need;
 
-  // Acquire, paired with the release store of head in vp_ring_release: the
-  // consumer's reads of the space we are about to reuse are complete.
-  uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-  uint64_t avail = r->cap - (wpos - head);
+  // The head last seen usually leaves room; only when it does not is the
+  // consumer's line read again.
+  uint64_t avail = r->cap - (wpos - r->head_seen);
+  if (total > avail) {
+    // Acquire, paired with the release store of head in vp_ring_release:
+    // the consumer's reads of the space we are about to reuse are complete.
+    r->head_seen = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+    avail = r->cap - (wpos - r->head_seen);
+  }
 
   if (need <= to_end) {
     if (need > avail)
@@ -111,12 +122,17 @@ uint64_t vp_ring_reserved(const vp_ring *r) {
   return r->wpos;
 }
 
-const void *vp_ring_peek(vp_ring *r, uint64_t *cursor, size_t *len) {
-  // Acquire, paired with the release store of tail in vp_ring_commit.
-  uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+uint64_t vp_ring_tail(vp_ring *r) {
+  // Acquire, paired with the release store of tail in vp_ring_commit: the
+  // bytes of every record before the returned position are visible.
+  return __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+}
+
+const void *vp_ring_next(const vp_ring *r, uint64_t *cursor, uint64_t end,
+                         size_t *len) {
   uint64_t pos = *cursor;
   for (;;) {
-    if (pos == tail)
+    if (pos == end)
       return NULL;
     rec_hdr h;
     memcpy(&h, r->data + (pos & r->mask), sizeof h);
@@ -129,6 +145,10 @@ const void *vp_ring_peek(vp_ring *r, uint64_t *cursor, size_t *len) {
     *cursor = pos + step;
     return r->data + ((pos + HDR_SIZE) & r->mask);
   }
+}
+
+const void *vp_ring_peek(vp_ring *r, uint64_t *cursor, size_t *len) {
+  return vp_ring_next(r, cursor, vp_ring_tail(r), len);
 }
 
 int vp_ring_ready(vp_ring *r, uint64_t cursor) {

@@ -51,6 +51,16 @@ uint64_t vp_ring_reserved(const vp_ring *r);
 // nothing, so several cursors may read ahead of the head.
 const void *vp_ring_peek(vp_ring *r, uint64_t *cursor, size_t *len);
 
+// Consumer: the position up to which records are published now. Records
+// before it can then be read with vp_ring_next without touching the
+// producer's line again.
+uint64_t vp_ring_tail(vp_ring *r);
+
+// Consumer: as vp_ring_peek, but only up to end, a value vp_ring_tail
+// returned (or any published position): returns NULL when *cursor is end.
+const void *vp_ring_next(const vp_ring *r, uint64_t *cursor, uint64_t end,
+                         size_t *len);
+
 // Consumer: frees everything before position cursor (a value that
 // vp_ring_peek produced) for the producer to reuse.
 void vp_ring_release(vp_ring *r, uint64_t cursor);

@@ -167,6 +167,72 @@ static void test_ring_wraparound_varying_sizes(void **state) {
   vp_ring_destroy(r);
 }
 
+// vp_ring_next reads up to one loaded tail: records committed later stay
+// unseen until the tail is loaded again, and padding is skipped.
+static void test_ring_next_reads_up_to_loaded_tail(void **state) {
+  vp_ring *r = vp_ring_create(256);
+  void *p;
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(vp_ring_reserve(r, 8, &p), 0);
+    memcpy(p, &i, sizeof i);
+  }
+  vp_ring_commit(r);
+  uint64_t end = vp_ring_tail(r), cur = 0;
+  assert_int_equal(end, 48);
+  assert_int_equal(vp_ring_reserve(r, 8, &p), 0);
+  vp_ring_commit(r);
+
+  size_t len;
+  const int *q;
+  for (int i = 0; i < 3; i++) {
+    q = vp_ring_next(r, &cur, end, &len);
+    assert_non_null(q);
+    assert_int_equal(*q, i);
+  }
+  assert_null(vp_ring_next(r, &cur, end, &len));
+  assert_int_equal(cur, 48);
+  end = vp_ring_tail(r);
+  assert_non_null(vp_ring_next(r, &cur, end, &len));
+  assert_null(vp_ring_next(r, &cur, end, &len));
+
+  // A record that does not fit before the end follows a padding record.
+  vp_ring_release(r, cur);
+  assert_int_equal(vp_ring_reserve(r, 120, &p), 0);  // 64 + 128 = 192
+  vp_ring_commit(r);
+  assert_non_null(vp_ring_next(r, &cur, vp_ring_tail(r), &len));
+  vp_ring_release(r, cur);
+  assert_int_equal(vp_ring_reserve(r, 64, &p), 0);  // pads 64, then 72
+  memset(p, 7, 64);
+  vp_ring_commit(r);
+  const uint8_t *b = vp_ring_next(r, &cur, vp_ring_tail(r), &len);
+  assert_non_null(b);
+  assert_int_equal(len, 64);
+  assert_int_equal(b[63], 7);
+  assert_int_equal(cur, 256 + 72);
+  vp_ring_destroy(r);
+}
+
+// The producer's copy of head goes stale between releases; a full ring
+// still finds the room the consumer freed, and never more.
+static void test_ring_reserve_sees_release_after_full(void **state) {
+  vp_ring *r = vp_ring_create(128);
+  void *p;
+  uint64_t cur = 0;
+  size_t len;
+  for (int lap = 0; lap < 50; lap++) {
+    int n = 0;
+    while (vp_ring_reserve(r, 8, &p) == 0)
+      n++;
+    assert_int_equal(n, lap == 0 ? 8 : 1 + lap % 3);
+    vp_ring_commit(r);
+    // Free 1 + (lap + 1) % 3 records for the next lap.
+    for (int k = 0; k < 1 + (lap + 1) % 3; k++)
+      assert_non_null(vp_ring_peek(r, &cur, &len));
+    vp_ring_release(r, cur);
+  }
+  vp_ring_destroy(r);
+}
+
 // A maximal record fits once the ring has drained, whatever the offset.
 static void test_ring_max_record_fits_at_every_offset(void **state) {
   vp_ring *r = vp_ring_create(512);
@@ -261,6 +327,8 @@ int main(void) {
     cmocka_unit_test(test_ring_abort_discards_uncommitted),
     cmocka_unit_test(test_ring_wraparound_varying_sizes),
     cmocka_unit_test(test_ring_max_record_fits_at_every_offset),
+    cmocka_unit_test(test_ring_next_reads_up_to_loaded_tail),
+    cmocka_unit_test(test_ring_reserve_sees_release_after_full),
     cmocka_unit_test(test_ring_fork_stress_million_records),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
