@@ -1091,6 +1091,17 @@ static void lower_stream(vpc_stream *st);
 // The source: a stream by that name, else an event type (5.2).
 static bool resolve_source(vpc_stream *st, chain *ch) {
   vpc_node *src = st->decl->a;
+  if (src->kind == VPC_NODE_PATTERN) {
+    vpc_error(src->pos, "sequence patterns are not supported yet (planned: "
+                        "later)");
+    return false;
+  }
+  if (src->kind == VPC_NODE_CALL) {
+    vpc_error(src->name_pos, "'%s(...)' sources are not supported yet "
+                             "(planned: later)",
+              src->name);
+    return false;
+  }
   vpc_stream *up = vpc_find_stream(src->name);
   if (up) {
     lower_stream(up);

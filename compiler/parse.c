@@ -145,6 +145,23 @@ static char *read_file(const char *path, size_t *len) {
   return text;
 }
 
+// A named pattern (pattern P = SEQ(A, B+, ...) within 10m, 5.8) is a
+// later-phase construct whose syntax is not VPL's expression syntax: its
+// tokens are passed over up to the end of the declaration, and sema
+// reports it. Returns the kind of the last token read.
+static int skip_pattern(vpc_lexer *lx, vpc_token *tok, vpc_list *decls) {
+  vpc_node *d = vpc_node_new(VPC_NODE_PATTERN, tok->pos);
+  d->name = "pattern";
+  vpc_list_push(decls, d);
+  int depth = 0, kind;
+  do {
+    kind = vpc_lex_next(lx, tok);
+    depth += kind == VPC_TK_INDENT ? 1 : kind == VPC_TK_DEDENT ? -1 : 0;
+  } while (kind != 0 && !(depth <= 0 && kind == VPC_TK_NEWLINE) &&
+           !(depth < 0 && kind == VPC_TK_DEDENT));
+  return kind;
+}
+
 // Runs one file through the lexer and parser into *decls.
 static void parse_into(const char *path, const char *text, size_t len,
                        vpc_program *prog, vpc_list *decls) {
@@ -157,6 +174,10 @@ static void parse_into(const char *path, const char *text, size_t len,
   do {
     kind = vpc_lex_next(lx, &tok);
     ps.last_pos = tok.pos;
+    if (kind == VPC_TK_KW_PATTERN) {
+      kind = skip_pattern(lx, &tok, decls);
+      continue;
+    }
     vpcParse(parser, kind, tok, &ps);
     if (kind == VPC_TK_NEWLINE)
       ps.reported = 0;

@@ -85,6 +85,8 @@
 %type opt_type { vpc_node * }
 %type opt_ret { vpc_node * }
 %type ops { vpc_node * }
+%type seqsteps { vpc_node * }
+%type seqstep { vpc_node * }
 %type op { vpc_node * }
 %type decl { vpc_node * }
 %type binding { int }
@@ -155,6 +157,28 @@ decl(D) ::= KW_STREAM IDENT(N) opt_type(T) ASSIGN IDENT(S) ops(O) NEWLINE. {
   D->name = vpc_tok_name(&N); D->name_pos = N.pos; D->b = T;
   D->a = vpc_name_node(&S);
 }
+// Later-phase sources, parsed for a precise message (5.2, 5.8):
+// merge(...), join(...), timer(...), sequence(...), and sequence patterns
+// such as A as a -> all B as bs -> C as c.
+decl(D) ::= KW_STREAM IDENT(N) opt_type(T) ASSIGN IDENT(S) LPAREN args(A) RPAREN
+            ops(O) NEWLINE. {
+  D = O; D->kind = VPC_NODE_STREAM; D->pos = N.pos;
+  D->name = vpc_tok_name(&N); D->name_pos = N.pos; D->b = T;
+  D->a = A; A->kind = VPC_NODE_CALL; A->pos = S.pos; A->name = vpc_tok_name(&S);
+  A->name_pos = S.pos;
+}
+decl(D) ::= KW_STREAM IDENT(N) opt_type(T) ASSIGN seqsteps(Q) ops(O) NEWLINE. {
+  D = O; D->kind = VPC_NODE_STREAM; D->pos = N.pos;
+  D->name = vpc_tok_name(&N); D->name_pos = N.pos; D->b = T; D->a = Q;
+}
+seqsteps(Q) ::= seqstep(P).                     { Q = P; }
+seqsteps(Q) ::= seqsteps(Q0) THIN_ARROW seqstep. { Q = Q0; }
+seqstep(P) ::= IDENT(E) AS IDENT. {
+  P = vpc_node_new(VPC_NODE_PATTERN, E.pos); P->name = "sequence pattern";
+}
+seqstep(P) ::= IDENT(K) IDENT AS IDENT. {
+  P = vpc_node_new(VPC_NODE_PATTERN, K.pos); P->name = "sequence pattern";
+}
 ops(L) ::= .               { L = vpc_list_node(NULL); }
 ops(L) ::= ops(L0) op(P).  { L = L0; vpc_list_push(&L->list, P); }
 op(P) ::= DOT IDENT(N) LPAREN args(A) RPAREN. {
@@ -203,10 +227,6 @@ decl(D) ::= IMPORT(I) STRING(S) AS IDENT(N) NEWLINE. {
   D->name_pos = S.pos; D->name = vpc_tok_name(&N);
 }
 
-// pattern Name = ... (later phase: parsed for a precise message)
-decl(D) ::= KW_PATTERN IDENT(N) ASSIGN expr NEWLINE. {
-  D = vpc_node_new(VPC_NODE_PATTERN, N.pos); D->name = vpc_tok_name(&N);
-}
 
 // Types: Name, Name<T, ...>, [T], {K: V}, each with an optional '?'.
 type(T) ::= IDENT(N). {
