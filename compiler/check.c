@@ -162,7 +162,7 @@ static vpc_type *check_name(vpc_ctx *cx, vpc_node *n) {
     cx->fn->event_bound = true;
     return err_type();
   }
-  if (cx->implicit && cx->implicit->declared) {
+  if (cx->implicit && !cx->implicit->dynamic) {
     no_such_field(n->pos, cx->implicit, n->name);
     return err_type();
   }

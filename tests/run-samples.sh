@@ -111,12 +111,28 @@ installed_vpc_works() {
     cmp <(sort "$work/installed.out") <(sort "$work/model.out")
 }
 
+# -MD names the program and every file it imports, for make.
+dependency_file_lists_imports() {
+  mkdir -p "$work/deps"
+  printf 'event E:\n    n: int\n' >"$work/deps/types.vpl"
+  printf 'import "types.vpl"\nstream S = E\n    .emit(n: n)\n' \
+    >"$work/deps/main.vpl"
+  "$VPC" -MD "$work/deps/main.vpl" -o "$work/deps/main" || return 1
+  local want
+  want=$(printf '%s: %s %s\n\n%s:' "$work/deps/main" "$work/deps/main.vpl" \
+    "$work/deps/types.vpl" "$work/deps/types.vpl")
+  [ "$(cat "$work/deps/main.d")" = "$want" ] || {
+    echo "got:"; cat "$work/deps/main.d"; echo "want:"; echo "$want"; return 1
+  }
+}
+
 check "every sample builds" build_all_samples
 check "orders: outputs and dead letters match the model" model_check
 check "orders: same outputs with 1, 2 and 8 workers" same_multiset_across_workers
 check "orders: collect(order: \"input\") is byte-identical" input_order_is_byte_identical
 check "orders: statically linked" statically_linked
 check "an installed vpc finds its runtime" installed_vpc_works
+check "vpc -MD lists the imports" dependency_file_lists_imports
 check "vpc never crashes on cut programs" prefixes_never_crash
 echo "samples: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
