@@ -95,7 +95,6 @@ const vpc_builtin *vpc_find_builtin(const char *name) {
 }
 
 const char *vpc_builtin_phase(const char *name) {
-  static const char *const p1[] = { "" };
   static const char *const p2[] = {
     "regex_match", "now", "year", "month", "day", "hour", "minute",
     "second", "duration_between", "random", "uuid", "count", "stddev",
@@ -105,9 +104,6 @@ const char *vpc_builtin_phase(const char *name) {
     "percentile", "median", "variance", "collect", "lag", "lead", "rank",
     "row_number", "unique", "flatten", "zip", "format", "parse",
   };
-  for (size_t i = 0; i < sizeof p1 / sizeof p1[0]; i++)
-    if (!strcmp(p1[i], name))
-      return "P1";
   for (size_t i = 0; i < sizeof p2 / sizeof p2[0]; i++)
     if (!strcmp(p2[i], name))
       return "P2";

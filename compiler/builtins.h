@@ -87,8 +87,8 @@ const vpc_builtin *vpc_builtin_at(int i);
 // Returns the builtin called name, or NULL.
 const vpc_builtin *vpc_find_builtin(const char *name);
 
-// Names of builtins that later versions implement: calling one is a
-// "not supported yet" error rather than an unknown function.
+// The phase ("P2" or "later") of builtins that later versions implement:
+// calling one is a "not supported yet" error, not an unknown function.
 const char *vpc_builtin_phase(const char *name);
 
 #endif

@@ -9,6 +9,8 @@
 #include "parse.h"
 #include "sema_int.h"
 
+static vpc_node *arg_node(vpc_node *call, int i);
+
 static vpc_type *err_type(void) {
   return &ty_error;
 }
@@ -575,12 +577,12 @@ static vpc_type *check_result_builtin(vpc_node *call, vpc_builtin_id id,
   case VPC_B_IS_OK:
   case VPC_B_IS_ERR:
     if (a[0]->kind != VPC_TY_RESULT)
-      vpc_error(call->pos, "'%s' needs a Result, got %s", call->name,
-                vpc_type_name(a[0]));
+      vpc_error(arg_node(call, 0)->pos, "'%s' needs a Result, got %s",
+                call->name, vpc_type_name(a[0]));
     return &ty_bool;
   default:  // unwrap_or
     if (a[0]->kind != VPC_TY_RESULT || !a[0]->elem) {
-      vpc_error(call->pos, "'unwrap_or' needs a Result, got %s",
+      vpc_error(arg_node(call, 0)->pos, "'unwrap_or' needs a Result, got %s",
                 vpc_type_name(a[0]));
       return err_type();
     }
@@ -651,7 +653,6 @@ static vpc_type *check_str_builtin(vpc_node *call, vpc_builtin_id id,
 
 
 static void note_dlq(vpc_ctx *cx, vpc_pos pos);
-static vpc_node *arg_node(vpc_node *call, int i);
 
 static vpc_type *check_misc_builtin(vpc_ctx *cx, vpc_node *call,
                                     vpc_builtin_id id, vpc_type **a) {
@@ -677,7 +678,7 @@ static vpc_type *check_misc_builtin(vpc_ctx *cx, vpc_node *call,
     return &ty_null;
   case VPC_B_TO_STRING:
     if (!vpc_is_scalar(a[0]) && !vpc_is_boxed(a[0]))
-      vpc_error(call->pos, "'%s' of %s is not supported by this version of "
+      vpc_error(arg_node(call, 0)->pos, "'%s' of %s is not supported by this version of "
                            "vpc",
                 call->name, vpc_type_name(a[0]));
     return &ty_str;
@@ -966,12 +967,9 @@ static vpc_type *check_call(vpc_ctx *cx, vpc_node *call) {
     return check_construct(cx, call, ev);
   }
   const char *phase = vpc_builtin_phase(call->name);
-  if (phase && strcmp(phase, "P1"))
+  if (phase)
     vpc_error(call->name_pos, "'%s' is not supported yet (planned: %s)",
               call->name, phase);
-  else if (phase)
-    vpc_error(call->name_pos, "'%s' is not supported by this version of vpc",
-              call->name);
   else
     unknown_function(call);
   for (int i = 0; i < call->list.n; i++)
@@ -1171,9 +1169,7 @@ static vpc_type *check_expr_kind(vpc_ctx *cx, vpc_node *n) {
     t = check_slice(cx, n);
     break;
   default:
-    vpc_error(n->pos, "expected an expression");
-    t = err_type();
-    break;
+    vpc_unreachable();  // the grammar makes no other expression
   }
   n->type = t;
   return t;
@@ -1319,10 +1315,6 @@ static vpc_type *check_for(vpc_ctx *cx, vpc_node *s) {
 }
 
 static vpc_type *check_return(vpc_ctx *cx, vpc_node *s) {
-  if (!cx->in_body) {
-    vpc_error(s->pos, "'return' is allowed only in functions and lambdas");
-    return &ty_null;
-  }
   vpc_type *t = s->a ? vpc_check_expr(cx, s->a) : &ty_null;
   if (cx->ret) {
     if (!vpc_assignable(t, cx->ret)) {
@@ -1349,7 +1341,7 @@ static vpc_type *check_emit(vpc_ctx *cx, vpc_node *s) {
   vpc_event *ev = vpc_find_event(s->name);
   if (ev) {
     s->sym = ev;
-    note_emit(cx, check_construct(cx, s, ev), s->name_pos);
+    note_emit(cx, check_construct(cx, s, ev), s->pos);
     return &ty_null;
   }
   // An undeclared type: a record of type `record`, its fields any (4.2).
@@ -1369,7 +1361,7 @@ static vpc_type *check_emit(vpc_ctx *cx, vpc_node *s) {
     }
   }
   s->sym = NULL;
-  note_emit(cx, vpc_dynamic_record(), s->name_pos);
+  note_emit(cx, vpc_dynamic_record(), s->pos);
   return &ty_null;
 }
 
@@ -1402,8 +1394,7 @@ static vpc_type *check_stmt(vpc_ctx *cx, vpc_node *s) {
   case VPC_NODE_EXPR_STMT:
     return vpc_check_expr(cx, s->a);
   default:
-    vpc_error(s->pos, "expected a statement");
-    return &ty_null;
+    vpc_unreachable();  // the grammar makes no other statement
   }
 }
 
@@ -1464,8 +1455,12 @@ void vpc_check_tail(vpc_ctx *cx, vpc_node *block, vpc_type *want,
   }
 }
 
-// Checks f's body with the fields of element (NULL for none) in scope.
+// Checks f's body with the fields of element (NULL for none) in scope. An
+// undeclared result type is unknown until the body is checked, which is
+// what makes a recursive call without one an error (2.6).
 static void check_fn_body(vpc_fn *f, vpc_event *element, bool probe) {
+  if (!f->ret_declared)
+    f->ret = NULL;
   vpc_ctx cx = { 0 };
   vpc_scope sc;
   vpc_push_scope(&cx, &sc);

@@ -65,7 +65,6 @@ static constant const_value(vpc_node *n) {
   return c;
 }
 
-static const char *const op_p1_later[] = { "" };
 static const char *const op_p2[] = { "window", "aggregate", "having",
                                      "distinct", "limit", "first",
                                      "order_by", "watermark",
@@ -121,11 +120,6 @@ static bool unsupported_operator(vpc_node *op) {
   if (!strcmp(op->name, "from")) {
     vpc_error(op->name_pos, "'.from(C)' must follow the event type, as in "
                             "E.from(C)");
-    return true;
-  }
-  if (IN(op->name, op_p1_later)) {
-    vpc_error(op->name_pos, "'.%s' is not supported by this version of vpc",
-              op->name);
     return true;
   }
   if (!IN(op->name, op_known)) {
@@ -516,15 +510,16 @@ static bool want_kind(vpc_node *item, constant c, int kind, const char *key,
   return false;
 }
 
-static int backoff_kind(vpc_node *item, const char *s) {
+static int backoff_kind(vpc_node *item, const char *s, const char *key) {
   if (!strcmp(s, "exponential"))
     return BACKOFF_EXPONENTIAL;
   if (!strcmp(s, "fixed"))
     return BACKOFF_FIXED;
   if (!strcmp(s, "none"))
     return BACKOFF_NONE;
-  vpc_error(item->a->pos, "option 'backoff': expected \"exponential\", "
-                          "\"fixed\" or \"none\"");
+  vpc_error(item->a->pos, "option '%s': expected \"exponential\", "
+                          "\"fixed\" or \"none\"",
+            key);
   return BACKOFF_EXPONENTIAL;
 }
 
@@ -558,7 +553,7 @@ static void apply_backoff(vpc_sup *s, vpc_node *block) {
     const char *key = vpc_format("backoff.%s", it->name);
     if (!strcmp(it->name, "kind")) {
       if (want_kind(it, c, C_STR, key, "a string"))
-        s->backoff = backoff_kind(it, c.s);
+        s->backoff = backoff_kind(it, c.s, key);
     } else if (!strcmp(it->name, "initial")) {
       if (want_kind(it, c, C_DURATION, key, "a duration"))
         s->backoff_initial_ns = c.i;
@@ -654,7 +649,7 @@ static void apply_sup_item(vpc_sup *s, vpc_node *it) {
       s->restart_window_ns = c.i;
   } else if (!strcmp(k, "backoff")) {
     if (c.kind == C_STR)
-      s->backoff = backoff_kind(it, c.s);
+      s->backoff = backoff_kind(it, c.s, "backoff");
     else if (option_items(it->a))
       apply_backoff(s, it->a);
     else
@@ -1016,7 +1011,8 @@ static vpc_connector *find_connector(const char *name) {
 static void lower_to(chain *ch, vpc_node *op) {
   vpc_node *first = op->list.n ? op->list.items[0] : NULL;
   if (!first || first->name || first->a->kind != VPC_NODE_NAME) {
-    vpc_error(op->name_pos, "'.to' takes the name of a connector");
+    vpc_error(first ? first->pos : op->name_pos,
+              "'.to' takes the name of a connector");
     return;
   }
   vpc_connector *c = find_connector(first->a->name);
@@ -1225,11 +1221,6 @@ void vpc_lower_streams(vpc_sema *s) {
     vpc_node *d = S->prog->decls.items[i];
     if (d->kind != VPC_NODE_STREAM)
       continue;
-    if (vpc_find_event(d->name)) {
-      vpc_error(d->name_pos, "stream '%s' has the name of an event type",
-                d->name);
-      continue;
-    }
     vpc_stream *st = vpc_alloc(sizeof *st);
     st->name = d->name;
     st->decl = d;

@@ -100,9 +100,20 @@ void vpc_parse_expect_word(vpc_parser *ps, const vpc_token *t,
   }
 }
 
+// Where an expression starts in the source: its leftmost operand's token.
+static vpc_pos start_of(const vpc_node *e) {
+  while ((e->kind == VPC_NODE_MEMBER || e->kind == VPC_NODE_OPT_MEMBER ||
+          e->kind == VPC_NODE_INDEX || e->kind == VPC_NODE_SLICE ||
+          e->kind == VPC_NODE_PROPAGATE || e->kind == VPC_NODE_BINARY ||
+          (e->kind == VPC_NODE_CALL && e->a)) &&
+         e->a)
+    e = e->a;
+  return e->pos;
+}
+
 void vpc_parse_lambda_param(vpc_parser *ps, vpc_node *lambda, vpc_node *p) {
   if (p->kind != VPC_NODE_NAME) {
-    vpc_error(p->pos, "a lambda parameter must be a plain name");
+    vpc_error(start_of(p), "a lambda parameter must be a plain name");
     ps->failed = 1;
     return;
   }
@@ -218,7 +229,7 @@ static void add_file_decls(loader *ld, const char *path, vpc_list *decls,
     if (d->kind != VPC_NODE_IMPORT)
       continue;
     if (d->name)
-      vpc_warning(d->pos, "'as %s' is ignored; VPL has no namespaces",
+      vpc_warning(d->c->pos, "'as %s' is ignored; VPL has no namespaces",
                   d->name);
     if (depth >= MAX_IMPORT_DEPTH) {
       vpc_error(d->name_pos, "imports nested deeper than %d levels",

@@ -435,7 +435,7 @@ static void resolve_event(vpc_event *ev) {
   if (d->str) {
     vpc_event *parent = vpc_find_event(d->str);
     if (!parent) {
-      vpc_error(d->name_pos, "unknown event '%s' after extends", d->str);
+      vpc_error(d->c->pos, "unknown event '%s' after extends", d->str);
     } else {
       resolve_event(parent);
       for (int i = 0; i < parent->fields.n; i++) {

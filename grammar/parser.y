@@ -110,6 +110,7 @@ decl(D) ::= KW_EVENT IDENT(N) IDENT(X) IDENT(P) COLON INDENT fields(F) DEDENT. {
   D->name = vpc_tok_name(&N); D->name_pos = N.pos;
   vpc_parse_expect_word(ps, &X, "extends");
   D->str = vpc_tok_name(&P);
+  D->c = vpc_name_node(&P);
 }
 fields(L) ::= field(F).            { L = vpc_list_node(F); }
 fields(L) ::= fields(L0) field(F). { L = L0; vpc_list_push(&L->list, F); }
@@ -222,9 +223,10 @@ decl(D) ::= IMPORT(I) STRING(S) NEWLINE. {
   D = vpc_node_new(VPC_NODE_IMPORT, I.pos); D->str = S.str; D->slen = S.slen;
   D->name_pos = S.pos;
 }
-decl(D) ::= IMPORT(I) STRING(S) AS IDENT(N) NEWLINE. {
+decl(D) ::= IMPORT(I) STRING(S) AS(K) IDENT(N) NEWLINE. {
   D = vpc_node_new(VPC_NODE_IMPORT, I.pos); D->str = S.str; D->slen = S.slen;
   D->name_pos = S.pos; D->name = vpc_tok_name(&N);
+  D->c = vpc_node_new(VPC_NODE_NAME, K.pos);
 }
 
 
@@ -280,8 +282,8 @@ simple(S) ::= RETURN(K).   { S = vpc_node_new(VPC_NODE_RETURN, K.pos); }
 simple(S) ::= RETURN(K) expr(E). {
   S = vpc_node_new(VPC_NODE_RETURN, K.pos); S->a = E;
 }
-simple(S) ::= EMIT IDENT(N) LPAREN args(A) RPAREN. {
-  S = A; S->kind = VPC_NODE_EMIT; S->pos = N.pos; S->name = vpc_tok_name(&N);
+simple(S) ::= EMIT(E) IDENT(N) LPAREN args(A) RPAREN. {
+  S = A; S->kind = VPC_NODE_EMIT; S->pos = E.pos; S->name = vpc_tok_name(&N);
   S->name_pos = N.pos;
 }
 simple(S) ::= expr(E). {
