@@ -814,13 +814,42 @@ static void lower_concurrent(chain *ch, vpc_node *op) {
   vpc_list_push(&ch->st->regions, r);
 }
 
+static vpc_node *synthetic_name(const char *name, vpc_pos pos) {
+  vpc_node *n = vpc_node_new(VPC_NODE_NAME, pos);
+  n->name = name;
+  n->name_pos = pos;
+  return n;
+}
+
+// .on_error(f) names a function of (StreamError, T) or (StreamError):
+// it is the lambda (err, ev) => f(err, ev) (5.7). Anything else stays as
+// written.
+static vpc_node *handler_lambda(vpc_node *h) {
+  vpc_fn *f = h->kind == VPC_NODE_NAME ? vpc_find_fn(h->name) : NULL;
+  if (!f || f->params.n < 1 || f->params.n > 2)
+    return h;
+  vpc_node *lam = vpc_node_new(VPC_NODE_LAMBDA, h->pos);
+  vpc_node *call = vpc_node_new(VPC_NODE_CALL, h->pos);
+  call->name = f->name;
+  call->name_pos = h->pos;
+  static const char *const params[] = { "err", "ev" };
+  for (int i = 0; i < f->params.n; i++) {
+    vpc_list_push(&lam->list, synthetic_name(params[i], h->pos));
+    vpc_node *arg = vpc_node_new(VPC_NODE_ARG, h->pos);
+    arg->a = synthetic_name(params[i], h->pos);
+    vpc_list_push(&call->list, arg);
+  }
+  lam->a = call;
+  return lam;
+}
+
 // .on_error outside regions covers the operators since the previous
 // handler (or the stream's start); ev is the element where that scope
 // starts (5.7).
 static void lower_outer_on_error(chain *ch, vpc_node *op, vpc_node *h) {
   if (h->kind != VPC_NODE_LAMBDA) {
     vpc_error(h->pos, "'.on_error' takes a lambda, as in .on_error((err, "
-                      "ev) => ...)");
+                      "ev) => ...), or a function's name");
     return;
   }
   int start = ch->scope_start;
@@ -867,6 +896,7 @@ static void lower_on_error(chain *ch, vpc_node *op) {
   vpc_node *h = single_arg(op);
   if (!h)
     return;
+  h = handler_lambda(h);
   if (!ch->region) {
     lower_outer_on_error(ch, op, h);
     return;
@@ -877,7 +907,7 @@ static void lower_on_error(chain *ch, vpc_node *op) {
   vpc_type *ptypes[2] = { &ty_stream_error, ch->region->entry };
   if (h->kind != VPC_NODE_LAMBDA) {
     vpc_error(h->pos, "'.on_error' takes a lambda, as in .on_error((err, "
-                      "ev) => ...)");
+                      "ev) => ...), or a function's name");
     return;
   }
   int np = h->list.n == 1 ? 1 : 2;
