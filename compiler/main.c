@@ -14,7 +14,7 @@
 
 #include "codegen.h"
 #include "diag.h"
-#include "parser.h"
+#include "parsing.h"
 #include "sema.h"
 #include "version.h"
 

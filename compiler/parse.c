@@ -2,7 +2,7 @@
 // nodes for the grammar's actions, and loads imported files once each, in
 // import order, before the importing file's own declarations.
 // SPDX-License-Identifier: MIT
-#include "parser.h"
+#include "parsing.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -27,7 +27,7 @@
 #include "ast.h"
 #include "lex.h"
 #include "parse.h"
-#include "parser.h"
+#include "parsing.h"
 }
 
 %stack_size 10000

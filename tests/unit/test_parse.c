@@ -14,7 +14,7 @@
 #include "diag.h"
 #include "lex.h"
 #include "parse.h"
-#include "parser.h"
+#include "parsing.h"
 
 static void dump(vpc_sbuf *b, const vpc_node *n);
 

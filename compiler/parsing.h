@@ -2,8 +2,8 @@
 // imports (LANGUAGE.md 2.1) and hands the whole program to sema.c. The
 // helpers below are the actions' vocabulary in grammar/parser.y.
 // SPDX-License-Identifier: MIT
-#ifndef VPC_PARSER_H
-#define VPC_PARSER_H
+#ifndef VPC_PARSING_H
+#define VPC_PARSING_H
 
 #include "ast.h"
 #include "lex.h"
