@@ -1,4 +1,4 @@
-// Parser glue (see parser.h): feeds tokens to the lemon parser, builds
+// Parser glue (see parsing.h): feeds tokens to the lemon parser, builds
 // nodes for the grammar's actions, and loads imported files once each, in
 // import order, before the importing file's own declarations.
 // SPDX-License-Identifier: MIT
