@@ -391,6 +391,15 @@ static void lower_projection(chain *ch, vpc_node *op, vpc_stage_kind kind) {
   ch->name = st->out_name = type_name;
 }
 
+// The run-time name of a record an operator made (5.1): a declared type's
+// name, the stream's for an anonymous record, and NULL for a dynamic one,
+// which carries the name emit gave it.
+static const char *made_record_name(vpc_type *rec, vpc_stream *st) {
+  if (vpc_is_dynamic(rec))
+    return NULL;
+  return rec->event->declared ? rec->event->name : st->name;
+}
+
 // .process(e), the runtime's form: e is evaluated with the fields in
 // scope, only its emitted records are outputs, and an Err fails the event
 // (5.4).
@@ -409,8 +418,7 @@ static void lower_process_expression(chain *ch, vpc_node *op, vpc_node *e) {
     return;
   }
   st->emits = true;
-  // A dynamic record carries its own name (NULL: ask the record, 5.1).
-  ch->name = vpc_is_dynamic(cx.emits) ? NULL : cx.emits->event->name;
+  ch->name = made_record_name(cx.emits, ch->st);
   ch->cur = st->out = cx.emits;
   st->out_name = ch->name;
 }
@@ -453,10 +461,8 @@ static void lower_lambda_op(chain *ch, vpc_node *op, vpc_stage_kind kind) {
   }
   if (rec->kind == VPC_TY_ERROR)
     return;
-  if (emitted && !returns_param(lam))
-    ch->name = vpc_is_dynamic(rec) ? NULL : rec->event->name;
-  if (!returns_param(lam) && !(emitted && vpc_is_dynamic(rec)))
-    ch->name = rec->event->declared ? rec->event->name : ch->st->name;
+  if (!returns_param(lam))
+    ch->name = made_record_name(rec, ch->st);
   ch->cur = st->out = rec;
   st->out_name = ch->name;
 }
