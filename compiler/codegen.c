@@ -1781,6 +1781,7 @@ static void gen_handler_support(gen *g) {
           "  if (!out)\n    out = vp_out_open_fd(2);\n"
           "  return out;\n}\n\n"
           "static vp_buf pack_buf;\n"
+          "static vp_key key_tmp;\n"
           "// Records made by emit statements during one .process call.\n"
           "static vp_buf emit_buf;\n\n"
           "// Takes the emitted records out of emit_buf, which the stages "
@@ -2174,8 +2175,19 @@ static const char *key_hash(gen *g, vpc_node *key) {
   }
 }
 
+static void gen_key_encode(gen *g, const char *kv, vpc_node *key);
+static const char *key_var(vpc_stream *st);
+
 static void gen_partition(gen *g, vpc_stream *st, vpc_stage *sg) {
   stage_head(g, st, sg);
+  if (st->keyed_state) {
+    gen_key_encode(g, key_var(st), sg->expr);
+    line_to_c(g);
+    emit(g, "  vp_meta keyed = *m;\n  keyed.key_hash = vp_key_hash(&%s);\n"
+            "  return %s(&keyed, ev);\n}\n\n",
+         key_var(st), next_fn(st, sg->index));
+    return;
+  }
   emit(g, "  vp_meta keyed = *m;\n  keyed.key_hash = %s;\n",
        key_hash(g, sg->expr));
   line_to_c(g);
@@ -2568,6 +2580,385 @@ static void gen_to(gen *g, vpc_stream *st, vpc_stage *sg) {
        type_name_code(sg->in_name, "ev"), next_fn(st, sg->index));
 }
 
+// Windows, aggregates and the other stateful stages (5.4-5.6). A window
+// keeps its events packed in the runtime (window.c), per partition key,
+// and hands each released batch to s_S_i_release, which runs the rest of
+// the stream on it: through the aggregate (s_S_j_agg) when one follows,
+// else event by event, sorted first when an .order_by follows.
+
+static const char *key_var(vpc_stream *st) {
+  return vpc_format("key_%s", st->name);
+}
+
+// Encodes the partition key into key_S (5.4); returns the hash code.
+static void gen_key_encode(gen *g, const char *kv, vpc_node *key) {
+  vpc_type *t = key->type;
+  const char *k = gen_expr(g, key);
+  bool opt = t->kind == VPC_TY_OPTIONAL;
+  const char *v = k;
+  if (opt) {
+    const char *tmp = tmp_name(g);
+    emit(g, "  %s %s = %s;\n", ctype(t), tmp, k);
+    emit(g, "  if (!%s.has)\n    vp_key_null(&%s);\n  else\n", tmp, kv);
+    v = vpc_format("%s.v", tmp);
+    t = t->elem;
+  }
+  switch (t->kind) {
+  case VPC_TY_STR:
+    emit(g, "  vp_key_str(&%s, %s);\n", kv, v);
+    break;
+  case VPC_TY_INT:
+    emit(g, "  vp_key_i64(&%s, VP_KEY_INT, %s);\n", kv, v);
+    break;
+  case VPC_TY_TIMESTAMP:
+    emit(g, "  vp_key_i64(&%s, VP_KEY_TIMESTAMP, %s);\n", kv, v);
+    break;
+  case VPC_TY_DURATION:
+    emit(g, "  vp_key_i64(&%s, VP_KEY_DURATION, %s);\n", kv, v);
+    break;
+  case VPC_TY_FLOAT:
+    emit(g, "  vp_key_float(&%s, %s);\n", kv, v);
+    break;
+  case VPC_TY_BOOL:
+    emit(g, "  vp_key_bool(&%s, %s);\n", kv, v);
+    break;
+  case VPC_TY_ANY:
+    emit(g, "  vp_key_any(&%s, %s);\n", kv, v);
+    break;
+  default:
+    emit(g, "  (void)(%s);\n  vp_key_null(&%s);\n", v, kv);
+  }
+}
+
+// The dead letter of an error raised while a released batch runs on:
+// the record `rec` (of the window's element type) carries it.
+static void batch_dead_letter(gen *g, vpc_stream *st, vpc_stage *win,
+                              const char *rec, const char *meta) {
+  emit(g, "    vp_stream_error err = { t.kind, t.message, -1, 1, \"%s\", "
+          "(%s)->origin };\n"
+          "    dlq_ref d = { %s, %s, %s };\n"
+          "    vp_dead_letter(&err, write_any_%s, &d, NULL);\n",
+       st->name, meta, rec, type_name_code(win->in_name, rec), meta,
+       win->in->event->cname);
+}
+
+static const char *order_cmp_fn(vpc_stream *st, vpc_stage *ob) {
+  return vpc_format("s_%s_%d_cmp", st->name, ob->index);
+}
+
+// Compares values a and b of type t for .order_by: nulls first (5.4).
+static const char *order_cmp_code(gen *g, vpc_type *t, const char *a,
+                                  const char *b) {
+  if (t->kind == VPC_TY_OPTIONAL) {
+    const char *inner = order_cmp_code(g, t->elem, vpc_format("%s.v", a),
+                                       vpc_format("%s.v", b));
+    return vpc_format("(!%s.has || !%s.has ? (int)%s.has - (int)%s.has : "
+                      "%s)",
+                      a, b, a, b, inner);
+  }
+  switch (t->kind) {
+  case VPC_TY_STR:
+    return vpc_format("vp_order_str(%s, %s)", a, b);
+  case VPC_TY_ANY:
+    return vpc_format("vp_order_any(%s, %s)", a, b);
+  case VPC_TY_FLOAT:
+    return vpc_format("vp_order_f64(%s, %s)", a, b);
+  default:
+    return vpc_format("((%s) < (%s) ? -1 : (%s) > (%s))", a, b, a, b);
+  }
+}
+
+// The comparator of an .order_by over records of its input type, and the
+// stable sort of an index array by it.
+static void gen_order_cmp(gen *g, vpc_stream *st, vpc_stage *ob) {
+  const char *c = ob->in->event->cname;
+  emit(g, "static int %s(const %s *ea, const %s *eb) {\n", order_cmp_fn(st, ob),
+       c, c);
+  for (int i = 0; i < ob->order.n; i++) {
+    vpc_node *arg = ob->order.items[i];
+    vpc_node *e = arg->a;
+    g->implicit = "ea";
+    g->implicit_dynamic = vpc_is_dynamic(ob->in);
+    const char *va = gen_expr(g, e);
+    g->implicit = "eb";
+    const char *vb = gen_expr(g, e);
+    const char *ta = tmp_name(g), *tb = tmp_name(g);
+    emit(g, "  {\n    %s %s = %s;\n    %s %s = %s;\n", ctype(e->type), ta, va,
+         ctype(e->type), tb, vb);
+    emit(g, "    int r = %s;\n    if (r)\n      return %sr;\n  }\n",
+         order_cmp_code(g, e->type, ta, tb), arg->flag ? "-" : "");
+  }
+  emit(g, "  return 0;\n}\n\n");
+  emit(g, "static void %s_sort(const %s *recs, size_t *idx, size_t n) {\n"
+          "  for (size_t i = 1; i < n; i++) {\n"
+          "    size_t x = idx[i], j = i;\n"
+          "    while (j > 0 && %s(&recs[idx[j - 1]], &recs[x]) > 0) {\n"
+          "      idx[j] = idx[j - 1];\n      j--;\n    }\n"
+          "    idx[j] = x;\n  }\n}\n\n",
+       order_cmp_fn(st, ob), c, order_cmp_fn(st, ob));
+}
+
+static const char *agg_state(int k) {
+  return vpc_format("a%d", k);
+}
+
+// The update of aggregate call k by the event `ev`.
+static void gen_agg_update(gen *g, vpc_agg_call *c, int k) {
+  const char *a = agg_state(k);
+  if (c->fn == VPC_AGG_COUNT) {
+    emit(g, "      %s.n++;\n", a);
+    return;
+  }
+  if (c->fn == VPC_AGG_FIRST || c->fn == VPC_AGG_LAST) {
+    emit(g, "      if (%s) {\n", c->fn == VPC_AGG_FIRST ? "j == 0"
+                                                         : "j + 1 == n");
+    emit(g, "        %s_v = %s;\n      }\n", a,
+         box(g, gen_expr(g, c->arg), c->arg->type));
+    return;
+  }
+  vpc_type *t = c->arg->type;
+  const char *v = gen_expr(g, c->arg);
+  if (c->fn == VPC_AGG_COUNT_DISTINCT) {
+    const char *tmp = tmp_name(g);
+    emit(g, "      {\n        %s %s = %s;\n", ctype(t), tmp, v);
+    vpc_node name = { .kind = VPC_NODE_NAME, .type = t };
+    vpc_sym sym = { .kind = VPC_SYM_LOCAL, .cname = tmp };
+    name.sym = &sym;
+    emit(g, "      {\n");
+    gen_key_encode(g, "key_tmp", &name);
+    emit(g, "      }\n        vp_distinct_add(&%s_set, key_tmp.p, key_tmp.n);\n"
+            "      }\n", a);
+    return;
+  }
+  const char *fn = c->fn == VPC_AGG_SUM || c->fn == VPC_AGG_AVG
+                       ? "vp_agg_sum"
+                   : c->fn == VPC_AGG_MIN || c->fn == VPC_AGG_MAX
+                       ? "vp_agg_minmax"
+                   : c->fn == VPC_AGG_STDDEV ? "vp_agg_stddev"
+                                             : "vp_agg_ema";
+  if (t->kind == VPC_TY_ANY) {
+    emit(g, "      %s_any(&%s, %s);\n", fn, a, v);
+  } else if (t->kind == VPC_TY_OPTIONAL) {
+    const char *tmp = tmp_name(g);
+    emit(g, "      {\n        %s %s = %s;\n        if (%s.has)\n"
+            "          %s(&%s, (double)%s.v);\n      }\n",
+         ctype(t), tmp, v, tmp, fn, a, tmp);
+  } else if (t->kind == VPC_TY_NULL) {
+    emit(g, "      (void)(%s);\n", v);
+  } else {
+    emit(g, "      %s(&%s, (double)(%s));\n", fn, a, v);
+  }
+}
+
+static const char *agg_result(vpc_agg_call *c, int k) {
+  const char *a = agg_state(k);
+  switch (c->fn) {
+  case VPC_AGG_COUNT:
+    return vpc_format("%s.n", a);
+  case VPC_AGG_SUM:
+    return vpc_format("vp_agg_sum_result(&%s)", a);
+  case VPC_AGG_AVG:
+    return vpc_format("vp_agg_avg_result(&%s)", a);
+  case VPC_AGG_MIN:
+    return vpc_format("vp_agg_min_result(&%s)", a);
+  case VPC_AGG_MAX:
+    return vpc_format("vp_agg_max_result(&%s)", a);
+  case VPC_AGG_STDDEV:
+    return vpc_format("vp_agg_stddev_result(&%s)", a);
+  case VPC_AGG_EMA:
+    return vpc_format("vp_agg_ema_result(&%s)", a);
+  case VPC_AGG_COUNT_DISTINCT:
+    return vpc_format("(int64_t)%s_set.n", a);
+  default:
+    return vpc_format("%s_v", a);
+  }
+}
+
+static const char *agg_fn_name(vpc_stream *st, vpc_stage *sg) {
+  return vpc_format("s_%s_%d_agg", st->name, sg->index);
+}
+
+// s_S_i_agg(ms, recs, n, key): the aggregate record of a batch (5.6),
+// passed on with the batch's last event's metadata.
+static void gen_aggregate(gen *g, vpc_stream *st, vpc_stage *sg) {
+  const char *in_c = sg->in->event->cname;
+  const char *out_c = sg->record->cname;
+  emit(g, "static int64_t %s(const vp_meta *ms, const %s *recs, size_t n, "
+          "const uint8_t *key, size_t keylen) {\n"
+          "  (void)key;\n  (void)keylen;\n",
+       agg_fn_name(st, sg), in_c);
+  for (int k = 0; k < sg->aggs.n; k++) {
+    vpc_agg_call *c = sg->aggs.items[k];
+    const char *a = agg_state(k);
+    emit(g, "  vp_agg %s;\n", a);
+    if (c->fn == VPC_AGG_EMA)
+      emit(g, "  vp_agg_ema_init(&%s, %lld);\n", a, (long long)c->ema_n);
+    else
+      emit(g, "  vp_agg_init(&%s);\n", a);
+    if (c->fn == VPC_AGG_FIRST || c->fn == VPC_AGG_LAST)
+      emit(g, "  vp_value %s_v = vp_box_null();\n", a);
+    if (c->fn == VPC_AGG_COUNT_DISTINCT)
+      emit(g, "  static vp_distinct_set %s_set;\n"
+              "  vp_distinct_clear(&%s_set);\n",
+           a, a);
+  }
+  emit(g, "  for (size_t j = 0; j < n; j++) {\n"
+          "    const %s *ev = &recs[j];\n    (void)ev;\n",
+       in_c);
+  g->implicit = "ev";
+  g->implicit_dynamic = vpc_is_dynamic(sg->in);
+  line_to_vpl(g, sg->op->name_pos);
+  for (int k = 0; k < sg->aggs.n; k++)
+    gen_agg_update(g, sg->aggs.items[k], k);
+  line_to_c(g);
+  emit(g, "  }\n");
+  for (int k = 0; k < sg->aggs.n; k++) {
+    vpc_agg_call *c = sg->aggs.items[k];
+    emit(g, "  %s %s = %s;\n  (void)%s;\n", ctype(c->sym->type),
+         c->sym->cname, agg_result(c, k), c->sym->cname);
+  }
+  if (sg->key_sym) {
+    vpc_node name = { .kind = VPC_NODE_NAME, .type = sg->key_sym->type };
+    vpc_sym sym = { .kind = VPC_SYM_FIELD, .name = sg->key_field };
+    name.sym = &sym;
+    g->implicit = "(&recs[n - 1])";
+    emit(g, "  %s %s = %s;\n", ctype(sg->key_sym->type), sg->key_sym->cname,
+         gen_expr(g, &name));
+  }
+  g->implicit = NULL;
+  emit(g, "  %s rec = { 0 };\n", out_c);
+  if (sg->keyed)
+    emit(g, "  rec.f__partition = vp_key_text(key, keylen);\n");
+  line_to_vpl(g, sg->op->name_pos);
+  for (int i = 0; i < sg->op->list.n; i++) {
+    vpc_node *item = sg->op->list.items[i];
+    if (!item->name)
+      continue;
+    vpc_field *f = vpc_event_field(sg->record, item->name, NULL);
+    emit(g, "  rec.f_%s = %s;\n", item->name, gen_as(g, item->a, f->type));
+  }
+  line_to_c(g);
+  emit(g, "  vp_meta m = ms[n - 1];\n"
+          "  return %s(&m, &rec);\n}\n\n",
+       next_fn(st, sg->index));
+  // Without a window, each event is a batch of one (5.6).
+  stage_head(g, st, sg);
+  line_to_c(g);
+  if (sg->window)
+    emit(g, "  abort();\n}\n\n");
+  else if (sg->keyed)
+    emit(g, "  return %s(m, ev, 1, %s.p, %s.n);\n}\n\n", agg_fn_name(st, sg),
+         key_var(st), key_var(st));
+  else
+    emit(g, "  return %s(m, ev, 1, NULL, 0);\n}\n\n", agg_fn_name(st, sg));
+}
+
+static const char *win_var(vpc_stream *st, vpc_stage *sg) {
+  return vpc_format("win_%s_%d", st->name, sg->index);
+}
+
+static const char *const win_kind_names[] = {
+  "VP_WIN_COUNT", "VP_WIN_COUNT_SLIDING", "VP_WIN_TIME",
+  "VP_WIN_TIME_SLIDING", "VP_WIN_SESSION",
+};
+
+static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
+  const char *c = sg->in->event->cname;
+  vpc_stage *next = sg->index + 1 < st->stages.n ? stage_at(st, sg->index + 1)
+                                                 : NULL;
+  vpc_stage *agg = next && next->kind == VPC_STAGE_AGGREGATE ? next : NULL;
+  vpc_stage *ob = sg->sorted ? next : NULL;
+  if (ob)
+    gen_order_cmp(g, st, ob);
+  emit(g, "static vp_window *%s;\n\n", win_var(st, sg));
+  emit(g, "static void %s_release(const vp_win_batch *b) {\n"
+          "  vp_meta *ms = vp_arena_alloc(vp_event_arena, b->n * sizeof *ms);\n"
+          "  %s *recs = vp_arena_alloc(vp_event_arena, b->n * sizeof *recs);\n"
+          "  for (size_t j = 0; j < b->n; j++) {\n"
+          "    vp_rd rd = { b->bytes + b->items[j].off, b->bytes + "
+          "b->items[j].off + b->items[j].len };\n"
+          "    memcpy(&ms[j], rd.p, sizeof ms[j]);\n"
+          "    rd.p += sizeof ms[j];\n"
+          "    unpack_%s(&rd, &recs[j]);\n  }\n",
+       stage_fn(st, sg->index), c, c);
+  if (agg) {
+    emit(g, "  int64_t n;\n  vp_trap t;\n  if (VP_TRY(t)) {\n"
+            "    n = %s(ms, recs, b->n, b->key, b->keylen);\n"
+            "    vp_trap_pop(&t);\n  } else {\n",
+         agg_fn_name(st, agg));
+    batch_dead_letter(g, st, sg, "&recs[b->n - 1]", "&ms[b->n - 1]");
+    emit(g, "    n = -1;\n  }\n"
+            "  for (size_t j = 0; j < b->n; j++)\n    b->out[j] = n;\n}\n\n");
+  } else {
+    emit(g, "  size_t *idx = vp_arena_alloc(vp_event_arena, b->n * sizeof "
+            "*idx);\n"
+            "  for (size_t j = 0; j < b->n; j++)\n    idx[j] = j;\n");
+    if (ob)
+      emit(g, "  %s_sort(recs, idx, b->n);\n", order_cmp_fn(st, ob));
+    emit(g, "  for (size_t k = 0; k < b->n; k++) {\n"
+            "    size_t j = idx[k];\n"
+            "    vp_trap t;\n    if (VP_TRY(t)) {\n"
+            "      b->out[j] = %s(&ms[j], &recs[j]);\n"
+            "      vp_trap_pop(&t);\n    } else {\n",
+         next_fn(st, ob ? ob->index : sg->index));
+    batch_dead_letter(g, st, sg, "&recs[j]", "&ms[j]");
+    emit(g, "      b->out[j] = -1;\n    }\n  }\n}\n\n");
+  }
+  stage_head(g, st, sg);
+  line_to_c(g);
+  emit(g, "  if (!%s)\n"
+          "    %s = vp_window_new(%s, %lld, %lld, %lld, %d, %s_release);\n"
+          "  pack_buf.n = 0;\n"
+          "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
+          "  pack_%s(&pack_buf, ev);\n"
+          "  vp_window_add(%s, %s, m->time_ns, pack_buf.p, pack_buf.n);\n"
+          "  return -1;\n}\n\n",
+       win_var(st, sg), win_var(st, sg), win_kind_names[sg->win_kind],
+       (long long)sg->win_n, (long long)sg->win_dur,
+       (long long)sg->win_slide, st->id, stage_fn(st, sg->index), c,
+       win_var(st, sg), sg->keyed ? vpc_format("&%s", key_var(st)) : "NULL");
+}
+
+// .limit(n) and .first(): one counter for the run (5.4).
+static void gen_limit(gen *g, vpc_stream *st, vpc_stage *sg) {
+  stage_head(g, st, sg);
+  line_to_c(g);
+  emit(g, "  static int64_t seen;\n"
+          "  if (seen >= %lld)\n    return 0;\n  seen++;\n"
+          "  return %s(m, ev);\n}\n\n",
+       (long long)sg->limit, next_fn(st, sg->index));
+}
+
+// .order_by after an aggregate sorts batches of one; after a window its
+// work is done by the window's release.
+static void gen_passthrough(gen *g, vpc_stream *st, vpc_stage *sg) {
+  stage_head(g, st, sg);
+  line_to_c(g);
+  emit(g, "  return %s(m, ev);\n}\n\n", next_fn(st, sg->index));
+}
+
+// End of input (5.5): every window releases what the rules say and counts
+// the rest as held; outputs feed their readers before the next round.
+static void gen_finish(gen *g) {
+  vpc_sema *s = g->s;
+  emit(g, "static void program_finish(bool flush_windows) {\n"
+          "  (void)flush_windows;\n"
+          "  for (int pass = 0; pass <= %d; pass++) {\n",
+       s->streams.n);
+  for (int i = 0; i < s->streams.n; i++) {
+    vpc_stream *st = s->streams.items[i];
+    if (!st->out)
+      continue;
+    for (int j = 0; j < st->stages.n; j++) {
+      vpc_stage *sg = stage_at(st, j);
+      if (sg->kind == VPC_STAGE_WINDOW)
+        emit(g, "    if (%s)\n      vp_window_finish(%s, flush_windows);\n",
+             win_var(st, sg), win_var(st, sg));
+    }
+  }
+  emit(g, "    program_flush();\n  }\n}\n\n");
+}
+
 static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
   switch (sg->kind) {
   case VPC_STAGE_PRINT:
@@ -2603,12 +2994,32 @@ static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
     if (is_outer_handler(sg))
       gen_outer_handler(g, st, sg);
     break;
+  case VPC_STAGE_WINDOW:
+    gen_window(g, st, sg);
+    break;
+  case VPC_STAGE_AGGREGATE:
+    gen_aggregate(g, st, sg);
+    break;
+  case VPC_STAGE_LIMIT:
+    gen_limit(g, st, sg);
+    break;
+  case VPC_STAGE_ORDER_BY:
+  case VPC_STAGE_DISTINCT:
+  case VPC_STAGE_TAP:
+    gen_passthrough(g, st, sg);
+    break;
   }
 }
 
 static void gen_stream_prototypes(gen *g, vpc_stream *st) {
+  if (st->keyed_state)
+    emit(g, "static vp_key %s;\n", key_var(st));
   for (int i = 0; i < st->stages.n; i++) {
     vpc_stage *sg = stage_at(st, i);
+    if (sg->kind == VPC_STAGE_AGGREGATE)
+      emit(g, "static int64_t %s(const vp_meta *ms, const %s *recs, size_t "
+              "n, const uint8_t *key, size_t keylen);\n",
+           agg_fn_name(st, sg), sg->in->event->cname);
     if (sg->kind != VPC_STAGE_ON_ERROR || is_outer_handler(sg))
       emit(g, "static int64_t %s(const vp_meta *m, const %s *ev);\n",
            stage_fn(st, i), ctype(sg->in));
@@ -2848,6 +3259,7 @@ static void gen_program(gen *g, const char *vpl_path, int nroutes,
           "    .sources = sources,\n    .nsources = %d,\n"
           "    .streams = stream_names,\n    .nstreams = %d,\n"
           "    .init = program_init,\n    .flush = program_flush,\n"
+          "    .finish = program_finish,\n"
           "    .default_format = %s,\n",
        c_escape(base, strlen(base)), nroutes,
        s->regions.n ? "regions" : "NULL", s->regions.n, nsources,
@@ -2890,6 +3302,7 @@ void vpc_codegen(vpc_sema *s, const char *vpl_path, const char *c_name,
       gen_stream(&g, st);
   }
   gen_flush(&g);
+  gen_finish(&g);
   int nroutes = gen_routes(&g);
   int nsources = gen_sources(&g);
   gen_program(&g, vpl_path, nroutes, nsources);

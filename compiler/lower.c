@@ -66,10 +66,7 @@ static constant const_value(vpc_node *n) {
 }
 
 static const char *const op_p1_later[] = { "" };
-static const char *const op_p2[] = { "window", "aggregate", "having",
-                                     "distinct", "limit", "first",
-                                     "order_by", "watermark",
-                                     "allowed_lateness", "tap" };
+static const char *const op_p2[] = { "" };
 static const char *const op_later[] = { "within", "not", "pattern", "on",
                                         "forecast", "enrich", "score",
                                         "trend_aggregate", "fork", "any",
@@ -78,7 +75,10 @@ static const char *const op_known[] = { "where", "filter", "select", "emit",
                                         "map", "process", "partition_by",
                                         "concurrent", "on_error",
                                         "collect", "context", "print", "log",
-                                        "to" };
+                                        "to", "window", "aggregate",
+                                        "having", "distinct", "limit",
+                                        "first", "order_by", "watermark",
+                                        "allowed_lateness", "tap" };
 
 static bool in_names(const char *name, const char *const *names, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -144,6 +144,9 @@ typedef struct chain {
   bool keyed;          // a partition key is set
   int scope_start;     // first stage an outer .on_error would cover
   bool has_process, has_collect, has_emit, has_to, has_print;
+  vpc_node *key_expr;  // the partition key
+  bool key_crossed;    // a region lies between the key and here
+  vpc_stage *window, *aggregate;
 } chain;
 
 static vpc_stage *add_stage(chain *ch, vpc_stage_kind kind, vpc_node *op) {
@@ -505,6 +508,8 @@ static void lower_partition(chain *ch, vpc_node *op) {
   vpc_stage *st = add_stage(ch, VPC_STAGE_PARTITION, op);
   check_key(ch, st, e);
   ch->keyed = true;
+  ch->key_expr = e;
+  ch->key_crossed = false;
 }
 
 // Supervision (6.1, 6.2): defaults, then the top-level block, then the
@@ -959,6 +964,7 @@ static void lower_collect(chain *ch, vpc_node *op) {
     vpc_warning(r->pos, "round_robin with order \"completion\" does not "
                         "keep per-key order");
   ch->region = NULL;
+  ch->key_crossed = ch->keyed;
   ch->has_collect = true;
 }
 
@@ -1053,6 +1059,432 @@ static void lower_to(chain *ch, vpc_node *op) {
   ch->has_to = true;
 }
 
+static bool is_orderable(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_INT:
+  case VPC_TY_FLOAT:
+  case VPC_TY_STR:
+  case VPC_TY_BOOL:
+  case VPC_TY_TIMESTAMP:
+  case VPC_TY_DURATION:
+  case VPC_TY_ANY:
+  case VPC_TY_ERROR:
+    return true;
+  default:
+    return false;
+  }
+}
+
+// Windows, aggregates and the other stateful operators (5.4-5.6, 7.2).
+
+static vpc_stage *last_stage(chain *ch) {
+  return ch->st->stages.n ? ch->st->stages.items[ch->st->stages.n - 1] : NULL;
+}
+
+static bool keyed_here(chain *ch, vpc_node *op) {
+  if (!ch->keyed)
+    return false;
+  if (ch->key_crossed) {
+    vpc_error(op->name_pos, "'.%s' after a concurrent region of a "
+                            "partitioned stream is not supported by this "
+                            "version of vpc; set .partition_by again after "
+                            "the region",
+              op->name);
+    return false;
+  }
+  ch->st->keyed_state = true;
+  return true;
+}
+
+static void lower_window(chain *ch, vpc_node *op) {
+  if (ch->window) {
+    vpc_error(op->name_pos, "a stream has at most one '.window'");
+    return;
+  }
+  vpc_stage *st = add_stage(ch, VPC_STAGE_WINDOW, op);
+  ch->window = st;
+  st->keyed = keyed_here(ch, op);
+  vpc_node *size = NULL, *slide = NULL, *gap = NULL;
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *arg = op->list.items[i];
+    if (!arg->name && !size && i == 0)
+      size = arg->a;
+    else if (arg->name && !strcmp(arg->name, "sliding"))
+      slide = arg->a;
+    else if (arg->name && !strcmp(arg->name, "session"))
+      gap = arg->a;
+    else if (arg->name && !strcmp(arg->name, "policy"))
+      ;  // accepted and ignored (5.5)
+    else
+      vpc_error(arg->pos, "'.window' takes a size, sliding: and session: "
+                          "arguments");
+  }
+  if (gap) {
+    constant c = const_value(gap);
+    if (size || slide)
+      vpc_error(op->name_pos, "a session window takes only session: G");
+    if (c.kind != C_DURATION || c.i <= 0) {
+      vpc_error(gap->pos, "session: expects a positive duration constant");
+      return;
+    }
+    st->win_kind = VPC_WIN_SESSION;
+    st->win_dur = c.i;
+    return;
+  }
+  if (!size) {
+    vpc_error(op->name_pos, "'.window' needs a size: an int (events) or a "
+                            "duration");
+    return;
+  }
+  constant c = const_value(size);
+  constant s = slide ? const_value(slide) : (constant){ C_NONE, 0, 0, NULL };
+  if (c.kind == C_INT) {
+    if (c.i < 1) {
+      vpc_error(size->pos, "a count window needs at least 1 event");
+      return;
+    }
+    st->win_kind = VPC_WIN_COUNT;
+    st->win_n = c.i;
+    if (slide) {
+      if (s.kind != C_INT || s.i < 1 || s.i > c.i) {
+        vpc_error(slide->pos, "sliding: expects an int constant from 1 to "
+                              "the window size %lld",
+                  (long long)c.i);
+        return;
+      }
+      st->win_kind = VPC_WIN_COUNT_SLIDING;
+      st->win_slide = s.i;
+    }
+  } else if (c.kind == C_DURATION) {
+    if (c.i <= 0) {
+      vpc_error(size->pos, "a time window needs a positive duration");
+      return;
+    }
+    st->win_kind = VPC_WIN_TIME;
+    st->win_dur = c.i;
+    if (slide) {
+      if (s.kind != C_DURATION || s.i <= 0) {
+        vpc_error(slide->pos, "sliding: expects a positive duration "
+                              "constant, as the window size");
+        return;
+      }
+      st->win_kind = VPC_WIN_TIME_SLIDING;
+      st->win_slide = s.i;
+    }
+  } else {
+    vpc_error(size->pos, "a window size must be an int or a duration "
+                         "constant");
+  }
+}
+
+static const struct {
+  const char *name;
+  vpc_agg_fn fn;
+} agg_names[] = {
+  { "count", VPC_AGG_COUNT },   { "sum", VPC_AGG_SUM },
+  { "avg", VPC_AGG_AVG },       { "min", VPC_AGG_MIN },
+  { "max", VPC_AGG_MAX },       { "first", VPC_AGG_FIRST },
+  { "last", VPC_AGG_LAST },     { "stddev", VPC_AGG_STDDEV },
+  { "count_distinct", VPC_AGG_COUNT_DISTINCT }, { "ema", VPC_AGG_EMA },
+};
+
+static int agg_fn_of(const char *name) {
+  for (size_t i = 0; i < sizeof agg_names / sizeof agg_names[0]; i++)
+    if (!strcmp(agg_names[i].name, name))
+      return (int)agg_names[i].fn;
+  return -1;
+}
+
+typedef struct agg_ctx {
+  chain *ch;
+  vpc_stage *st;
+  vpc_ctx *items;  // the scope of aggregate results
+  vpc_ctx *args;   // arguments: the element's fields
+} agg_ctx;
+
+static vpc_type *agg_result_type(vpc_agg_fn fn) {
+  switch (fn) {
+  case VPC_AGG_COUNT:
+  case VPC_AGG_COUNT_DISTINCT:
+    return &ty_int;
+  case VPC_AGG_SUM:
+    return &ty_float;
+  default:
+    return &ty_any;  // may be null (5.6)
+  }
+}
+
+static bool agg_numeric_arg(vpc_type *t) {
+  if (t->kind == VPC_TY_OPTIONAL)
+    t = t->elem;
+  return t->kind == VPC_TY_INT || t->kind == VPC_TY_FLOAT ||
+         t->kind == VPC_TY_ANY || t->kind == VPC_TY_ERROR ||
+         t->kind == VPC_TY_NULL;
+}
+
+static void rewrite_agg_expr(agg_ctx *a, vpc_node *n);
+
+static void rewrite_agg_call(agg_ctx *a, vpc_node *n, int fn) {
+  vpc_agg_call *c = vpc_alloc(sizeof *c);
+  c->fn = (vpc_agg_fn)fn;
+  int nargs = n->list.n;
+  vpc_node *arg = nargs ? ((vpc_node *)n->list.items[0])->a : NULL;
+  if (c->fn == VPC_AGG_COUNT && arg && arg->kind == VPC_NODE_CALL &&
+      !strcmp(arg->name, "distinct") && arg->list.n == 1) {
+    c->fn = VPC_AGG_COUNT_DISTINCT;
+    arg = ((vpc_node *)arg->list.items[0])->a;
+  }
+  for (int i = 0; i < nargs; i++)
+    if (((vpc_node *)n->list.items[i])->name)
+      vpc_error(n->pos, "'%s' takes no named arguments", n->name);
+  if (c->fn == VPC_AGG_EMA) {
+    vpc_node *nn = nargs == 2 ? ((vpc_node *)n->list.items[1])->a : NULL;
+    constant k = nn ? const_value(nn) : (constant){ C_NONE, 0, 0, NULL };
+    if (k.kind != C_INT || k.i < 1)
+      vpc_error(n->pos, "ema(e, n) needs n: an int constant >= 1");
+    c->ema_n = k.i;
+  } else if (c->fn == VPC_AGG_COUNT) {
+    if (nargs > 1)
+      vpc_error(n->pos, "count takes at most 1 argument, got %d", nargs);
+  } else if (nargs != 1) {
+    vpc_error(n->pos, "'%s' takes 1 argument, got %d", n->name, nargs);
+  }
+  if (c->fn == VPC_AGG_COUNT)
+    arg = NULL;  // ignored (5.6)
+  c->arg = arg;
+  if (arg) {
+    vpc_type *t = vpc_check_expr(a->args, arg);
+    bool numeric = c->fn == VPC_AGG_SUM || c->fn == VPC_AGG_AVG ||
+                   c->fn == VPC_AGG_MIN || c->fn == VPC_AGG_MAX ||
+                   c->fn == VPC_AGG_STDDEV || c->fn == VPC_AGG_EMA;
+    if (numeric && !agg_numeric_arg(t))
+      vpc_error(arg->pos, "'%s' needs a numeric argument, got %s", n->name,
+                vpc_type_name(t));
+    if (c->fn == VPC_AGG_COUNT_DISTINCT && !scalar_key(t))
+      vpc_error(arg->pos, "count_distinct of %s is not supported by this "
+                          "version of vpc (scalars only)",
+                vpc_type_name(t));
+  }
+  const char *local = vpc_format("agg%d", a->st->aggs.n);
+  c->sym = vpc_declare_local(a->items, local, agg_result_type(c->fn), 0,
+                             n->pos);
+  vpc_list_push(&a->st->aggs, c);
+  vpc_node tmp = *n;
+  (void)tmp;
+  memset(&n->list, 0, sizeof n->list);
+  n->kind = VPC_NODE_NAME;
+  n->name = local;
+}
+
+static void rewrite_agg_expr(agg_ctx *a, vpc_node *n) {
+  if (!n)
+    return;
+  switch (n->kind) {
+  case VPC_NODE_CALL: {
+    int fn = n->a ? -1 : agg_fn_of(n->name);
+    if (fn >= 0) {
+      rewrite_agg_call(a, n, fn);
+      return;
+    }
+    break;
+  }
+  case VPC_NODE_NAME: {
+    vpc_event *ev = a->ch->cur->event;
+    bool field = ev && (ev->dynamic ? !vpc_find_global(n->name)
+                                    : vpc_event_field(ev, n->name, NULL) != NULL);
+    if (!field)
+      return;
+    if (a->st->key_field && !strcmp(a->st->key_field, n->name)) {
+      if (!a->st->key_sym) {
+        vpc_ctx cx;
+        vpc_scope sc;
+        operator_ctx(a->ch, &cx, &sc);
+        vpc_node key = *n;
+        vpc_type *t = vpc_check_expr(&cx, &key);
+        a->st->key_sym = vpc_declare_local(a->items, "key", t, 0, n->pos);
+      }
+      n->name = "key";
+      return;
+    }
+    vpc_error(n->pos, "'%s' is a field: in '.aggregate' a field is read "
+                      "through an aggregate such as last(%s)",
+              n->name, n->name);
+    n->kind = VPC_NODE_NULL;
+    return;
+  }
+  default:
+    break;
+  }
+  rewrite_agg_expr(a, n->a);
+  rewrite_agg_expr(a, n->b);
+  rewrite_agg_expr(a, n->c);
+  for (int i = 0; i < n->list.n; i++)
+    rewrite_agg_expr(a, n->list.items[i]);
+}
+
+static void lower_aggregate(chain *ch, vpc_node *op) {
+  if (ch->aggregate) {
+    vpc_error(op->name_pos, "a stream has at most one '.aggregate'");
+    return;
+  }
+  vpc_stage *prev = last_stage(ch);
+  vpc_stage *win = prev && prev->kind == VPC_STAGE_WINDOW ? prev : NULL;
+  if (ch->window && !win) {
+    vpc_error(op->name_pos, "'.aggregate' must follow its '.window' "
+                            "directly in this version of vpc");
+    return;
+  }
+  if (!win)
+    vpc_warning(op->name_pos, "'.aggregate' without '.window': each event "
+                              "is a batch of one");
+  vpc_stage *st = add_stage(ch, VPC_STAGE_AGGREGATE, op);
+  ch->aggregate = st;
+  st->window = win;
+  st->keyed = win ? win->keyed : keyed_here(ch, op);
+  if (st->keyed && ch->key_expr && ch->key_expr->kind == VPC_NODE_NAME)
+    st->key_field = ch->key_expr->name;
+  vpc_event *rec = new_record(ch->st->name, op->pos);
+  if (st->keyed) {
+    vpc_field *f = vpc_alloc(sizeof *f);
+    f->name = "_partition";
+    f->type = &ty_str;
+    f->pos = op->pos;
+    vpc_list_push(&rec->fields, f);
+  }
+  vpc_ctx items, args;
+  vpc_scope isc, asc;
+  memset(&items, 0, sizeof items);
+  vpc_push_scope(&items, &isc);
+  operator_ctx(ch, &args, &asc);
+  agg_ctx a = { ch, st, &items, &args };
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *item = op->list.items[i];
+    if (!item->name) {
+      vpc_error(item->pos, "an '.aggregate' item needs a name, as in "
+                           "total: sum(x)");
+      continue;
+    }
+    rewrite_agg_expr(&a, item->a);
+    vpc_type *t = vpc_check_expr(&items, item->a);
+    if (t->kind == VPC_TY_NULL)
+      t = &ty_any;
+    if (vpc_event_field(rec, item->name, NULL) ||
+        !strcmp(item->name, "event_type")) {
+      vpc_error(item->name_pos, "duplicate or reserved field '%s'",
+                item->name);
+      continue;
+    }
+    if (t->kind == VPC_TY_RESULT || t->kind == VPC_TY_RECORD ||
+        t->kind == VPC_TY_STREAM_ERROR) {
+      vpc_error(item->a->pos, "a field cannot hold %s", vpc_type_name(t));
+      t = &ty_error;
+    }
+    vpc_field *f = vpc_alloc(sizeof *f);
+    f->name = item->name;
+    f->type = t;
+    f->pos = item->name_pos;
+    vpc_list_push(&rec->fields, f);
+  }
+  st->record = rec;
+  ch->cur = st->out = vpc_record_type(rec);
+  ch->name = st->out_name = ch->st->name;
+}
+
+static void lower_having(chain *ch, vpc_node *op) {
+  if (!ch->aggregate) {
+    vpc_error(op->name_pos, "'.having' must come after '.aggregate'");
+    return;
+  }
+  lower_where(ch, op);
+}
+
+static void lower_limit(chain *ch, vpc_node *op) {
+  int64_t n = 1;
+  if (!strcmp(op->name, "limit")) {
+    vpc_node *e = single_arg(op);
+    if (!e)
+      return;
+    constant c = const_value(e);
+    if (c.kind != C_INT || c.i < 0) {
+      vpc_error(e->pos, "'.limit' takes a non-negative int constant");
+      return;
+    }
+    n = c.i;
+  } else if (op->list.n) {
+    vpc_error(op->name_pos, "'.first' takes no arguments");
+    return;
+  }
+  vpc_stage *st = add_stage(ch, VPC_STAGE_LIMIT, op);
+  st->limit = n;
+}
+
+static void lower_order_by(chain *ch, vpc_node *op) {
+  vpc_stage *prev = last_stage(ch);
+  if (!prev || (prev->kind != VPC_STAGE_WINDOW &&
+                prev->kind != VPC_STAGE_AGGREGATE) ||
+      (prev->kind == VPC_STAGE_WINDOW && 0)) {
+    vpc_error(op->name_pos, "'.order_by' must come directly after "
+                            "'.window' or '.aggregate'");
+    return;
+  }
+  if (prev->kind == VPC_STAGE_AGGREGATE) {
+    // One record per batch: sorting it changes nothing, but the keys are
+    // still checked.
+  }
+  vpc_stage *st = add_stage(ch, VPC_STAGE_ORDER_BY, op);
+  vpc_ctx cx;
+  vpc_scope sc;
+  operator_ctx(ch, &cx, &sc);
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *arg = op->list.items[i];
+    if (arg->name) {
+      vpc_error(arg->pos, "'.order_by' takes expressions, each optionally "
+                          "followed by asc or desc");
+      continue;
+    }
+    vpc_node *e = arg->a;
+    vpc_type *t = vpc_check_expr(&cx, e);
+    vpc_type *b = t->kind == VPC_TY_OPTIONAL ? t->elem : t;
+    if (!is_orderable(b))
+      vpc_error(e->pos, "'.order_by' cannot sort by %s", vpc_type_name(t));
+    vpc_list_push(&st->order, arg);
+  }
+  if (!op->list.n)
+    vpc_error(op->name_pos, "'.order_by' needs at least one key");
+  prev->sorted = prev->kind == VPC_STAGE_WINDOW;
+}
+
+static void lower_watermark(chain *ch, vpc_node *op, bool lateness) {
+  vpc_node *e = NULL;
+  if (lateness) {
+    e = single_arg(op);
+  } else if (op->list.n == 1 && ((vpc_node *)op->list.items[0])->name &&
+             !strcmp(((vpc_node *)op->list.items[0])->name, "out_of_order")) {
+    e = ((vpc_node *)op->list.items[0])->a;
+  } else {
+    vpc_error(op->name_pos, "'.watermark' takes out_of_order: D");
+    return;
+  }
+  if (!e)
+    return;
+  constant c = const_value(e);
+  if (c.kind != C_DURATION || c.i < 0) {
+    vpc_error(e->pos, "'.%s' takes a non-negative duration constant",
+              op->name);
+    return;
+  }
+  if (ch->st->source_stream || ch->st->stages.n) {
+    vpc_error(op->name_pos, "'.%s' must come first in a stream that reads "
+                            "an event type, in this version of vpc",
+              op->name);
+    return;
+  }
+  if (lateness)
+    ch->st->lateness_ns = c.i;
+  else
+    ch->st->out_of_order_ns = c.i;
+}
+
 static bool allowed_in_region(const char *name) {
   return !strcmp(name, "process") || !strcmp(name, "map") ||
          !strcmp(name, "filter") || !strcmp(name, "where") ||
@@ -1064,6 +1496,15 @@ static bool allowed_in_region(const char *name) {
 static bool lower_op(chain *ch, vpc_node *op) {
   if (unsupported_operator(op))
     return false;
+  static const char *const keyed_ops[] = { "window", "aggregate", "having",
+                                            "distinct" };
+  if (ch->region && IN(op->name, keyed_ops)) {
+    vpc_error(op->name_pos, "'.%s' inside a concurrent region is not "
+                            "supported by this version of vpc; put it "
+                            "after '.collect'",
+              op->name);
+    return false;
+  }
   if (ch->region && !allowed_in_region(op->name)) {
     vpc_error(op->name_pos, "'.%s' is not allowed inside a concurrent region",
               op->name);
@@ -1099,6 +1540,24 @@ static bool lower_op(chain *ch, vpc_node *op) {
     lower_log(ch, op);
   else if (!strcmp(n, "to"))
     lower_to(ch, op);
+  else if (!strcmp(n, "window"))
+    lower_window(ch, op);
+  else if (!strcmp(n, "aggregate"))
+    lower_aggregate(ch, op);
+  else if (!strcmp(n, "having"))
+    lower_having(ch, op);
+  else if (!strcmp(n, "limit") || !strcmp(n, "first"))
+    lower_limit(ch, op);
+  else if (!strcmp(n, "order_by"))
+    lower_order_by(ch, op);
+  else if (!strcmp(n, "watermark"))
+    lower_watermark(ch, op, false);
+  else if (!strcmp(n, "allowed_lateness"))
+    lower_watermark(ch, op, true);
+  else if (!strcmp(n, "distinct") || !strcmp(n, "tap")) {
+    vpc_error(op->name_pos, "'.%s' is not supported yet (planned: P2)", n);
+    return false;
+  }
   else
     lower_collect(ch, op);
   return true;
@@ -1188,6 +1647,7 @@ static void lower_stream(vpc_stream *st) {
   }
   st->lowering = true;
   chain ch = { .st = st };
+  st->out_of_order_ns = st->lateness_ns = -1;
   if (resolve_source(st, &ch)) {
     bool ok = true;
     int first = resolve_connector_source(st) ? 1 : 0;

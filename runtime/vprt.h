@@ -23,5 +23,7 @@
 #include "region.h"
 #include "run.h"
 #include "value.h"
+#include "window.h"
+#include "agg.h"
 
 #endif

@@ -1,0 +1,458 @@
+// Windows and keyed window state (see window.h).
+// SPDX-License-Identifier: MIT
+#include "window.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "err.h"
+#include "output.h"
+#include "partition.h"
+#include "run.h"
+
+// Keys.
+
+static void key_reserve(vp_key *k, size_t n) {
+  if (k->cap >= n)
+    return;
+  size_t cap = k->cap ? k->cap : 32;
+  while (cap < n)
+    cap *= 2;
+  uint8_t *p = realloc(k->p, cap);
+  if (!p)
+    vp_arena_oom();
+  k->p = p;
+  k->cap = cap;
+}
+
+static void key_tag(vp_key *k, int tag, size_t extra) {
+  key_reserve(k, 1 + extra);
+  k->p[0] = (uint8_t)tag;
+  k->n = 1;
+}
+
+static void key_le64(vp_key *k, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    k->p[k->n++] = (uint8_t)(v >> (8 * i));
+}
+
+void vp_key_null(vp_key *k) {
+  key_tag(k, VP_KEY_NULL, 0);
+}
+
+void vp_key_bool(vp_key *k, bool v) {
+  key_tag(k, VP_KEY_BOOL, 1);
+  k->p[k->n++] = v ? 1 : 0;
+}
+
+void vp_key_i64(vp_key *k, int tag, int64_t v) {
+  key_tag(k, tag, 8);
+  key_le64(k, (uint64_t)v);
+}
+
+void vp_key_float(vp_key *k, double v) {
+  uint64_t bits;
+  if (isnan(v)) {
+    bits = 0x7ff8000000000000ULL;
+  } else {
+    if (v == 0.0)
+      v = 0.0;
+    memcpy(&bits, &v, sizeof bits);
+  }
+  key_tag(k, VP_KEY_FLOAT, 8);
+  key_le64(k, bits);
+}
+
+void vp_key_str(vp_key *k, vp_str s) {
+  key_tag(k, VP_KEY_STR, (size_t)s.n);
+  memcpy(k->p + 1, s.p, (size_t)s.n);
+  k->n += (size_t)s.n;
+}
+
+void vp_key_any(vp_key *k, vp_value v) {
+  switch (v.kind) {
+  case VP_KIND_NULL:
+    vp_key_null(k);
+    break;
+  case VP_KIND_BOOL:
+    vp_key_bool(k, v.u.b);
+    break;
+  case VP_KIND_INT:
+    vp_key_i64(k, VP_KEY_INT, v.u.i);
+    break;
+  case VP_KIND_FLOAT:
+    vp_key_float(k, v.u.f);
+    break;
+  case VP_KIND_STR:
+    vp_key_str(k, v.u.s);
+    break;
+  default:
+    vp_raise("invalid argument: partition_by: a key must be a scalar, got %s",
+             vp_kind_name(v.kind));
+  }
+}
+
+uint64_t vp_key_hash(const vp_key *k) {
+  return vp_fnv1a64(VP_FNV_OFFSET, k->p, k->n);
+}
+
+static int64_t rd_le64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++)
+    v |= (uint64_t)p[i] << (8 * i);
+  return (int64_t)v;
+}
+
+vp_str vp_key_text(const uint8_t *p, size_t n) {
+  char buf[48];
+  int len = 0;
+  if (!p || n == 0)
+    return VP_STR_LIT("null");
+  switch (p[0]) {
+  case VP_KEY_BOOL:
+    return p[1] ? VP_STR_LIT("true") : VP_STR_LIT("false");
+  case VP_KEY_INT:
+  case VP_KEY_DURATION:
+    len = snprintf(buf, sizeof buf, "%lld", (long long)rd_le64(p + 1));
+    break;
+  case VP_KEY_FLOAT: {
+    int64_t bits = rd_le64(p + 1);
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    len = vp_fmt_float(buf, v);
+    break;
+  }
+  case VP_KEY_TIMESTAMP:
+    len = vp_fmt_time(buf, rd_le64(p + 1));
+    break;
+  case VP_KEY_STR:
+    return (vp_str){ vp_arena_dup(vp_event_arena, p + 1, n - 1),
+                     (int64_t)(n - 1) };
+  default:
+    return VP_STR_LIT("null");
+  }
+  return (vp_str){ vp_arena_dup(vp_event_arena, buf, (size_t)len), len };
+}
+
+// Per-key state.
+
+typedef struct wkey {
+  uint64_t hash;
+  uint8_t *key;
+  size_t keylen;
+  vp_win_item *items;
+  size_t n, cap;
+  vp_buf bytes;
+  int64_t start;         // TIME: start of the open window
+  int64_t last;          // SESSION: latest event time
+  int64_t last_release;  // TIME_SLIDING
+  bool released_once;
+  int64_t since;         // COUNT_SLIDING: arrivals since the last release
+} wkey;
+
+struct vp_window {
+  vp_win_kind kind;
+  int64_t n, dur, slide;
+  int stream;
+  vp_win_release release;
+  wkey **keys;  // in first-seen order
+  size_t nkeys, capkeys;
+  size_t *table;  // open addressing: index + 1 into keys, 0 empty
+  size_t tcap;
+  int64_t *out;
+  size_t outcap;
+};
+
+vp_window *vp_window_new(vp_win_kind kind, int64_t n, int64_t dur,
+                         int64_t slide, int stream, vp_win_release release) {
+  vp_window *w = calloc(1, sizeof *w);
+  if (!w)
+    vp_arena_oom();
+  w->kind = kind;
+  w->n = n;
+  w->dur = dur;
+  w->slide = slide;
+  w->stream = stream;
+  w->release = release;
+  return w;
+}
+
+static void *xrealloc(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (!q)
+    vp_arena_oom();
+  return q;
+}
+
+static void table_insert(vp_window *w, size_t idx) {
+  size_t mask = w->tcap - 1;
+  size_t i = (size_t)w->keys[idx]->hash & mask;
+  while (w->table[i])
+    i = (i + 1) & mask;
+  w->table[i] = idx + 1;
+}
+
+static wkey *find_key(vp_window *w, const vp_key *k) {
+  uint64_t h = k ? vp_key_hash(k) : 0;
+  if (w->tcap) {
+    size_t mask = w->tcap - 1;
+    for (size_t i = (size_t)h & mask; w->table[i]; i = (i + 1) & mask) {
+      wkey *e = w->keys[w->table[i] - 1];
+      size_t len = k ? k->n : 0;
+      if (e->hash == h && e->keylen == len &&
+          (len == 0 || !memcmp(e->key, k->p, len)))
+        return e;
+    }
+  }
+  wkey *e = calloc(1, sizeof *e);
+  if (!e)
+    vp_arena_oom();
+  e->hash = h;
+  if (k && k->n) {
+    e->key = xrealloc(NULL, k->n);
+    memcpy(e->key, k->p, k->n);
+    e->keylen = k->n;
+  }
+  if (w->nkeys == w->capkeys) {
+    w->capkeys = w->capkeys ? w->capkeys * 2 : 16;
+    w->keys = xrealloc(w->keys, w->capkeys * sizeof *w->keys);
+  }
+  w->keys[w->nkeys++] = e;
+  if ((w->nkeys + 1) * 2 > w->tcap) {
+    free(w->table);
+    w->tcap = w->tcap ? w->tcap * 2 : 64;
+    w->table = calloc(w->tcap, sizeof *w->table);
+    if (!w->table)
+      vp_arena_oom();
+    for (size_t i = 0; i < w->nkeys; i++)
+      table_insert(w, i);
+  } else {
+    table_insert(w, w->nkeys - 1);
+  }
+  return e;
+}
+
+// Fates (8.9): an event is counted once, when it leaves the window.
+static void count_fate(vp_window *w, const vp_win_item *it, bool held) {
+  vp_stream_counts *c = &vp_counts[w->stream];
+  if (it->passed)
+    c->passed++;
+  else if (it->released || !held)
+    c->filtered++;
+  else
+    c->held++;
+}
+
+// Releases items[from, from + n) of e as one batch.
+static void release(vp_window *w, wkey *e, size_t from, size_t n) {
+  if (n == 0)
+    return;
+  if (w->outcap < n) {
+    w->outcap = n;
+    w->out = xrealloc(w->out, n * sizeof *w->out);
+  }
+  memset(w->out, 0, n * sizeof *w->out);
+  vp_win_batch b = { e->items + from, n, e->bytes.p, e->key, e->keylen,
+                     w->out };
+  w->release(&b);
+  for (size_t i = 0; i < n; i++) {
+    vp_win_item *it = &e->items[from + i];
+    it->released = true;
+    if (it->done)
+      continue;
+    if (w->out[i] < 0) {
+      vp_counts[w->stream].dead_lettered++;
+      it->done = true;
+    } else if (w->out[i] > 0) {
+      it->passed = true;
+    }
+  }
+}
+
+// Removes the items for which drop[i] is set, counting their fates, and
+// compacts the bytes.
+static void remove_items(vp_window *w, wkey *e, const bool *drop) {
+  size_t j = 0, off = 0;
+  for (size_t i = 0; i < e->n; i++) {
+    vp_win_item it = e->items[i];
+    if (drop[i]) {
+      if (!it.done)
+        count_fate(w, &it, false);
+      continue;
+    }
+    size_t len = it.len;
+    if (len && it.off != off)
+      memmove(e->bytes.p + off, e->bytes.p + it.off, len);
+    it.off = off;
+    off += len;
+    e->items[j++] = it;
+  }
+  e->n = j;
+  e->bytes.n = off;
+}
+
+static void clear_all(vp_window *w, wkey *e, size_t keep_last) {
+  bool stack[64] = { false };
+  bool *drop = e->n <= 64 ? stack : xrealloc(NULL, e->n);
+  for (size_t i = 0; i < e->n; i++)
+    drop[i] = i + keep_last < e->n;
+  remove_items(w, e, drop);
+  if (drop != stack)
+    free(drop);
+}
+
+static void push(wkey *e, int64_t t, const void *bytes, size_t len) {
+  if (e->n == e->cap) {
+    e->cap = e->cap ? e->cap * 2 : 8;
+    e->items = xrealloc(e->items, e->cap * sizeof *e->items);
+  }
+  vp_win_item it = { t, e->bytes.n, len, false, false, false };
+  e->items[e->n++] = it;
+  vp_buf_put(&e->bytes, bytes, len);
+}
+
+void vp_window_add(vp_window *w, const vp_key *k, int64_t t,
+                   const void *bytes, size_t len) {
+  wkey *e = find_key(w, k);
+  bool was_empty = e->n == 0;
+  push(e, t, bytes, len);
+  switch (w->kind) {
+  case VP_WIN_COUNT:
+    if ((int64_t)e->n >= w->n) {
+      release(w, e, 0, e->n);
+      clear_all(w, e, 0);
+    }
+    break;
+  case VP_WIN_COUNT_SLIDING:
+    if ((int64_t)e->n > w->n)
+      clear_all(w, e, (size_t)w->n);
+    e->since++;
+    if ((int64_t)e->n == w->n && e->since >= w->slide) {
+      release(w, e, 0, e->n);
+      e->since = 0;
+    }
+    break;
+  case VP_WIN_TIME:
+    if (was_empty) {
+      e->start = t;
+    } else if (t >= e->start + w->dur) {
+      release(w, e, 0, e->n - 1);
+      clear_all(w, e, 1);
+      e->start = t;
+    }
+    break;
+  case VP_WIN_TIME_SLIDING: {
+    bool stack[64] = { false };
+    bool *drop = e->n <= 64 ? stack : xrealloc(NULL, e->n);
+    bool any = false;
+    for (size_t i = 0; i < e->n; i++) {
+      drop[i] = e->items[i].time_ns <= t - w->dur;
+      any = any || drop[i];
+    }
+    if (any)
+      remove_items(w, e, drop);
+    if (drop != stack)
+      free(drop);
+    if (!e->released_once || t >= e->last_release + w->slide) {
+      release(w, e, 0, e->n);
+      e->released_once = true;
+      e->last_release = t;
+    }
+    break;
+  }
+  case VP_WIN_SESSION:
+    if (!was_empty && t - e->last > w->dur) {
+      release(w, e, 0, e->n - 1);
+      clear_all(w, e, 1);
+      e->last = t;
+    } else if (was_empty || t > e->last) {
+      e->last = t;
+    }
+    break;
+  }
+}
+
+void vp_window_watermark(vp_window *w, int64_t wm) {
+  if (w->kind != VP_WIN_TIME && w->kind != VP_WIN_SESSION)
+    return;
+  for (size_t i = 0; i < w->nkeys; i++) {
+    wkey *e = w->keys[i];
+    if (e->n == 0)
+      continue;
+    bool close = w->kind == VP_WIN_TIME ? wm >= e->start + w->dur
+                                        : wm - e->last > w->dur;
+    if (close) {
+      release(w, e, 0, e->n);
+      clear_all(w, e, 0);
+    }
+  }
+}
+
+void vp_window_finish(vp_window *w, bool all) {
+  for (size_t i = 0; i < w->nkeys; i++) {
+    wkey *e = w->keys[i];
+    if (e->n == 0)
+      continue;
+    bool flush = all || w->kind == VP_WIN_SESSION;
+    // A sliding window released its latest contents already unless
+    // events arrived since.
+    if (flush && w->kind == VP_WIN_COUNT_SLIDING && e->since == 0)
+      flush = false;
+    if (flush && w->kind == VP_WIN_TIME_SLIDING) {
+      bool fresh = false;
+      for (size_t j = 0; j < e->n; j++)
+        fresh = fresh || !e->items[j].released;
+      flush = fresh;
+    }
+    if (flush)
+      release(w, e, 0, e->n);
+    for (size_t j = 0; j < e->n; j++) {
+      vp_win_item *it = &e->items[j];
+      if (!it->done)
+        count_fate(w, it, true);
+    }
+    e->n = 0;
+    e->bytes.n = 0;
+  }
+}
+
+// Orderings.
+
+int vp_order_f64(double a, double b) {
+  if (isnan(a) || isnan(b))
+    return (int)isnan(a) - (int)isnan(b);
+  return a < b ? -1 : a > b;
+}
+
+int vp_order_str(vp_str a, vp_str b) {
+  int64_t n = a.n < b.n ? a.n : b.n;
+  int c = memcmp(a.p, b.p, (size_t)n);
+  if (c)
+    return c < 0 ? -1 : 1;
+  return a.n < b.n ? -1 : a.n > b.n;
+}
+
+int vp_order_any(vp_value a, vp_value b) {
+  bool na = a.kind == VP_KIND_INT || a.kind == VP_KIND_FLOAT;
+  bool nb = b.kind == VP_KIND_INT || b.kind == VP_KIND_FLOAT;
+  if (na && nb) {
+    if (a.kind == VP_KIND_INT && b.kind == VP_KIND_INT)
+      return a.u.i < b.u.i ? -1 : a.u.i > b.u.i;
+    double x = a.kind == VP_KIND_INT ? (double)a.u.i : a.u.f;
+    double y = b.kind == VP_KIND_INT ? (double)b.u.i : b.u.f;
+    return vp_order_f64(x, y);
+  }
+  int ka = na ? VP_KIND_INT : (int)a.kind, kb = nb ? VP_KIND_INT : (int)b.kind;
+  if (ka != kb)
+    return ka < kb ? -1 : 1;
+  switch (a.kind) {
+  case VP_KIND_BOOL:
+    return (int)a.u.b - (int)b.u.b;
+  case VP_KIND_STR:
+    return vp_order_str(a.u.s, b.u.s);
+  default:
+    return 0;
+  }
+}

@@ -1,0 +1,95 @@
+// Windows (LANGUAGE.md 5.5) and the keyed state behind them: every
+// partition key has its own window, found in a hash table by the key's
+// canonical encoding (5.4), so keys whose hashes collide stay apart. The
+// window holds its events packed (vp_meta then the record, as generated
+// code packs them) and hands released batches to a callback of generated
+// code, which runs the rest of the stream and reports, per event, whether
+// it produced or contributed to an output (8.9 fates).
+// SPDX-License-Identifier: MIT
+#ifndef VP_WINDOW_H
+#define VP_WINDOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pack.h"
+#include "value.h"
+
+typedef enum vp_win_kind {
+  VP_WIN_COUNT,          // .window(N)
+  VP_WIN_COUNT_SLIDING,  // .window(N, sliding: S)
+  VP_WIN_TIME,           // .window(D), data-aligned
+  VP_WIN_TIME_SLIDING,   // .window(D, sliding: S)
+  VP_WIN_SESSION,        // .window(session: G)
+} vp_win_kind;
+
+// One kept event: its time and where its packed bytes lie.
+typedef struct vp_win_item {
+  int64_t time_ns;
+  size_t off, len;
+  bool released;  // was part of a released batch
+  bool passed;    // ... that produced an output
+  bool done;      // its fate is counted (dead-lettered)
+} vp_win_item;
+
+// A partition key's canonical encoding (5.4): a tag byte and the value's
+// bytes. Generated code fills one per partition stage.
+typedef struct vp_key {
+  uint8_t *p;
+  size_t n, cap;
+} vp_key;
+
+void vp_key_null(vp_key *k);
+void vp_key_bool(vp_key *k, bool v);
+void vp_key_i64(vp_key *k, int tag, int64_t v);  // int, timestamp, duration
+void vp_key_float(vp_key *k, double v);
+void vp_key_str(vp_key *k, vp_str s);
+void vp_key_any(vp_key *k, vp_value v);  // scalars only, else raises
+uint64_t vp_key_hash(const vp_key *k);
+// The canonical string of an encoded key (5.4), in the event arena.
+vp_str vp_key_text(const uint8_t *p, size_t n);
+
+// A released batch: items[0..n) of one key, in arrival order; the record
+// bytes of item i are bytes + items[i].off. The callback stores in out[i]
+// the number of outputs event i produced or contributed to, or -1 when it
+// was dead-lettered.
+typedef struct vp_win_batch {
+  const vp_win_item *items;
+  size_t n;
+  const uint8_t *bytes;
+  const uint8_t *key;  // the key's encoding, NULL when not partitioned
+  size_t keylen;
+  int64_t *out;
+} vp_win_batch;
+
+typedef void (*vp_win_release)(const vp_win_batch *b);
+
+typedef struct vp_window vp_window;
+
+// A window of the given kind: n and slide for count windows, dur and slide
+// for time windows (ns), dur as the gap for sessions. Fates go to
+// vp_counts[stream].
+vp_window *vp_window_new(vp_win_kind kind, int64_t n, int64_t dur,
+                         int64_t slide, int stream, vp_win_release release);
+
+// Adds one event (already packed) of key k (NULL: the stream's one window)
+// at event time t, and releases what the rules of 5.5 release.
+void vp_window_add(vp_window *w, const vp_key *k, int64_t t,
+                   const void *bytes, size_t len);
+
+// Releases tumbling windows and sessions that the watermark wm closes
+// (5.5, 7.2).
+void vp_window_watermark(vp_window *w, int64_t wm);
+
+// End of input: releases sessions, and every other window when all is
+// set (--flush-windows-at-eof); counts what stays as held (8.9).
+void vp_window_finish(vp_window *w, bool all);
+
+// Orderings for .order_by (5.4): -1, 0 or 1; NaN after numbers, nulls
+// first, values of different kinds by kind.
+int vp_order_f64(double a, double b);
+int vp_order_str(vp_str a, vp_str b);
+int vp_order_any(vp_value a, vp_value b);
+
+#endif
