@@ -2712,8 +2712,10 @@ static void gen_agg_update(gen *g, vpc_agg_call *c, int k) {
   if (c->fn == VPC_AGG_FIRST || c->fn == VPC_AGG_LAST) {
     emit(g, "      if (%s) {\n", c->fn == VPC_AGG_FIRST ? "j == 0"
                                                          : "j + 1 == n");
+    vpc_type *t = c->arg->type;
+    const char *v = gen_expr(g, c->arg);
     emit(g, "        %s_v = %s;\n      }\n", a,
-         box(g, gen_expr(g, c->arg), c->arg->type));
+         t->kind == VPC_TY_ANY ? v : box(g, v, t));
     return;
   }
   vpc_type *t = c->arg->type;

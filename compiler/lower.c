@@ -1516,6 +1516,11 @@ static bool lower_op(chain *ch, vpc_node *op) {
     return false;
   }
   const char *n = op->name;
+  for (int i = 0; i < op->list.n && strcmp(n, "order_by"); i++) {
+    vpc_node *arg = op->list.items[i];
+    if (arg->kind == VPC_NODE_ARG && arg->op == 1)
+      vpc_error(arg->a->pos, "asc and desc are allowed only in .order_by");
+  }
   if (!strcmp(n, "context"))
     check_context_op(op);
   else if (!strcmp(n, "where") || !strcmp(n, "filter"))
