@@ -3144,13 +3144,85 @@ static int gen_sources(gen *g) {
 
 // One route per event type some stream reads (5.1): a declared type is
 // decoded and checked (8.6), an undeclared one passes as it is.
-static void gen_route(gen *g, const char *type) {
+static bool has_watermark(vpc_sema *s) {
+  for (int i = 0; i < s->streams.n; i++)
+    if (((vpc_stream *)s->streams.items[i])->out_of_order_ns >= 0)
+      return true;
+  return false;
+}
+
+// Watermarks (7.2): per input type the largest event time seen minus the
+// type's out_of_order; the program's W is the minimum over the types seen.
+// When W passes a new high, tumbling windows and sessions may close.
+static void gen_watermark(gen *g, vpc_list *types) {
+  vpc_sema *s = g->s;
+  emit(g, "static int64_t wm_max[%d], wm_delay[%d];\n"
+          "static bool wm_seen[%d];\n"
+          "static int64_t wm_cur = INT64_MIN, wm_done = INT64_MIN;\n\n",
+       types->n, types->n, types->n);
+  emit(g, "static void wm_note(int type, int64_t t) {\n");
+  for (int i = 0; i < types->n; i++) {
+    int64_t d = 0;
+    for (int j = 0; j < s->streams.n; j++) {
+      vpc_stream *st = s->streams.items[j];
+      if (reads_type(st, types->items[i]) && st->out_of_order_ns > d)
+        d = st->out_of_order_ns;
+    }
+    emit(g, "  wm_delay[%d] = %lld;\n", i, (long long)d);
+  }
+  emit(g, "  if (!wm_seen[type] || t > wm_max[type])\n"
+          "    wm_max[type] = t;\n"
+          "  wm_seen[type] = true;\n"
+          "  int64_t w = INT64_MAX;\n"
+          "  for (int i = 0; i < %d; i++)\n"
+          "    if (wm_seen[i] && wm_max[i] - wm_delay[i] < w)\n"
+          "      w = wm_max[i] - wm_delay[i];\n"
+          "  wm_cur = w;\n"
+          "  if (w <= wm_done)\n    return;\n"
+          "  wm_done = w;\n",
+       types->n);
+  for (int i = 0; i < s->streams.n; i++) {
+    vpc_stream *st = s->streams.items[i];
+    if (!st->out)
+      continue;
+    for (int j = 0; j < st->stages.n; j++) {
+      vpc_stage *sg = stage_at(st, j);
+      if (sg->kind == VPC_STAGE_WINDOW &&
+          (sg->win_kind == VPC_WIN_TIME || sg->win_kind == VPC_WIN_SESSION))
+        emit(g, "  if (%s)\n    vp_window_watermark(%s, w);\n",
+             win_var(st, sg), win_var(st, sg));
+    }
+  }
+  emit(g, "}\n\n");
+}
+
+static void gen_route(gen *g, const char *type, int index, bool wm) {
   vpc_sema *s = g->s;
   gen_route_head(g, vpc_format("route_%s", type), type);
+  if (wm)
+    emit(g, "  wm_note(%d, m.time_ns);\n", index);
   for (int j = 0; j < s->streams.n; j++) {
     vpc_stream *st = s->streams.items[j];
-    if (reads_type(st, type))
-      emit(g, "  s_%s_in(&m, &rec);\n", st->name);
+    if (!reads_type(st, type))
+      continue;
+    if (wm && st->lateness_ns >= 0) {
+      // A late record goes to the dead-letter output instead (7.2).
+      const char *c = stream_input(st)->event->cname;
+      emit(g, "  if (wm_cur != INT64_MIN && m.time_ns < wm_cur - %lldLL) {\n"
+              "    vp_counts[%d].in++;\n"
+              "    vp_counts[%d].dead_lettered++;\n"
+              "    vp_stream_error err = { \"late\", vp_late_message(m.time_ns, "
+              "wm_cur, %lldLL), -1, 1, \"%s\", m.origin };\n"
+              "    dlq_ref d = { &rec, %s, &m };\n"
+              "    vp_dead_letter(&err, write_any_%s, &d, NULL);\n"
+              "  } else {\n  ",
+           (long long)st->lateness_ns, st->id, st->id,
+           (long long)st->lateness_ns, st->name,
+           type_name_code(type, "&rec"), c);
+      emit(g, "  s_%s_in(&m, &rec);\n  }\n", st->name);
+      continue;
+    }
+    emit(g, "  s_%s_in(&m, &rec);\n", st->name);
   }
   emit(g, "}\n\n");
 }
@@ -3170,8 +3242,11 @@ static int gen_routes(gen *g) {
     if (!seen)
       vpc_list_push(&types, (void *)st->source_type);
   }
+  bool wm = has_watermark(s) && types.n;
+  if (wm)
+    gen_watermark(g, &types);
   for (int i = 0; i < types.n; i++)
-    gen_route(g, types.items[i]);
+    gen_route(g, types.items[i], i, wm);
   if (!types.n) {
     emit(g, "static const vp_route *const routes = NULL;\n\n");
     return 0;

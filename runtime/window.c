@@ -456,3 +456,14 @@ int vp_order_any(vp_value a, vp_value b) {
     return 0;
   }
 }
+
+vp_str vp_late_message(int64_t t, int64_t wm, int64_t lateness) {
+  char a[48], b[48], msg[200];
+  a[vp_fmt_time(a, t)] = 0;
+  b[vp_fmt_time(b, wm)] = 0;
+  int n = snprintf(msg, sizeof msg,
+                   "late event: event time %s is before the watermark %s "
+                   "minus the allowed lateness (%lld ns)",
+                   a, b, (long long)lateness);
+  return (vp_str){ vp_arena_dup(vp_event_arena, msg, (size_t)n), n };
+}

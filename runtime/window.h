@@ -86,6 +86,9 @@ void vp_window_watermark(vp_window *w, int64_t wm);
 // set (--flush-windows-at-eof); counts what stays as held (8.9).
 void vp_window_finish(vp_window *w, bool all);
 
+// The message of a late event's dead letter (7.2), in the event arena.
+vp_str vp_late_message(int64_t t, int64_t wm, int64_t lateness);
+
 // Orderings for .order_by (5.4): -1, 0 or 1; NaN after numbers, nulls
 // first, values of different kinds by kind.
 int vp_order_f64(double a, double b);
