@@ -2921,6 +2921,35 @@ static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
        win_var(st, sg), sg->keyed ? vpc_format("&%s", key_var(st)) : "NULL");
 }
 
+// .distinct([e]): an LRU of 100 000 keys per partition (5.4). A scalar's
+// key is its canonical encoding; any other value's, and a whole record's,
+// the tag 7 and its packed bytes.
+static void gen_distinct(gen *g, vpc_stream *st, vpc_stage *sg) {
+  const char *var = vpc_format("dist_%s_%d", st->name, sg->index);
+  emit(g, "static vp_distinct *%s;\n\n", var);
+  stage_head(g, st, sg);
+  emit(g, "  if (!%s)\n    %s = vp_distinct_new(100000);\n", var, var);
+  const char *bytes = "key_tmp.p, key_tmp.n";
+  vpc_node *e = sg->expr;
+  if (!e) {
+    emit(g, "  pack_buf.n = 0;\n  vp_buf_u8(&pack_buf, 7);\n"
+            "  pack_%s(&pack_buf, ev);\n",
+         sg->in->event->cname);
+    bytes = "pack_buf.p, pack_buf.n";
+  } else if (vpc_is_boxed(e->type)) {
+    emit(g, "  vp_key_value(&key_tmp, %s);\n",
+         e->type->kind == VPC_TY_ANY ? gen_expr(g, e)
+                                     : box(g, gen_expr(g, e), e->type));
+  } else {
+    gen_key_encode(g, "key_tmp", e);
+  }
+  line_to_c(g);
+  emit(g, "  if (vp_distinct_seen(%s, %s, %s))\n    return 0;\n"
+          "  return %s(m, ev);\n}\n\n",
+       var, sg->keyed ? vpc_format("&%s", key_var(st)) : "NULL", bytes,
+       next_fn(st, sg->index));
+}
+
 // .limit(n) and .first(): one counter for the run (5.4).
 static void gen_limit(gen *g, vpc_stream *st, vpc_stage *sg) {
   stage_head(g, st, sg);
@@ -3005,8 +3034,10 @@ static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
   case VPC_STAGE_LIMIT:
     gen_limit(g, st, sg);
     break;
-  case VPC_STAGE_ORDER_BY:
   case VPC_STAGE_DISTINCT:
+    gen_distinct(g, st, sg);
+    break;
+  case VPC_STAGE_ORDER_BY:
   case VPC_STAGE_TAP:
     gen_passthrough(g, st, sg);
     break;

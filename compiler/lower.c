@@ -1454,6 +1454,27 @@ static void lower_order_by(chain *ch, vpc_node *op) {
   prev->sorted = prev->kind == VPC_STAGE_WINDOW;
 }
 
+static void lower_distinct(chain *ch, vpc_node *op) {
+  vpc_node *e = NULL;
+  if (op->list.n) {
+    e = single_arg(op);
+    if (!e)
+      return;
+  }
+  vpc_stage *st = add_stage(ch, VPC_STAGE_DISTINCT, op);
+  st->keyed = keyed_here(ch, op);
+  st->expr = e;
+  if (e) {
+    vpc_ctx cx;
+    vpc_scope sc;
+    operator_ctx(ch, &cx, &sc);
+    vpc_type *t = vpc_check_expr(&cx, e);
+    if (t->kind == VPC_TY_RESULT || t->kind == VPC_TY_STREAM_ERROR ||
+        t->kind == VPC_TY_RECORD)
+      vpc_error(e->pos, "'.distinct' cannot compare %s", vpc_type_name(t));
+  }
+}
+
 static void lower_watermark(chain *ch, vpc_node *op, bool lateness) {
   vpc_node *e = NULL;
   if (lateness) {
@@ -1559,7 +1580,9 @@ static bool lower_op(chain *ch, vpc_node *op) {
     lower_watermark(ch, op, false);
   else if (!strcmp(n, "allowed_lateness"))
     lower_watermark(ch, op, true);
-  else if (!strcmp(n, "distinct") || !strcmp(n, "tap")) {
+  else if (!strcmp(n, "distinct"))
+    lower_distinct(ch, op);
+  else if (!strcmp(n, "tap")) {
     vpc_error(op->name_pos, "'.%s' is not supported yet (planned: P2)", n);
     return false;
   }

@@ -25,5 +25,6 @@
 #include "value.h"
 #include "window.h"
 #include "agg.h"
+#include "distinct.h"
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "dyn.h"
 #include "err.h"
 #include "output.h"
 #include "partition.h"
@@ -92,6 +93,19 @@ void vp_key_any(vp_key *k, vp_value v) {
     vp_raise("invalid argument: partition_by: a key must be a scalar, got %s",
              vp_kind_name(v.kind));
   }
+}
+
+void vp_key_value(vp_key *k, vp_value v) {
+  if (v.kind != VP_KIND_ARRAY && v.kind != VP_KIND_MAP) {
+    vp_key_any(k, v);
+    return;
+  }
+  vp_buf b = { 0 };
+  vp_pack_value(&b, &v);
+  key_tag(k, 7, b.n);
+  memcpy(k->p + 1, b.p, b.n);
+  k->n += b.n;
+  vp_buf_free(&b);
 }
 
 uint64_t vp_key_hash(const vp_key *k) {

@@ -46,6 +46,8 @@ void vp_key_i64(vp_key *k, int tag, int64_t v);  // int, timestamp, duration
 void vp_key_float(vp_key *k, double v);
 void vp_key_str(vp_key *k, vp_str s);
 void vp_key_any(vp_key *k, vp_value v);  // scalars only, else raises
+// Any value: a scalar's encoding, else the tag 7 and the packed value.
+void vp_key_value(vp_key *k, vp_value v);
 uint64_t vp_key_hash(const vp_key *k);
 // The canonical string of an encoded key (5.4), in the event arena.
 vp_str vp_key_text(const uint8_t *p, size_t n);

@@ -15,6 +15,7 @@
 
 #include "agg.h"
 #include "arena.h"
+#include "distinct.h"
 #include "partition.h"
 #include "run.h"
 #include "window.h"
@@ -250,6 +251,43 @@ static void test_window_keys_kept_apart(void **state) {
   free(k.p);
 }
 
+static bool seen(vp_distinct *d, const vp_key *part, const char *key) {
+  return vp_distinct_seen(d, part, (const uint8_t *)key, strlen(key));
+}
+
+static void test_distinct_lru_evicts_least_recent(void **state) {
+  vp_distinct *d = vp_distinct_new(3);
+  assert_false(seen(d, NULL, "a"));
+  assert_false(seen(d, NULL, "b"));
+  assert_false(seen(d, NULL, "c"));
+  assert_true(seen(d, NULL, "a"));   // refreshes a: b is now the oldest
+  assert_false(seen(d, NULL, "d"));  // evicts b
+  assert_true(seen(d, NULL, "a"));
+  assert_true(seen(d, NULL, "c"));
+  assert_false(seen(d, NULL, "b"));  // was evicted; evicts d
+  assert_false(seen(d, NULL, "d"));
+  // Partitions have their own sets.
+  vp_key p1 = { 0 }, p2 = { 0 };
+  vp_key_str(&p1, VP_STR_LIT("p1"));
+  vp_key_str(&p2, VP_STR_LIT("p2"));
+  assert_false(seen(d, &p1, "a"));
+  assert_false(seen(d, &p2, "a"));
+  assert_true(seen(d, &p1, "a"));
+  // Many keys in one set: growth keeps every key findable.
+  vp_distinct *big = vp_distinct_new(100000);
+  char k[16];
+  for (int i = 0; i < 50000; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    assert_false(seen(big, NULL, k));
+  }
+  for (int i = 0; i < 50000; i += 97) {
+    snprintf(k, sizeof k, "k%d", i);
+    assert_true(seen(big, NULL, k));
+  }
+  free(p1.p);
+  free(p2.p);
+}
+
 int main(void) {
   static vp_arena arena;
   vp_event_arena = &arena;
@@ -266,6 +304,7 @@ int main(void) {
     cmocka_unit_test(test_window_session_strict_gap),
     cmocka_unit_test(test_window_sliding_fates),
     cmocka_unit_test(test_window_keys_kept_apart),
+    cmocka_unit_test(test_distinct_lru_evicts_least_recent),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
