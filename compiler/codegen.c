@@ -2950,6 +2950,29 @@ static void gen_distinct(gen *g, vpc_stream *st, vpc_stage *sg) {
        next_fn(st, sg->index));
 }
 
+// .tap: counts the event under its counter and label values (8.9).
+static void gen_tap(gen *g, vpc_stream *st, vpc_stage *sg) {
+  const char *names = vpc_format("tap_%s_%d_labels", st->name, sg->index);
+  int n = sg->order.n;
+  emit(g, "static const char *const %s[] = {", names);
+  for (int i = 0; i < n; i++)
+    emit(g, " \"%s\",", ((vpc_node *)sg->order.items[i])->name);
+  emit(g, " NULL };\n\n");
+  stage_head(g, st, sg);
+  emit(g, "  vp_value vals[%d];\n", n ? n : 1);
+  for (int i = 0; i < n; i++) {
+    vpc_node *e = sg->order.items[i];
+    const char *v = gen_expr(g, e);
+    emit(g, "  vals[%d] = %s;\n", i,
+         e->type->kind == VPC_TY_ANY ? v : box(g, v, e->type));
+  }
+  line_to_c(g);
+  emit(g, "  vp_tap(\"%s\", \"%s\", %d, %s, vals);\n"
+          "  return %s(m, ev);\n}\n\n",
+       c_escape(sg->tap_name ? sg->tap_name : "", strlen(sg->tap_name ? sg->tap_name : "")),
+       st->name, n, names, next_fn(st, sg->index));
+}
+
 // .limit(n) and .first(): one counter for the run (5.4).
 static void gen_limit(gen *g, vpc_stream *st, vpc_stage *sg) {
   stage_head(g, st, sg);
@@ -3037,8 +3060,10 @@ static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
   case VPC_STAGE_DISTINCT:
     gen_distinct(g, st, sg);
     break;
-  case VPC_STAGE_ORDER_BY:
   case VPC_STAGE_TAP:
+    gen_tap(g, st, sg);
+    break;
+  case VPC_STAGE_ORDER_BY:
     gen_passthrough(g, st, sg);
     break;
   }

@@ -1454,6 +1454,44 @@ static void lower_order_by(chain *ch, vpc_node *op) {
   prev->sorted = prev->kind == VPC_STAGE_WINDOW;
 }
 
+// .tap(counter: "n", labels: [f, ...]): labels are field names.
+static void lower_tap(chain *ch, vpc_node *op) {
+  vpc_stage *st = add_stage(ch, VPC_STAGE_TAP, op);
+  vpc_ctx cx;
+  vpc_scope sc;
+  operator_ctx(ch, &cx, &sc);
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *arg = op->list.items[i];
+    if (arg->name && !strcmp(arg->name, "counter")) {
+      constant c = const_value(arg->a);
+      if (c.kind != C_STR)
+        vpc_error(arg->a->pos, "counter: expects a string constant");
+      st->tap_name = c.s;
+    } else if (arg->name && !strcmp(arg->name, "labels")) {
+      if (arg->a->kind != VPC_NODE_ARRAY) {
+        vpc_error(arg->a->pos, "labels: expects a list of field names");
+        continue;
+      }
+      for (int j = 0; j < arg->a->list.n; j++) {
+        vpc_node *e = arg->a->list.items[j];
+        if (e->kind != VPC_NODE_NAME) {
+          vpc_error(e->pos, "a tap label must be a field name");
+          continue;
+        }
+        vpc_type *t = vpc_check_expr(&cx, e);
+        if (!scalar_key(t))
+          vpc_error(e->pos, "a tap label must be a scalar, got %s",
+                    vpc_type_name(t));
+        vpc_list_push(&st->order, e);
+      }
+    } else {
+      vpc_error(arg->pos, "'.tap' takes counter: and labels:");
+    }
+  }
+  if (!st->tap_name)
+    vpc_error(op->name_pos, "'.tap' needs counter: \"name\"");
+}
+
 static void lower_distinct(chain *ch, vpc_node *op) {
   vpc_node *e = NULL;
   if (op->list.n) {
@@ -1582,10 +1620,8 @@ static bool lower_op(chain *ch, vpc_node *op) {
     lower_watermark(ch, op, true);
   else if (!strcmp(n, "distinct"))
     lower_distinct(ch, op);
-  else if (!strcmp(n, "tap")) {
-    vpc_error(op->name_pos, "'.%s' is not supported yet (planned: P2)", n);
-    return false;
-  }
+  else if (!strcmp(n, "tap"))
+    lower_tap(ch, op);
   else
     lower_collect(ch, op);
   return true;

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "log.h"
 #include "scan.h"
+#include "tap.h"
 
 #ifndef VP_VERSION
 #define VP_VERSION "0.1.0"
@@ -704,6 +705,7 @@ static void write_stats(int64_t emitted, int64_t dead) {
   stats_int(o, "late", R.late);
   vp_w_key(o, "taps", 4);
   vp_w_arr_begin(o);
+  vp_taps_write(o);
   vp_w_arr_end(o);
 
   vp_w_key(o, "streams", 7);

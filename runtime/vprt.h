@@ -26,5 +26,6 @@
 #include "window.h"
 #include "agg.h"
 #include "distinct.h"
+#include "tap.h"
 
 #endif
