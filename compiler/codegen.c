@@ -2992,25 +2992,39 @@ static void gen_passthrough(gen *g, vpc_stream *st, vpc_stage *sg) {
 }
 
 // End of input (5.5): every window releases what the rules say and counts
-// the rest as held; outputs feed their readers before the next round.
+// the rest as held. Upstream streams go first, and what a window releases
+// reaches its readers before their own windows finish.
+static int source_depth(const vpc_stream *st) {
+  int d = 0;
+  for (const vpc_stream *s = st->source_stream; s && d < 1000;
+       s = s->source_stream)
+    d++;
+  return d;
+}
+
 static void gen_finish(gen *g) {
   vpc_sema *s = g->s;
   emit(g, "static void program_finish(bool flush_windows) {\n"
-          "  (void)flush_windows;\n"
-          "  for (int pass = 0; pass <= %d; pass++) {\n",
-       s->streams.n);
-  for (int i = 0; i < s->streams.n; i++) {
-    vpc_stream *st = s->streams.items[i];
-    if (!st->out)
-      continue;
-    for (int j = 0; j < st->stages.n; j++) {
-      vpc_stage *sg = stage_at(st, j);
-      if (sg->kind == VPC_STAGE_WINDOW)
-        emit(g, "    if (%s)\n      vp_window_finish(%s, flush_windows);\n",
-             win_var(st, sg), win_var(st, sg));
+          "  (void)flush_windows;\n");
+  int maxd = 0;
+  for (int i = 0; i < s->streams.n; i++)
+    if (source_depth(s->streams.items[i]) > maxd)
+      maxd = source_depth(s->streams.items[i]);
+  for (int d = 0; d <= maxd; d++) {
+    for (int i = 0; i < s->streams.n; i++) {
+      vpc_stream *st = s->streams.items[i];
+      if (!st->out || source_depth(st) != d)
+        continue;
+      for (int j = 0; j < st->stages.n; j++) {
+        vpc_stage *sg = stage_at(st, j);
+        if (sg->kind == VPC_STAGE_WINDOW)
+          emit(g, "  if (%s)\n    vp_window_finish(%s, flush_windows);\n"
+                  "  program_flush();\n",
+               win_var(st, sg), win_var(st, sg));
+      }
     }
   }
-  emit(g, "    program_flush();\n  }\n}\n\n");
+  emit(g, "  program_flush();\n}\n\n");
 }
 
 static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
