@@ -2295,10 +2295,11 @@ static void count_fate(gen *g, vpc_stream *st, vpc_region *r,
     emit(g, "  (void)%s;\n  (void)%s;\n", failed, n);
     return;
   }
+  // n < 0: a window downstream holds the records and counts later.
   emit(g, "  if (%s)\n    vp_counts[%d].dead_lettered++;\n"
           "  else if (%s > 0)\n    vp_counts[%d].passed++;\n"
-          "  else\n    vp_counts[%d].filtered++;\n",
-       failed, st->id, n, st->id, st->id);
+          "  else if (%s == 0)\n    vp_counts[%d].filtered++;\n",
+       failed, st->id, n, st->id, n, st->id);
 }
 
 static void gen_region_result(gen *g, vpc_stream *st, vpc_region *r) {
