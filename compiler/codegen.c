@@ -2659,11 +2659,11 @@ static const char *order_cmp_code(gen *g, vpc_type *t, const char *a,
   }
   switch (t->kind) {
   case VPC_TY_STR:
-    return vpc_format("vp_order_str(%s, %s)", a, b);
+    return vpc_format("vp_window_cmp_str(%s, %s)", a, b);
   case VPC_TY_ANY:
-    return vpc_format("vp_order_any(%s, %s)", a, b);
+    return vpc_format("vp_window_cmp_any(%s, %s)", a, b);
   case VPC_TY_FLOAT:
-    return vpc_format("vp_order_f64(%s, %s)", a, b);
+    return vpc_format("vp_window_cmp_f64(%s, %s)", a, b);
   default:
     return vpc_format("((%s) < (%s) ? -1 : (%s) > (%s))", a, b, a, b);
   }
@@ -2729,7 +2729,7 @@ static void gen_agg_update(gen *g, vpc_agg_call *c, int k) {
     name.sym = &sym;
     emit(g, "      {\n");
     gen_key_encode(g, "key_tmp", &name);
-    emit(g, "      }\n        vp_distinct_add(&%s_set, key_tmp.p, key_tmp.n);\n"
+    emit(g, "      }\n        vp_agg_set_add(&%s_set, key_tmp.p, key_tmp.n);\n"
             "      }\n", a);
     return;
   }
@@ -2801,8 +2801,8 @@ static void gen_aggregate(gen *g, vpc_stream *st, vpc_stage *sg) {
     if (c->fn == VPC_AGG_FIRST || c->fn == VPC_AGG_LAST)
       emit(g, "  vp_value %s_v = vp_box_null();\n", a);
     if (c->fn == VPC_AGG_COUNT_DISTINCT)
-      emit(g, "  static vp_distinct_set %s_set;\n"
-              "  vp_distinct_clear(&%s_set);\n",
+      emit(g, "  static vp_agg_set %s_set;\n"
+              "  vp_agg_set_clear(&%s_set);\n",
            a, a);
   }
   emit(g, "  for (size_t j = 0; j < n; j++) {\n"
@@ -3282,7 +3282,7 @@ static void gen_route(gen *g, const char *type, int index, bool wm) {
       emit(g, "  if (wm_cur != INT64_MIN && m.time_ns < wm_cur - %lldLL) {\n"
               "    vp_counts[%d].in++;\n"
               "    vp_counts[%d].dead_lettered++;\n"
-              "    vp_stream_error err = { \"late\", vp_late_message(m.time_ns, "
+              "    vp_stream_error err = { \"late\", vp_window_late_message(m.time_ns, "
               "wm_cur, %lldLL), -1, 1, \"%s\", m.origin };\n"
               "    dlq_ref d = { &rec, %s, &m };\n"
               "    vp_dead_letter(&err, write_any_%s, &d, NULL);\n"

@@ -123,7 +123,7 @@ vp_value vp_agg_ema_result(const vp_agg *a) {
   return a->n ? fval(a->ema) : null_value();
 }
 
-bool vp_distinct_add(vp_distinct_set *s, const uint8_t *p, size_t n) {
+bool vp_agg_set_add(vp_agg_set *s, const uint8_t *p, size_t n) {
   uint64_t h = vp_fnv1a64(VP_FNV_OFFSET, p, n);
   for (size_t i = 0; i < s->n; i++)
     if (s->hashes[i] == h && s->lens[i] == n && !memcmp(s->keys[i], p, n))
@@ -147,7 +147,7 @@ bool vp_distinct_add(vp_distinct_set *s, const uint8_t *p, size_t n) {
   return true;
 }
 
-void vp_distinct_clear(vp_distinct_set *s) {
+void vp_agg_set_clear(vp_agg_set *s) {
   for (size_t i = 0; i < s->n; i++)
     free(s->keys[i]);
   s->n = 0;

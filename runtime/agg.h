@@ -42,15 +42,15 @@ vp_value vp_agg_stddev_result(const vp_agg *a);
 vp_value vp_agg_ema_result(const vp_agg *a);
 
 // count_distinct: a set of canonical encodings (5.4), malloc'd.
-typedef struct vp_distinct_set {
+typedef struct vp_agg_set {
   uint64_t *hashes;
   uint8_t **keys;
   size_t *lens;
   size_t n, cap;
-} vp_distinct_set;
+} vp_agg_set;
 
 // Adds an encoded key; returns true if it was new.
-bool vp_distinct_add(vp_distinct_set *s, const uint8_t *p, size_t n);
-void vp_distinct_clear(vp_distinct_set *s);
+bool vp_agg_set_add(vp_agg_set *s, const uint8_t *p, size_t n);
+void vp_agg_set_clear(vp_agg_set *s);
 
 #endif

@@ -13,143 +13,6 @@
 #include "partition.h"
 #include "run.h"
 
-// Keys.
-
-static void key_reserve(vp_key *k, size_t n) {
-  if (k->cap >= n)
-    return;
-  size_t cap = k->cap ? k->cap : 32;
-  while (cap < n)
-    cap *= 2;
-  uint8_t *p = realloc(k->p, cap);
-  if (!p)
-    vp_arena_oom();
-  k->p = p;
-  k->cap = cap;
-}
-
-static void key_tag(vp_key *k, int tag, size_t extra) {
-  key_reserve(k, 1 + extra);
-  k->p[0] = (uint8_t)tag;
-  k->n = 1;
-}
-
-static void key_le64(vp_key *k, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    k->p[k->n++] = (uint8_t)(v >> (8 * i));
-}
-
-void vp_key_null(vp_key *k) {
-  key_tag(k, VP_KEY_NULL, 0);
-}
-
-void vp_key_bool(vp_key *k, bool v) {
-  key_tag(k, VP_KEY_BOOL, 1);
-  k->p[k->n++] = v ? 1 : 0;
-}
-
-void vp_key_i64(vp_key *k, int tag, int64_t v) {
-  key_tag(k, tag, 8);
-  key_le64(k, (uint64_t)v);
-}
-
-void vp_key_float(vp_key *k, double v) {
-  uint64_t bits;
-  if (isnan(v)) {
-    bits = 0x7ff8000000000000ULL;
-  } else {
-    if (v == 0.0)
-      v = 0.0;
-    memcpy(&bits, &v, sizeof bits);
-  }
-  key_tag(k, VP_KEY_FLOAT, 8);
-  key_le64(k, bits);
-}
-
-void vp_key_str(vp_key *k, vp_str s) {
-  key_tag(k, VP_KEY_STR, (size_t)s.n);
-  memcpy(k->p + 1, s.p, (size_t)s.n);
-  k->n += (size_t)s.n;
-}
-
-void vp_key_any(vp_key *k, vp_value v) {
-  switch (v.kind) {
-  case VP_KIND_NULL:
-    vp_key_null(k);
-    break;
-  case VP_KIND_BOOL:
-    vp_key_bool(k, v.u.b);
-    break;
-  case VP_KIND_INT:
-    vp_key_i64(k, VP_KEY_INT, v.u.i);
-    break;
-  case VP_KIND_FLOAT:
-    vp_key_float(k, v.u.f);
-    break;
-  case VP_KIND_STR:
-    vp_key_str(k, v.u.s);
-    break;
-  default:
-    vp_raise("invalid argument: partition_by: a key must be a scalar, got %s",
-             vp_kind_name(v.kind));
-  }
-}
-
-void vp_key_value(vp_key *k, vp_value v) {
-  if (v.kind != VP_KIND_ARRAY && v.kind != VP_KIND_MAP) {
-    vp_key_any(k, v);
-    return;
-  }
-  vp_buf b = { 0 };
-  vp_pack_value(&b, &v);
-  key_tag(k, 7, b.n);
-  memcpy(k->p + 1, b.p, b.n);
-  k->n += b.n;
-  vp_buf_free(&b);
-}
-
-uint64_t vp_key_hash(const vp_key *k) {
-  return vp_fnv1a64(VP_FNV_OFFSET, k->p, k->n);
-}
-
-static int64_t rd_le64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; i++)
-    v |= (uint64_t)p[i] << (8 * i);
-  return (int64_t)v;
-}
-
-vp_str vp_key_text(const uint8_t *p, size_t n) {
-  char buf[48];
-  int len = 0;
-  if (!p || n == 0)
-    return VP_STR_LIT("null");
-  switch (p[0]) {
-  case VP_KEY_BOOL:
-    return p[1] ? VP_STR_LIT("true") : VP_STR_LIT("false");
-  case VP_KEY_INT:
-  case VP_KEY_DURATION:
-    len = snprintf(buf, sizeof buf, "%lld", (long long)rd_le64(p + 1));
-    break;
-  case VP_KEY_FLOAT: {
-    int64_t bits = rd_le64(p + 1);
-    double v;
-    memcpy(&v, &bits, sizeof v);
-    len = vp_fmt_float(buf, v);
-    break;
-  }
-  case VP_KEY_TIMESTAMP:
-    len = vp_fmt_time(buf, rd_le64(p + 1));
-    break;
-  case VP_KEY_STR:
-    return (vp_str){ vp_arena_dup(vp_event_arena, p + 1, n - 1),
-                     (int64_t)(n - 1) };
-  default:
-    return VP_STR_LIT("null");
-  }
-  return (vp_str){ vp_arena_dup(vp_event_arena, buf, (size_t)len), len };
-}
-
 // Per-key state.
 
 typedef struct wkey {
@@ -434,13 +297,13 @@ void vp_window_finish(vp_window *w, bool all) {
 
 // Orderings.
 
-int vp_order_f64(double a, double b) {
+int vp_window_cmp_f64(double a, double b) {
   if (isnan(a) || isnan(b))
     return (int)isnan(a) - (int)isnan(b);
   return a < b ? -1 : a > b;
 }
 
-int vp_order_str(vp_str a, vp_str b) {
+int vp_window_cmp_str(vp_str a, vp_str b) {
   int64_t n = a.n < b.n ? a.n : b.n;
   int c = memcmp(a.p, b.p, (size_t)n);
   if (c)
@@ -448,7 +311,7 @@ int vp_order_str(vp_str a, vp_str b) {
   return a.n < b.n ? -1 : a.n > b.n;
 }
 
-int vp_order_any(vp_value a, vp_value b) {
+int vp_window_cmp_any(vp_value a, vp_value b) {
   bool na = a.kind == VP_KIND_INT || a.kind == VP_KIND_FLOAT;
   bool nb = b.kind == VP_KIND_INT || b.kind == VP_KIND_FLOAT;
   if (na && nb) {
@@ -456,7 +319,7 @@ int vp_order_any(vp_value a, vp_value b) {
       return a.u.i < b.u.i ? -1 : a.u.i > b.u.i;
     double x = a.kind == VP_KIND_INT ? (double)a.u.i : a.u.f;
     double y = b.kind == VP_KIND_INT ? (double)b.u.i : b.u.f;
-    return vp_order_f64(x, y);
+    return vp_window_cmp_f64(x, y);
   }
   int ka = na ? VP_KIND_INT : (int)a.kind, kb = nb ? VP_KIND_INT : (int)b.kind;
   if (ka != kb)
@@ -465,13 +328,13 @@ int vp_order_any(vp_value a, vp_value b) {
   case VP_KIND_BOOL:
     return (int)a.u.b - (int)b.u.b;
   case VP_KIND_STR:
-    return vp_order_str(a.u.s, b.u.s);
+    return vp_window_cmp_str(a.u.s, b.u.s);
   default:
     return 0;
   }
 }
 
-vp_str vp_late_message(int64_t t, int64_t wm, int64_t lateness) {
+vp_str vp_window_late_message(int64_t t, int64_t wm, int64_t lateness) {
   char a[48], b[48], msg[200];
   a[vp_fmt_time(a, t)] = 0;
   b[vp_fmt_time(b, wm)] = 0;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "pack.h"
+#include "partition.h"
 #include "value.h"
 
 typedef enum vp_win_kind {
@@ -32,25 +33,6 @@ typedef struct vp_win_item {
   bool passed;    // ... that produced an output
   bool done;      // its fate is counted (dead-lettered)
 } vp_win_item;
-
-// A partition key's canonical encoding (5.4): a tag byte and the value's
-// bytes. Generated code fills one per partition stage.
-typedef struct vp_key {
-  uint8_t *p;
-  size_t n, cap;
-} vp_key;
-
-void vp_key_null(vp_key *k);
-void vp_key_bool(vp_key *k, bool v);
-void vp_key_i64(vp_key *k, int tag, int64_t v);  // int, timestamp, duration
-void vp_key_float(vp_key *k, double v);
-void vp_key_str(vp_key *k, vp_str s);
-void vp_key_any(vp_key *k, vp_value v);  // scalars only, else raises
-// Any value: a scalar's encoding, else the tag 7 and the packed value.
-void vp_key_value(vp_key *k, vp_value v);
-uint64_t vp_key_hash(const vp_key *k);
-// The canonical string of an encoded key (5.4), in the event arena.
-vp_str vp_key_text(const uint8_t *p, size_t n);
 
 // A released batch: items[0..n) of one key, in arrival order; the record
 // bytes of item i are bytes + items[i].off. The callback stores in out[i]
@@ -89,12 +71,12 @@ void vp_window_watermark(vp_window *w, int64_t wm);
 void vp_window_finish(vp_window *w, bool all);
 
 // The message of a late event's dead letter (7.2), in the event arena.
-vp_str vp_late_message(int64_t t, int64_t wm, int64_t lateness);
+vp_str vp_window_late_message(int64_t t, int64_t wm, int64_t lateness);
 
 // Orderings for .order_by (5.4): -1, 0 or 1; NaN after numbers, nulls
 // first, values of different kinds by kind.
-int vp_order_f64(double a, double b);
-int vp_order_str(vp_str a, vp_str b);
-int vp_order_any(vp_value a, vp_value b);
+int vp_window_cmp_f64(double a, double b);
+int vp_window_cmp_str(vp_str a, vp_str b);
+int vp_window_cmp_any(vp_value a, vp_value b);
 
 #endif

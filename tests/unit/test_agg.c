@@ -102,24 +102,24 @@ static void test_agg_ema(void **state) {
 }
 
 static void test_agg_count_distinct_by_encoding(void **state) {
-  vp_distinct_set s = { 0 };
+  vp_agg_set s = { 0 };
   vp_key k = { 0 };
   vp_key_i64(&k, VP_KEY_INT, 1);
-  assert_true(vp_distinct_add(&s, k.p, k.n));
-  assert_false(vp_distinct_add(&s, k.p, k.n));
+  assert_true(vp_agg_set_add(&s, k.p, k.n));
+  assert_false(vp_agg_set_add(&s, k.p, k.n));
   vp_key_float(&k, 1.0);
-  assert_true(vp_distinct_add(&s, k.p, k.n));
+  assert_true(vp_agg_set_add(&s, k.p, k.n));
   vp_key_float(&k, -0.0);
-  assert_true(vp_distinct_add(&s, k.p, k.n));
+  assert_true(vp_agg_set_add(&s, k.p, k.n));
   vp_key_float(&k, 0.0);  // -0.0 and 0.0 are one key
-  assert_false(vp_distinct_add(&s, k.p, k.n));
+  assert_false(vp_agg_set_add(&s, k.p, k.n));
   vp_key_str(&k, VP_STR_LIT("1"));
-  assert_true(vp_distinct_add(&s, k.p, k.n));
+  assert_true(vp_agg_set_add(&s, k.p, k.n));
   vp_key_null(&k);
-  assert_true(vp_distinct_add(&s, k.p, k.n));
-  assert_false(vp_distinct_add(&s, k.p, k.n));
+  assert_true(vp_agg_set_add(&s, k.p, k.n));
+  assert_false(vp_agg_set_add(&s, k.p, k.n));
   assert_int_equal(s.n, 5);  // 1, 1.0, 0.0, "1", null
-  vp_distinct_clear(&s);
+  vp_agg_set_clear(&s);
   assert_int_equal(s.n, 0);
   free(k.p);
 }
