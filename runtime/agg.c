@@ -123,11 +123,31 @@ vp_value vp_agg_ema_result(const vp_agg *a) {
   return a->n ? fval(a->ema) : null_value();
 }
 
+static void set_reindex(vp_agg_set *s) {
+  free(s->index);
+  s->nindex = s->nindex ? s->nindex * 2 : 64;
+  s->index = malloc(s->nindex * sizeof *s->index);
+  if (!s->index)
+    vp_arena_oom();
+  memset(s->index, 0xff, s->nindex * sizeof *s->index);
+  for (size_t i = 0; i < s->n; i++) {
+    size_t j = (size_t)s->hashes[i] & (s->nindex - 1);
+    while (s->index[j] >= 0)
+      j = (j + 1) & (s->nindex - 1);
+    s->index[j] = (int64_t)i;
+  }
+}
+
 bool vp_agg_set_add(vp_agg_set *s, const uint8_t *p, size_t n) {
+  if ((s->n + 1) * 2 > s->nindex)
+    set_reindex(s);
   uint64_t h = vp_fnv1a64(VP_FNV_OFFSET, p, n);
-  for (size_t i = 0; i < s->n; i++)
+  size_t j = (size_t)h & (s->nindex - 1);
+  for (; s->index[j] >= 0; j = (j + 1) & (s->nindex - 1)) {
+    size_t i = (size_t)s->index[j];
     if (s->hashes[i] == h && s->lens[i] == n && !memcmp(s->keys[i], p, n))
       return false;
+  }
   if (s->n == s->cap) {
     s->cap = s->cap ? s->cap * 2 : 16;
     s->hashes = realloc(s->hashes, s->cap * sizeof *s->hashes);
@@ -143,6 +163,7 @@ bool vp_agg_set_add(vp_agg_set *s, const uint8_t *p, size_t n) {
   s->hashes[s->n] = h;
   s->keys[s->n] = copy;
   s->lens[s->n] = n;
+  s->index[j] = (int64_t)s->n;
   s->n++;
   return true;
 }
@@ -151,4 +172,6 @@ void vp_agg_set_clear(vp_agg_set *s) {
   for (size_t i = 0; i < s->n; i++)
     free(s->keys[i]);
   s->n = 0;
+  if (s->index)
+    memset(s->index, 0xff, s->nindex * sizeof *s->index);
 }

@@ -41,12 +41,15 @@ vp_value vp_agg_max_result(const vp_agg *a);
 vp_value vp_agg_stddev_result(const vp_agg *a);
 vp_value vp_agg_ema_result(const vp_agg *a);
 
-// count_distinct: a set of canonical encodings (5.4), malloc'd.
+// count_distinct: a set of canonical encodings (5.4), malloc'd, with an
+// open-addressing index over their hashes.
 typedef struct vp_agg_set {
   uint64_t *hashes;
   uint8_t **keys;
   size_t *lens;
   size_t n, cap;
+  int64_t *index;  // slot -> entry, -1 empty
+  size_t nindex;
 } vp_agg_set;
 
 // Adds an encoded key; returns true if it was new.

@@ -178,6 +178,13 @@ static void clear_all(vp_window *w, wkey *e, size_t keep_last) {
   remove_items(w, e, drop);
   if (drop != stack)
     free(drop);
+  if (e->n == 0) {
+    // An idle key keeps only its small header.
+    free(e->items);
+    e->items = NULL;
+    e->cap = 0;
+    vp_buf_free(&e->bytes);
+  }
 }
 
 static void push(wkey *e, int64_t t, const void *bytes, size_t len) {
