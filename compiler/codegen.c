@@ -2721,6 +2721,13 @@ static void gen_agg_update(gen *g, vpc_agg_call *c, int k) {
   }
   vpc_type *t = c->arg->type;
   const char *v = gen_expr(g, c->arg);
+  if (c->fn == VPC_AGG_COUNT_DISTINCT && vpc_is_boxed(t)) {
+    // Arrays, maps and any: a scalar's encoding, else tag 7 (5.4).
+    emit(g, "      vp_key_value(&key_tmp, %s);\n"
+            "      vp_agg_set_add(&%s_set, key_tmp.p, key_tmp.n);\n",
+         v, a);
+    return;
+  }
   if (c->fn == VPC_AGG_COUNT_DISTINCT) {
     const char *tmp = tmp_name(g);
     emit(g, "      {\n        %s %s = %s;\n", ctype(t), tmp, v);

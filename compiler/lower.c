@@ -1103,6 +1103,9 @@ static void lower_window(chain *ch, vpc_node *op) {
   }
   vpc_stage *st = add_stage(ch, VPC_STAGE_WINDOW, op);
   ch->window = st;
+  // Released batches run on outside the event that entered the window:
+  // an outer .on_error after it covers only the operators after it.
+  ch->scope_start = st->index + 1;
   st->keyed = keyed_here(ch, op);
   vpc_node *size = NULL, *slide = NULL, *gap = NULL;
   for (int i = 0; i < op->list.n; i++) {
@@ -1260,7 +1263,8 @@ static void rewrite_agg_call(agg_ctx *a, vpc_node *n, int fn) {
     if (numeric && !agg_numeric_arg(t))
       vpc_error(arg->pos, "'%s' needs a numeric argument, got %s", n->name,
                 vpc_type_name(t));
-    if (c->fn == VPC_AGG_COUNT_DISTINCT && !scalar_key(t))
+    if (c->fn == VPC_AGG_COUNT_DISTINCT && !scalar_key(t) &&
+        !vpc_is_boxed(t))
       vpc_error(arg->pos, "count_distinct of %s is not supported by this "
                           "version of vpc (scalars only)",
                 vpc_type_name(t));
@@ -1339,6 +1343,8 @@ static void lower_aggregate(chain *ch, vpc_node *op) {
                               "is a batch of one");
   vpc_stage *st = add_stage(ch, VPC_STAGE_AGGREGATE, op);
   ch->aggregate = st;
+  if (win)
+    ch->scope_start = st->index + 1;
   st->window = win;
   st->keyed = win ? win->keyed : keyed_here(ch, op);
   if (st->keyed && ch->key_expr && ch->key_expr->kind == VPC_NODE_NAME)
@@ -1432,6 +1438,8 @@ static void lower_order_by(chain *ch, vpc_node *op) {
     // still checked.
   }
   vpc_stage *st = add_stage(ch, VPC_STAGE_ORDER_BY, op);
+  if (prev->kind == VPC_STAGE_WINDOW || prev->window)
+    ch->scope_start = st->index + 1;
   vpc_ctx cx;
   vpc_scope sc;
   operator_ctx(ch, &cx, &sc);
