@@ -2975,10 +2975,11 @@ static void gen_tap(gen *g, vpc_stream *st, vpc_stage *sg) {
          e->type->kind == VPC_TY_ANY ? v : box(g, v, e->type));
   }
   line_to_c(g);
+  const char *counter = sg->tap_name ? sg->tap_name : "";
   emit(g, "  vp_tap(\"%s\", \"%s\", %d, %s, vals);\n"
           "  return %s(m, ev);\n}\n\n",
-       c_escape(sg->tap_name ? sg->tap_name : "", strlen(sg->tap_name ? sg->tap_name : "")),
-       st->name, n, names, next_fn(st, sg->index));
+       c_escape(counter, strlen(counter)), st->name, n, names,
+       next_fn(st, sg->index));
 }
 
 // .limit(n) and .first(): one counter for the run (5.4).
@@ -3289,8 +3290,9 @@ static void gen_route(gen *g, const char *type, int index, bool wm) {
       emit(g, "  if (wm_cur != INT64_MIN && m.time_ns < wm_cur - %lldLL) {\n"
               "    vp_counts[%d].in++;\n"
               "    vp_counts[%d].dead_lettered++;\n"
-              "    vp_stream_error err = { \"late\", vp_window_late_message(m.time_ns, "
-              "wm_cur, %lldLL), -1, 1, \"%s\", m.origin };\n"
+              "    vp_stream_error err = { \"late\", "
+              "vp_window_late_message(m.time_ns, wm_cur, %lldLL), -1, 1, "
+              "\"%s\", m.origin };\n"
               "    dlq_ref d = { &rec, %s, &m };\n"
               "    vp_dead_letter(&err, write_any_%s, &d, NULL);\n"
               "  } else {\n  ",

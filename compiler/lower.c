@@ -1273,8 +1273,6 @@ static void rewrite_agg_call(agg_ctx *a, vpc_node *n, int fn) {
   c->sym = vpc_declare_local(a->items, local, agg_result_type(c->fn), 0,
                              n->pos);
   vpc_list_push(&a->st->aggs, c);
-  vpc_node tmp = *n;
-  (void)tmp;
   memset(&n->list, 0, sizeof n->list);
   n->kind = VPC_NODE_NAME;
   n->name = local;
@@ -1294,8 +1292,9 @@ static void rewrite_agg_expr(agg_ctx *a, vpc_node *n) {
   }
   case VPC_NODE_NAME: {
     vpc_event *ev = a->ch->cur->event;
-    bool field = ev && (ev->dynamic ? !vpc_find_global(n->name)
-                                    : vpc_event_field(ev, n->name, NULL) != NULL);
+    bool field = ev && (ev->dynamic
+                            ? !vpc_find_global(n->name)
+                            : vpc_event_field(ev, n->name, NULL) != NULL);
     if (!field)
       return;
     if (a->st->key_field && !strcmp(a->st->key_field, n->name)) {
@@ -1427,16 +1426,12 @@ static void lower_limit(chain *ch, vpc_node *op) {
 static void lower_order_by(chain *ch, vpc_node *op) {
   vpc_stage *prev = last_stage(ch);
   if (!prev || (prev->kind != VPC_STAGE_WINDOW &&
-                prev->kind != VPC_STAGE_AGGREGATE) ||
-      (prev->kind == VPC_STAGE_WINDOW && 0)) {
+                prev->kind != VPC_STAGE_AGGREGATE)) {
     vpc_error(op->name_pos, "'.order_by' must come directly after "
                             "'.window' or '.aggregate'");
     return;
   }
-  if (prev->kind == VPC_STAGE_AGGREGATE) {
-    // One record per batch: sorting it changes nothing, but the keys are
-    // still checked.
-  }
+  // After .aggregate a batch is one record: the keys are only checked.
   vpc_stage *st = add_stage(ch, VPC_STAGE_ORDER_BY, op);
   if (prev->kind == VPC_STAGE_WINDOW || prev->window)
     ch->scope_start = st->index + 1;
