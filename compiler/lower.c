@@ -1252,8 +1252,11 @@ static void rewrite_agg_call(agg_ctx *a, vpc_node *n, int fn) {
   } else if (nargs != 1) {
     vpc_error(n->pos, "'%s' takes 1 argument, got %d", n->name, nargs);
   }
-  if (c->fn == VPC_AGG_COUNT)
-    arg = NULL;  // ignored (5.6)
+  if (c->fn == VPC_AGG_COUNT) {
+    if (arg)
+      vpc_check_expr(a->args, arg);  // checked, then ignored (5.6)
+    arg = NULL;
+  }
   c->arg = arg;
   if (arg) {
     vpc_type *t = vpc_check_expr(a->args, arg);
