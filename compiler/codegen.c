@@ -1782,6 +1782,9 @@ static void gen_handler_support(gen *g) {
           "  return out;\n}\n\n"
           "static vp_buf pack_buf;\n"
           "static vp_key key_tmp;\n"
+          "// An error of a batch released in a region's worker (5.7).\n"
+          "static const char *win_err_kind;\n"
+          "static vp_str win_err_message;\n"
           "// Records made by emit statements during one .process call.\n"
           "static vp_buf emit_buf;\n\n"
           "// Takes the emitted records out of emit_buf, which the stages "
@@ -2210,14 +2213,20 @@ static void gen_submit(gen *g, vpc_stream *st, vpc_stage *sg) {
   const char *hash = r->key ? key_hash(g, r->key) : "m->key_hash";
   emit(g, "  uint64_t hash = %s;\n", hash);
   line_to_c(g);
+  // Keyed state in the region: the key's encoding follows the record.
+  const char *key = r->keyed_state
+                        ? vpc_format("  vp_buf_i64(&pack_buf, (int64_t)%s.n);\n"
+                                     "  vp_buf_put(&pack_buf, %s.p, %s.n);\n",
+                                     key_var(st), key_var(st), key_var(st))
+                        : "";
   emit(g, "  pack_buf.n = 0;\n"
           "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
           "  pack_%s(&pack_buf, ev);\n"
-          "%s"
+          "%s%s"
           "  vp_region_submit(vp_regions[%d], &m->origin, hash, pack_buf.p, "
           "pack_buf.n);\n"
           "  return %d;\n}\n\n",
-       r->entry->event->cname, broadcast_copies(st, r), r->id,
+       r->entry->event->cname, key, broadcast_copies(st, r), r->id,
        r->counts_fates ? -1 : 1);
 }
 
@@ -2245,6 +2254,51 @@ static void dead_letter_call(gen *g, const char *err, const char *cname,
        rec, type_name_code(name, rec), err, cname, handler_error);
 }
 
+static const char *win_var(vpc_stream *st, vpc_stage *sg);
+
+// A region with keyed state (5.7): the worker takes the key's encoding
+// along with the event, and reports the fates its windows decided as a
+// last record of the outcome (origin.seq VP_FATES_SEQ: passed, filtered,
+// dead-lettered and held deltas, and whether the event's own fate is
+// left to a window). The end-of-input marker (VP_FINISH_SEQ) finishes
+// the worker's windows.
+static void gen_keyed_work(gen *g, vpc_stream *st, vpc_region *r,
+                           int first) {
+  const char *entry_c = r->entry->event->cname;
+  emit(g, "  vp_meta m;\n  memcpy(&m, rd.p, sizeof m);\n  rd.p += sizeof m;\n"
+          "  cur_worker = w;\n  call_depth = 0;\n"
+          "  vp_stream_counts before = vp_counts[%d];\n"
+          "  int64_t n = -1;\n"
+          "  if (m.origin.seq == VP_FINISH_SEQ) {\n",
+       st->id);
+  for (int i = r->first; i < r->last; i++) {
+    vpc_stage *sg = stage_at(st, i);
+    if (sg->kind == VPC_STAGE_WINDOW)
+      emit(g, "    if (%s)\n      vp_window_finish(%s, m.key_hash != 0);\n",
+           win_var(st, sg), win_var(st, sg));
+  }
+  emit(g, "  } else {\n"
+          "    %s ev;\n    unpack_%s(&rd, &ev);\n"
+          "    int64_t kn = vp_rd_i64(&rd);\n"
+          "    vp_key_set(&%s, rd.p, (size_t)kn);\n"
+          "    n = %s(&m, &ev);\n  }\n"
+          "  const vp_stream_counts *c = &vp_counts[%d];\n"
+          "  int64_t d[5] = { c->passed - before.passed,\n"
+          "                   c->filtered - before.filtered,\n"
+          "                   c->dead_lettered - before.dead_lettered,\n"
+          "                   c->held - before.held, n < 0 };\n"
+          "  if (d[0] || d[1] || d[2] || d[3] || d[4]) {\n"
+          "    vp_meta fm;\n    memset(&fm, 0, sizeof fm);\n"
+          "    fm.origin.seq = VP_FATES_SEQ;\n"
+          "    pack_buf.n = 0;\n"
+          "    vp_buf_put(&pack_buf, &fm, sizeof fm);\n"
+          "    vp_buf_put(&pack_buf, d, sizeof d);\n"
+          "    vp_worker_emit(w, pack_buf.p, pack_buf.n);\n  }\n}\n\n",
+       entry_c, entry_c, key_var(st),
+       first < r->last ? stage_fn(st, first) : region_fn(st, r, "out"),
+       st->id);
+}
+
 // Worker side: unpack the event and run the region's operators on it.
 static void gen_region_worker(gen *g, vpc_stream *st, vpc_region *r) {
   const char *exit_c = r->exit->event->cname;
@@ -2262,6 +2316,10 @@ static void gen_region_worker(gen *g, vpc_stream *st, vpc_region *r) {
   emit(g, "static void %s(vp_worker *w, const uint8_t *in, size_t len) {\n"
           "  vp_rd rd = { in, in + len };\n",
        region_fn(st, r, "work"));
+  if (r->keyed_state) {
+    gen_keyed_work(g, st, r, first);
+    return;
+  }
   unpack_meta_and(g, entry_c, "ev");
   emit(g, "  cur_worker = w;\n  call_depth = 0;\n  %s(&m, &ev);\n}\n\n",
        first < r->last ? stage_fn(st, first) : region_fn(st, r, "out"));
@@ -2307,15 +2365,33 @@ static void gen_region_result(gen *g, vpc_stream *st, vpc_region *r) {
   emit(g, "static void %s(const vp_origin *origin, vp_rd *records, int64_t "
           "nrecords) {\n"
           "  int64_t n = 0;\n  bool failed = false;\n  (void)origin;\n"
+          "  bool deferred = false;\n  (void)deferred;\n"
           "  for (int64_t i = 0; i < nrecords; i++) {\n"
           "    int64_t len = vp_rd_i64(records);\n"
           "    vp_rd rd = { records->p, records->p + len };\n"
           "    records->p += len;\n"
           "    vp_meta m;\n    memcpy(&m, rd.p, sizeof m);\n"
           "    rd.p += sizeof m;\n"
+          "%s"
           "    %s rec;\n    unpack_%s(&rd, &rec);\n"
           "    n += %s(&m, &rec, &failed);\n  }\n",
-       region_fn(st, r, "result"), exit_c, exit_c, region_fn(st, r, "cont"));
+       region_fn(st, r, "result"),
+       r->keyed_state
+           ? vpc_format("    if (m.origin.seq == VP_FATES_SEQ) {\n"
+                        "      int64_t d[5];\n"
+                        "      memcpy(d, rd.p, sizeof d);\n"
+                        "      vp_counts[%d].passed += d[0];\n"
+                        "      vp_counts[%d].filtered += d[1];\n"
+                        "      vp_counts[%d].dead_lettered += d[2];\n"
+                        "      vp_counts[%d].held += d[3];\n"
+                        "      deferred = d[4] != 0;\n"
+                        "      continue;\n    }\n",
+                        st->id, st->id, st->id, st->id)
+           : "",
+       exit_c, exit_c, region_fn(st, r, "cont"));
+  if (r->keyed_state) {
+    emit(g, "  if (deferred)\n    return;\n");
+  }
   count_fate(g, st, r, "failed", "n");
   emit(g, "}\n\n");
 }
@@ -2332,6 +2408,9 @@ static void gen_region_error(gen *g, vpc_stream *st, vpc_region *r) {
   emit(g, "static void %s(const vp_stream_error *err, const uint8_t *in, "
           "size_t len) {\n  vp_rd rd = { in, in + len };\n",
        region_fn(st, r, "error"));
+  if (r->keyed_state)
+    emit(g, "  {\n    vp_meta mk;\n    memcpy(&mk, in, sizeof mk);\n"
+            "    if (mk.origin.seq == VP_FINISH_SEQ)\n      return;\n  }\n");
   unpack_meta_and(g, entry_c, "ev");
   const char *name = r->entry_name;
   if (!h) {
@@ -2643,6 +2722,19 @@ static void batch_dead_letter(gen *g, vpc_stream *st, vpc_stage *win,
        win->in->event->cname);
 }
 
+// Inside a region (5.7) an error in a released batch becomes the error
+// outcome of the event in hand, raised once the window is consistent.
+static void batch_error(gen *g, vpc_stream *st, vpc_stage *win,
+                        const char *rec, const char *meta) {
+  if (!win->region) {
+    batch_dead_letter(g, st, win, rec, meta);
+    return;
+  }
+  emit(g, "    if (!win_err_kind) {\n"
+          "      win_err_kind = t.kind;\n      win_err_message = t.message;\n"
+          "    }\n");
+}
+
 static const char *order_cmp_fn(vpc_stream *st, vpc_stage *ob) {
   return vpc_format("s_%s_%d_cmp", st->name, ob->index);
 }
@@ -2896,7 +2988,7 @@ static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
             "    n = %s(ms, recs, b->n, b->key, b->keylen);\n"
             "    vp_trap_pop(&t);\n  } else {\n",
          agg_fn_name(st, agg));
-    batch_dead_letter(g, st, sg, "&recs[b->n - 1]", "&ms[b->n - 1]");
+    batch_error(g, st, sg, "&recs[b->n - 1]", "&ms[b->n - 1]");
     emit(g, "    n = -1;\n  }\n"
             "  for (size_t j = 0; j < b->n; j++)\n    b->out[j] = n;\n}\n\n");
   } else {
@@ -2911,7 +3003,7 @@ static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
             "      b->out[j] = %s(&ms[j], &recs[j]);\n"
             "      vp_trap_pop(&t);\n    } else {\n",
          next_fn(st, ob ? ob->index : sg->index));
-    batch_dead_letter(g, st, sg, "&recs[j]", "&ms[j]");
+    batch_error(g, st, sg, "&recs[j]", "&ms[j]");
     emit(g, "      b->out[j] = -1;\n    }\n  }\n}\n\n");
   }
   stage_head(g, st, sg);
@@ -2922,6 +3014,10 @@ static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
           "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
           "  pack_%s(&pack_buf, ev);\n"
           "  vp_window_add(%s, %s, m->time_ns, pack_buf.p, pack_buf.n);\n"
+          "  if (win_err_kind) {\n"
+          "    const char *kind = win_err_kind;\n"
+          "    win_err_kind = NULL;\n"
+          "    vp_raise_str(kind, win_err_message);\n  }\n"
           "  return -1;\n}\n\n",
        win_var(st, sg), win_var(st, sg), win_kind_names[sg->win_kind],
        (long long)sg->win_n, (long long)sg->win_dur,
@@ -3013,6 +3109,22 @@ static int source_depth(const vpc_stream *st) {
 
 static void gen_finish(gen *g) {
   vpc_sema *s = g->s;
+  if (s->regions.n)
+    // One marker per worker slot of a keyed region: a routing hash that
+    // jump hashing sends to that slot (5.7).
+    emit(g, "static void finish_region(int id, bool flush_windows) {\n"
+            "  vp_region_stats rs;\n"
+            "  vp_region_get_stats(vp_regions[id], &rs);\n"
+            "  for (int32_t slot = 0; slot < rs.workers; slot++) {\n"
+            "    uint64_t h = 0;\n"
+            "    while (vp_jump_hash(h, (int32_t)rs.workers) != slot)\n"
+            "      h++;\n"
+            "    vp_meta fm;\n    memset(&fm, 0, sizeof fm);\n"
+            "    fm.origin.seq = VP_FINISH_SEQ;\n"
+            "    fm.key_hash = flush_windows;\n"
+            "    vp_region_submit(vp_regions[id], &fm.origin, h, "
+            "(const uint8_t *)&fm, sizeof fm);\n  }\n"
+            "  vp_region_drain(vp_regions[id]);\n}\n\n");
   emit(g, "static void program_finish(bool flush_windows) {\n"
           "  (void)flush_windows;\n");
   int maxd = 0;
@@ -3024,9 +3136,16 @@ static void gen_finish(gen *g) {
       vpc_stream *st = s->streams.items[i];
       if (!st->out || source_depth(st) != d)
         continue;
+      for (int j = 0; j < st->regions.n; j++) {
+        vpc_region *r = st->regions.items[j];
+        if (r->keyed_state)
+          emit(g, "  finish_region(%d, flush_windows);\n"
+                  "  program_flush();\n",
+               r->id);
+      }
       for (int j = 0; j < st->stages.n; j++) {
         vpc_stage *sg = stage_at(st, j);
-        if (sg->kind == VPC_STAGE_WINDOW)
+        if (sg->kind == VPC_STAGE_WINDOW && !sg->region)
           emit(g, "  if (%s)\n    vp_window_finish(%s, flush_windows);\n"
                   "  program_flush();\n",
                win_var(st, sg), win_var(st, sg));

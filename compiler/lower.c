@@ -1550,8 +1550,38 @@ static void lower_watermark(chain *ch, vpc_node *op, bool lateness) {
     ch->st->out_of_order_ns = c.i;
 }
 
+// Keyed state inside a region (5.7): routed by the partition key, so that
+// each key's state lives in the one worker that owns it.
+static bool keyed_region_ok(chain *ch, vpc_node *op) {
+  vpc_region *r = ch->region;
+  if (r->strategy != STRATEGY_HASH) {
+    vpc_error(op->name_pos, "'.%s' in a region: keyed state needs "
+                            "consistent_hash",
+              op->name);
+    return false;
+  }
+  if (r->key || !ch->keyed) {
+    vpc_error(op->name_pos, "'.%s' in a region: the region must be routed "
+                            "by the partition key (.partition_by before "
+                            ".concurrent, and no key: option)",
+              op->name);
+    return false;
+  }
+  if (!r->counts_fates) {
+    vpc_error(op->name_pos, "'.%s' in a region after a '.process' or "
+                            "another region is not supported by this "
+                            "version of vpc",
+              op->name);
+    return false;
+  }
+  r->keyed_state = true;
+  return true;
+}
+
 static bool allowed_in_region(const char *name) {
-  return !strcmp(name, "process") || !strcmp(name, "map") ||
+  return !strcmp(name, "window") || !strcmp(name, "aggregate") ||
+         !strcmp(name, "having") || !strcmp(name, "distinct") ||
+         !strcmp(name, "process") || !strcmp(name, "map") ||
          !strcmp(name, "filter") || !strcmp(name, "where") ||
          !strcmp(name, "select") || !strcmp(name, "on_error") ||
          !strcmp(name, "collect") || !strcmp(name, "concurrent");
@@ -1563,13 +1593,8 @@ static bool lower_op(chain *ch, vpc_node *op) {
     return false;
   static const char *const keyed_ops[] = { "window", "aggregate", "having",
                                             "distinct" };
-  if (ch->region && IN(op->name, keyed_ops)) {
-    vpc_error(op->name_pos, "'.%s' inside a concurrent region is not "
-                            "supported by this version of vpc; put it "
-                            "after '.collect'",
-              op->name);
+  if (ch->region && IN(op->name, keyed_ops) && !keyed_region_ok(ch, op))
     return false;
-  }
   if (ch->region && !allowed_in_region(op->name)) {
     vpc_error(op->name_pos, "'.%s' is not allowed inside a concurrent region",
               op->name);
@@ -1750,6 +1775,26 @@ static void check_stream_annotation(vpc_stream *st) {
     vpc_mismatch(ann->pos, t, st->out);
 }
 
+// Workers do not see the watermark: a tumbling time window or a session
+// inside a region would not close on it (7.2), so that is refused.
+static void check_region_windows(void) {
+  bool wm = false;
+  for (int i = 0; i < S->streams.n; i++)
+    wm = wm || ((vpc_stream *)S->streams.items[i])->out_of_order_ns >= 0;
+  for (int i = 0; wm && i < S->streams.n; i++) {
+    vpc_stream *st = S->streams.items[i];
+    for (int j = 0; j < st->stages.n; j++) {
+      vpc_stage *sg = st->stages.items[j];
+      if (sg->kind == VPC_STAGE_WINDOW && sg->region &&
+          (sg->win_kind == VPC_WIN_TIME || sg->win_kind == VPC_WIN_SESSION))
+        vpc_error(sg->op->name_pos, "a time window or session inside a "
+                                    "concurrent region does not close on "
+                                    "the watermark in this version of vpc; "
+                                    "put it after '.collect'");
+    }
+  }
+}
+
 void vpc_lower_streams(vpc_sema *s) {
   S = s;
   // The program default: built-in values, then the top-level block (2.8,
@@ -1779,6 +1824,7 @@ void vpc_lower_streams(vpc_sema *s) {
     vpc_warning((vpc_pos){ .file = 0, .line = 1, .col = 1 },
                 "the program has no streams; its executable reads input "
                 "and writes nothing");
+  check_region_windows();
   for (int i = 0; i < S->streams.n; i++) {
     vpc_stream *st = S->streams.items[i];
     if (st->subscribers.n)

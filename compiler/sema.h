@@ -229,6 +229,7 @@ struct vpc_region {
   vpc_type *exit;      // element type leaving it
   vpc_node *key;       // partition key, or NULL
   bool counts_fates;   // its events are the stream's own, one to one
+  bool keyed_state;    // holds .window, .aggregate or .distinct (5.7)
   vpc_pos pos;
 };
 

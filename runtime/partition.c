@@ -180,6 +180,13 @@ void vp_key_value(vp_key *k, vp_value v) {
   vp_buf_free(&b);
 }
 
+void vp_key_set(vp_key *k, const void *p, size_t n) {
+  key_reserve(k, n ? n : 1);
+  if (n)
+    memcpy(k->p, p, n);
+  k->n = n;
+}
+
 uint64_t vp_key_hash(const vp_key *k) {
   return vp_fnv1a64(VP_FNV_OFFSET, k->p, k->n);
 }

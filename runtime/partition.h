@@ -54,6 +54,8 @@ void vp_key_any(vp_key *k, vp_value v);  // scalars only, else raises
 // Any value: a scalar's encoding, else the tag 7 and the packed value.
 void vp_key_value(vp_key *k, vp_value v);
 uint64_t vp_key_hash(const vp_key *k);
+// Sets k to an encoding made elsewhere (a region's worker, 5.7).
+void vp_key_set(vp_key *k, const void *p, size_t n);
 // The canonical string of an encoded key (5.4), in the event arena.
 vp_str vp_key_text(const uint8_t *p, size_t n);
 

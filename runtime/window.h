@@ -17,6 +17,11 @@
 #include "partition.h"
 #include "value.h"
 
+// Records a keyed region's workers exchange with the main thread besides
+// events (5.7): the end-of-input marker, and the fates of an outcome.
+#define VP_FINISH_SEQ (INT64_MIN + 1)
+#define VP_FATES_SEQ INT64_MIN
+
 typedef enum vp_win_kind {
   VP_WIN_COUNT,          // .window(N)
   VP_WIN_COUNT_SLIDING,  // .window(N, sliding: S)

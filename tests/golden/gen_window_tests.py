@@ -218,7 +218,36 @@ def without_window():
     write(name, out, stats(n, 'Each', n, len(out), len(out), n - len(out), 0))
 
 
-for fn in (count_tumbling, count_sliding, time_tumbling, time_tumbling_held,
+def region_keyed():
+    name = 'region_keyed_window_as_sequential'
+    import random
+    rnd = random.Random(7)
+    lines, evs = [], []
+    for i in range(60):
+        c = 'c%d' % rnd.randint(0, 4)
+        a = rnd.choice([1.5, 2.0, -1.0, 3.25])
+        lines.append('Order { id: %d, customer: "%s", amount: %s }' % (i, c, a))
+        evs.append({'id': i, 'customer': c, 'amount': a})
+    with open(os.path.join(E2E, name, 'input.evt'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    kept = [e for e in evs if e['amount'] > 0]
+    batches, held = run_windows('count', [(e['customer'], 0, e) for e in kept], N=3)
+    out, passed = [], 0
+    for key, b in batches:
+        total = agg('sum', [e[2]['amount'] for e in b])
+        if total > 5.0:
+            passed += len(b)
+            out.append(line({"event_type": "W", "_partition": key,
+                             "customer": key, "n": len(b), "total": total,
+                             "last_id": b[-1][2]['id']}))
+    n = len(evs)
+    st = stats(n, 'W', n, len(out), passed, n - passed - held, held)
+    st['regions'] = {"W": {"restarts": 0, "escalated": False,
+                           "breaker_trips": 0, "late_released": 0}}
+    write(name, out, st)
+
+
+for fn in (region_keyed, count_tumbling, count_sliding, time_tumbling, time_tumbling_held,
            time_sliding, session, all_aggregates, having_order_limit,
            without_window):
     fn()
