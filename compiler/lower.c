@@ -1575,6 +1575,7 @@ static bool keyed_region_ok(chain *ch, vpc_node *op) {
     return false;
   }
   r->keyed_state = true;
+  ch->st->keyed_state = true;  // the worker receives the key's encoding
   return true;
 }
 
