@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the expected outputs of the window and aggregate e2e tests
-(tests/e2e/window_*, aggregate_*, region_keyed_window_as_sequential) from window_model.py, an implementation
-of LANGUAGE.md 5.5 and 5.6 independent of the compiler. Run from the
-repository root; it rewrites expected.out and expected.stats only."""
+(tests/e2e/window_*, aggregate_*, region_keyed_window_as_sequential) from
+window_model.py, an implementation of LANGUAGE.md 5.5 and 5.6 independent
+of the compiler. It rewrites expected.out and expected.stats only (and the
+generated input of the region test)."""
 import json
 import os
 import sys

@@ -1,4 +1,5 @@
-"""Independent reference model of LANGUAGE.md 5.5/5.6 for golden tests."""
+"""A reference model of LANGUAGE.md 5.5 (windows) and 5.6 (aggregates),
+written from the specification alone, for gen_window_golden.py."""
 import json, math
 
 def fmt_float(x):
