@@ -66,7 +66,6 @@ static constant const_value(vpc_node *n) {
 }
 
 static const char *const op_p1_later[] = { "" };
-static const char *const op_p2[] = { "" };
 static const char *const op_later[] = { "within", "not", "pattern", "on",
                                         "forecast", "enrich", "score",
                                         "trend_aggregate", "fork", "any",
@@ -108,11 +107,6 @@ static void unknown_operator(vpc_node *op) {
 
 // Reports operators this version does not run; returns true if op is one.
 static bool unsupported_operator(vpc_node *op) {
-  if (IN(op->name, op_p2)) {
-    vpc_error(op->name_pos, "'.%s' is not supported yet (planned: P2)",
-              op->name);
-    return true;
-  }
   if (IN(op->name, op_later)) {
     vpc_error(op->name_pos, "'.%s' is not supported yet (planned: later)",
               op->name);
