@@ -2214,11 +2214,23 @@ static void gen_submit(gen *g, vpc_stream *st, vpc_stage *sg) {
   emit(g, "  uint64_t hash = %s;\n", hash);
   line_to_c(g);
   // Keyed state in the region: the key's encoding follows the record.
-  const char *key = r->keyed_state
-                        ? vpc_format("  vp_buf_i64(&pack_buf, (int64_t)%s.n);\n"
-                                     "  vp_buf_put(&pack_buf, %s.p, %s.n);\n",
-                                     key_var(st), key_var(st), key_var(st))
-                        : "";
+  const char *key = "";
+  if (r->keyed_state) {
+    const char *kv = key_var(st);
+    key = vpc_format(
+        "  vp_buf_i64(&pack_buf, (int64_t)%s.n);\n"
+        "  vp_buf_put(&pack_buf, %s.p, %s.n);\n"
+        "  if (!keys_r%d) {\n"
+        "    vp_region_stats ks;\n"
+        "    vp_region_get_stats(vp_regions[%d], &ks);\n"
+        "    keys_r%d_n = (int32_t)ks.workers;\n"
+        "    keys_r%d = calloc((size_t)ks.workers, sizeof *keys_r%d);\n"
+        "    if (!keys_r%d)\n      vp_arena_oom();\n  }\n"
+        "  vp_agg_set_add(&keys_r%d[vp_jump_hash(hash, keys_r%d_n)], %s.p, "
+        "%s.n);\n",
+        kv, kv, kv, r->id, r->id, r->id, r->id, r->id, r->id, r->id, r->id,
+        kv, kv);
+  }
   emit(g, "  pack_buf.n = 0;\n"
           "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
           "  pack_%s(&pack_buf, ev);\n"
@@ -3140,8 +3152,12 @@ static void gen_finish(gen *g) {
         vpc_region *r = st->regions.items[j];
         if (r->keyed_state)
           emit(g, "  finish_region(%d, flush_windows);\n"
-                  "  program_flush();\n",
-               r->id);
+                  "  program_flush();\n"
+                  "  if (keys_r%d_reset)\n"
+                  "    vp_log(VP_LOG_WARN, \"region %s: keys reset by worker "
+                  "restarts: %%lld\", "
+                  "(long long)keys_r%d_reset);\n",
+               r->id, r->id, st->name, r->id);
       }
       for (int j = 0; j < st->stages.n; j++) {
         vpc_stage *sg = stage_at(st, j);
@@ -3232,6 +3248,12 @@ static void gen_stream_prototypes(gen *g, vpc_stream *st) {
     vpc_region *r = st->regions.items[i];
     emit(g, "static int64_t %s(const vp_meta *m, const %s *rec);\n",
          region_fn(st, r, "out"), r->exit->event->cname);
+    if (r->keyed_state)
+      // The keys each worker slot holds state for, to count those a
+      // restart empties (5.7).
+      emit(g, "static vp_agg_set *keys_r%d;\nstatic int32_t keys_r%d_n;\n"
+              "static int64_t keys_r%d_reset;\n",
+           r->id, r->id, r->id);
   }
   emit(g, "static int64_t s_%s_end(const vp_meta *m, const %s *rec);\n",
        st->name, st->out->event->cname);
@@ -3247,6 +3269,12 @@ static void gen_stream(gen *g, vpc_stream *st) {
     gen_region_continuation(g, st, r);
     gen_region_result(g, st, r);
     gen_region_error(g, st, r);
+    if (r->keyed_state)
+      emit(g, "static void %s(int slot) {\n"
+              "  if (!keys_r%d || slot >= keys_r%d_n)\n    return;\n"
+              "  keys_r%d_reset += (int64_t)keys_r%d[slot].n;\n"
+              "  vp_agg_set_clear(&keys_r%d[slot]);\n}\n\n",
+           region_fn(st, r, "restart"), r->id, r->id, r->id, r->id, r->id);
   }
   gen_stream_end(g, st);
   gen_stream_entry(g, st);
@@ -3500,9 +3528,11 @@ static void gen_region_desc(gen *g, vpc_stream *st, vpc_region *r) {
        u->breaker_count_errors ? "true" : "false",
        u->health_enabled ? "true" : "false", u->health_interval_ns,
        u->health_timeout_ns);
-  emit(g, "    .work = %s,\n    .on_result = %s,\n    .on_error = %s,\n  },\n",
+  emit(g, "    .work = %s,\n    .on_result = %s,\n    .on_error = %s,\n"
+          "    .on_restart = %s,\n  },\n",
        region_fn(st, r, "work"), region_fn(st, r, "result"),
-       region_fn(st, r, "error"));
+       region_fn(st, r, "error"),
+       r->keyed_state ? region_fn(st, r, "restart") : "NULL");
 }
 
 static void gen_program(gen *g, const char *vpl_path, int nroutes,

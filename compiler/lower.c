@@ -1568,6 +1568,13 @@ static bool keyed_region_ok(chain *ch, vpc_node *op) {
               op->name);
     return false;
   }
+  if (r->recycle_after > 0) {
+    vpc_error(op->name_pos, "'.%s' in a region with recycle_after is not "
+                            "supported by this version of vpc (a recycled "
+                            "worker would lose its keys)",
+              op->name);
+    return false;
+  }
   r->keyed_state = true;
   ch->st->keyed_state = true;  // the worker receives the key's encoding
   return true;
