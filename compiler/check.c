@@ -941,6 +941,11 @@ static void unknown_function(vpc_node *call) {
 }
 
 static vpc_type *check_call(vpc_ctx *cx, vpc_node *call) {
+  for (int i = 0; i < call->list.n; i++) {
+    vpc_node *arg = call->list.items[i];
+    if (arg->kind == VPC_NODE_ARG && arg->op == 1)
+      vpc_error(arg->a->pos, "asc and desc are allowed only in .order_by");
+  }
   call->sym = NULL;
   if (call->a) {
     vpc_error(call->name_pos, "method calls such as '.%s(...)' are not part "

@@ -1807,6 +1807,10 @@ static void gen_handler_support(gen *g) {
           "  if (!out)\n    out = vp_out_open_fd(2);\n"
           "  return out;\n}\n\n"
           "static vp_buf pack_buf;\n"
+          "static vp_key key_tmp;\n"
+          "// An error of a batch released in a region's worker (5.7).\n"
+          "static const char *win_err_kind;\n"
+          "static vp_str win_err_message;\n"
           "// Records made by emit statements during one .process call.\n"
           "static vp_buf emit_buf;\n\n"
           "// Takes the emitted records out of emit_buf, which the stages "
@@ -2201,8 +2205,19 @@ static const char *key_hash(gen *g, vpc_node *key) {
   }
 }
 
+static void gen_key_encode(gen *g, const char *kv, vpc_node *key);
+static const char *key_var(vpc_stream *st);
+
 static void gen_partition(gen *g, vpc_stream *st, vpc_stage *sg) {
   stage_head(g, st, sg);
+  if (st->keyed_state) {
+    gen_key_encode(g, key_var(st), sg->expr);
+    line_to_c(g);
+    emit(g, "  vp_meta keyed = *m;\n  keyed.key_hash = vp_key_hash(&%s);\n"
+            "  return %s(&keyed, ev);\n}\n\n",
+         key_var(st), next_fn(st, sg->index));
+    return;
+  }
   emit(g, "  vp_meta keyed = *m;\n  keyed.key_hash = %s;\n",
        key_hash(g, sg->expr));
   line_to_c(g);
@@ -2225,14 +2240,32 @@ static void gen_submit(gen *g, vpc_stream *st, vpc_stage *sg) {
   const char *hash = r->key ? key_hash(g, r->key) : "m->key_hash";
   emit(g, "  uint64_t hash = %s;\n", hash);
   line_to_c(g);
+  // Keyed state in the region: the key's encoding follows the record.
+  const char *key = "";
+  if (r->keyed_state) {
+    const char *kv = key_var(st);
+    key = vpc_format(
+        "  vp_buf_i64(&pack_buf, (int64_t)%s.n);\n"
+        "  vp_buf_put(&pack_buf, %s.p, %s.n);\n"
+        "  if (!keys_r%d) {\n"
+        "    vp_region_stats ks;\n"
+        "    vp_region_get_stats(vp_regions[%d], &ks);\n"
+        "    keys_r%d_n = (int32_t)ks.workers;\n"
+        "    keys_r%d = calloc((size_t)ks.workers, sizeof *keys_r%d);\n"
+        "    if (!keys_r%d)\n      vp_arena_oom();\n  }\n"
+        "  vp_agg_set_add(&keys_r%d[vp_jump_hash(hash, keys_r%d_n)], %s.p, "
+        "%s.n);\n",
+        kv, kv, kv, r->id, r->id, r->id, r->id, r->id, r->id, r->id, r->id,
+        kv, kv);
+  }
   emit(g, "  pack_buf.n = 0;\n"
           "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
           "  pack_%s(&pack_buf, ev);\n"
-          "%s"
+          "%s%s"
           "  vp_region_submit(vp_regions[%d], &m->origin, hash, pack_buf.p, "
           "pack_buf.n);\n"
           "  return %d;\n}\n\n",
-       r->entry->event->cname, broadcast_copies(st, r), r->id,
+       r->entry->event->cname, key, broadcast_copies(st, r), r->id,
        r->counts_fates ? -1 : 1);
 }
 
@@ -2260,6 +2293,51 @@ static void dead_letter_call(gen *g, const char *err, const char *cname,
        rec, type_name_code(name, rec), err, cname, handler_error);
 }
 
+static const char *win_var(vpc_stream *st, vpc_stage *sg);
+
+// A region with keyed state (5.7): the worker takes the key's encoding
+// along with the event, and reports the fates its windows decided as a
+// last record of the outcome (origin.seq VP_FATES_SEQ: passed, filtered,
+// dead-lettered and held deltas, and whether the event's own fate is
+// left to a window). The end-of-input marker (VP_FINISH_SEQ) finishes
+// the worker's windows.
+static void gen_keyed_work(gen *g, vpc_stream *st, vpc_region *r,
+                           int first) {
+  const char *entry_c = r->entry->event->cname;
+  emit(g, "  vp_meta m;\n  memcpy(&m, rd.p, sizeof m);\n  rd.p += sizeof m;\n"
+          "  cur_worker = w;\n  call_depth = 0;\n"
+          "  vp_stream_counts before = vp_counts[%d];\n"
+          "  int64_t n = -1;\n"
+          "  if (m.origin.seq == VP_FINISH_SEQ) {\n",
+       st->id);
+  for (int i = r->first; i < r->last; i++) {
+    vpc_stage *sg = stage_at(st, i);
+    if (sg->kind == VPC_STAGE_WINDOW)
+      emit(g, "    if (%s)\n      vp_window_finish(%s, m.key_hash != 0);\n",
+           win_var(st, sg), win_var(st, sg));
+  }
+  emit(g, "  } else {\n"
+          "    %s ev;\n    unpack_%s(&rd, &ev);\n"
+          "    int64_t kn = vp_rd_i64(&rd);\n"
+          "    vp_key_set(&%s, rd.p, (size_t)kn);\n"
+          "    n = %s(&m, &ev);\n  }\n"
+          "  const vp_stream_counts *c = &vp_counts[%d];\n"
+          "  int64_t d[5] = { c->passed - before.passed,\n"
+          "                   c->filtered - before.filtered,\n"
+          "                   c->dead_lettered - before.dead_lettered,\n"
+          "                   c->held - before.held, n < 0 };\n"
+          "  if (d[0] || d[1] || d[2] || d[3] || d[4]) {\n"
+          "    vp_meta fm;\n    memset(&fm, 0, sizeof fm);\n"
+          "    fm.origin.seq = VP_FATES_SEQ;\n"
+          "    pack_buf.n = 0;\n"
+          "    vp_buf_put(&pack_buf, &fm, sizeof fm);\n"
+          "    vp_buf_put(&pack_buf, d, sizeof d);\n"
+          "    vp_worker_emit(w, pack_buf.p, pack_buf.n);\n  }\n}\n\n",
+       entry_c, entry_c, key_var(st),
+       first < r->last ? stage_fn(st, first) : region_fn(st, r, "out"),
+       st->id);
+}
+
 // Worker side: unpack the event and run the region's operators on it.
 static void gen_region_worker(gen *g, vpc_stream *st, vpc_region *r) {
   const char *exit_c = r->exit->event->cname;
@@ -2277,6 +2355,10 @@ static void gen_region_worker(gen *g, vpc_stream *st, vpc_region *r) {
   emit(g, "static void %s(vp_worker *w, const uint8_t *in, size_t len) {\n"
           "  vp_rd rd = { in, in + len };\n",
        region_fn(st, r, "work"));
+  if (r->keyed_state) {
+    gen_keyed_work(g, st, r, first);
+    return;
+  }
   unpack_meta_and(g, entry_c, "ev");
   emit(g, "  cur_worker = w;\n  call_depth = 0;\n  %s(&m, &ev);\n}\n\n",
        first < r->last ? stage_fn(st, first) : region_fn(st, r, "out"));
@@ -2310,10 +2392,11 @@ static void count_fate(gen *g, vpc_stream *st, vpc_region *r,
     emit(g, "  (void)%s;\n  (void)%s;\n", failed, n);
     return;
   }
+  // n < 0: a window downstream holds the records and counts later.
   emit(g, "  if (%s)\n    vp_counts[%d].dead_lettered++;\n"
           "  else if (%s > 0)\n    vp_counts[%d].passed++;\n"
-          "  else\n    vp_counts[%d].filtered++;\n",
-       failed, st->id, n, st->id, st->id);
+          "  else if (%s == 0)\n    vp_counts[%d].filtered++;\n",
+       failed, st->id, n, st->id, n, st->id);
 }
 
 static void gen_region_result(gen *g, vpc_stream *st, vpc_region *r) {
@@ -2321,15 +2404,33 @@ static void gen_region_result(gen *g, vpc_stream *st, vpc_region *r) {
   emit(g, "static void %s(const vp_origin *origin, vp_rd *records, int64_t "
           "nrecords) {\n"
           "  int64_t n = 0;\n  bool failed = false;\n  (void)origin;\n"
+          "  bool deferred = false;\n  (void)deferred;\n"
           "  for (int64_t i = 0; i < nrecords; i++) {\n"
           "    int64_t len = vp_rd_i64(records);\n"
           "    vp_rd rd = { records->p, records->p + len };\n"
           "    records->p += len;\n"
           "    vp_meta m;\n    memcpy(&m, rd.p, sizeof m);\n"
           "    rd.p += sizeof m;\n"
+          "%s"
           "    %s rec;\n    unpack_%s(&rd, &rec);\n"
           "    n += %s(&m, &rec, &failed);\n  }\n",
-       region_fn(st, r, "result"), exit_c, exit_c, region_fn(st, r, "cont"));
+       region_fn(st, r, "result"),
+       r->keyed_state
+           ? vpc_format("    if (m.origin.seq == VP_FATES_SEQ) {\n"
+                        "      int64_t d[5];\n"
+                        "      memcpy(d, rd.p, sizeof d);\n"
+                        "      vp_counts[%d].passed += d[0];\n"
+                        "      vp_counts[%d].filtered += d[1];\n"
+                        "      vp_counts[%d].dead_lettered += d[2];\n"
+                        "      vp_counts[%d].held += d[3];\n"
+                        "      deferred = d[4] != 0;\n"
+                        "      continue;\n    }\n",
+                        st->id, st->id, st->id, st->id)
+           : "",
+       exit_c, exit_c, region_fn(st, r, "cont"));
+  if (r->keyed_state) {
+    emit(g, "  if (deferred)\n    return;\n");
+  }
   count_fate(g, st, r, "failed", "n");
   emit(g, "}\n\n");
 }
@@ -2346,6 +2447,9 @@ static void gen_region_error(gen *g, vpc_stream *st, vpc_region *r) {
   emit(g, "static void %s(const vp_stream_error *err, const uint8_t *in, "
           "size_t len) {\n  vp_rd rd = { in, in + len };\n",
        region_fn(st, r, "error"));
+  if (r->keyed_state)
+    emit(g, "  {\n    vp_meta mk;\n    memcpy(&mk, in, sizeof mk);\n"
+            "    if (mk.origin.seq == VP_FINISH_SEQ)\n      return;\n  }\n");
   unpack_meta_and(g, entry_c, "ev");
   const char *name = r->entry_name;
   if (!h) {
@@ -2598,6 +2702,505 @@ static void gen_to(gen *g, vpc_stream *st, vpc_stage *sg) {
        type_name_code(sg->in_name, "ev"), next_fn(st, sg->index));
 }
 
+// Windows, aggregates and the other stateful stages (5.4-5.6). A window
+// keeps its events packed in the runtime (window.c), per partition key,
+// and hands each released batch to s_S_i_release, which runs the rest of
+// the stream on it: through the aggregate (s_S_j_agg) when one follows,
+// else event by event, sorted first when an .order_by follows.
+
+static const char *key_var(vpc_stream *st) {
+  return vpc_format("key_%s", st->name);
+}
+
+// Encodes the partition key into key_S (5.4); returns the hash code.
+static void gen_key_encode(gen *g, const char *kv, vpc_node *key) {
+  vpc_type *t = key->type;
+  const char *k = gen_expr(g, key);
+  bool opt = t->kind == VPC_TY_OPTIONAL;
+  const char *v = k;
+  if (opt) {
+    const char *tmp = tmp_name(g);
+    emit(g, "  %s %s = %s;\n", ctype(t), tmp, k);
+    emit(g, "  if (!%s.has)\n    vp_key_null(&%s);\n  else\n", tmp, kv);
+    v = vpc_format("%s.v", tmp);
+    t = t->elem;
+  }
+  switch (t->kind) {
+  case VPC_TY_STR:
+    emit(g, "  vp_key_str(&%s, %s);\n", kv, v);
+    break;
+  case VPC_TY_INT:
+    emit(g, "  vp_key_i64(&%s, VP_KEY_INT, %s);\n", kv, v);
+    break;
+  case VPC_TY_TIMESTAMP:
+    emit(g, "  vp_key_i64(&%s, VP_KEY_TIMESTAMP, %s);\n", kv, v);
+    break;
+  case VPC_TY_DURATION:
+    emit(g, "  vp_key_i64(&%s, VP_KEY_DURATION, %s);\n", kv, v);
+    break;
+  case VPC_TY_FLOAT:
+    emit(g, "  vp_key_float(&%s, %s);\n", kv, v);
+    break;
+  case VPC_TY_BOOL:
+    emit(g, "  vp_key_bool(&%s, %s);\n", kv, v);
+    break;
+  case VPC_TY_ANY:
+    emit(g, "  vp_key_any(&%s, %s);\n", kv, v);
+    break;
+  default:
+    emit(g, "  (void)(%s);\n  vp_key_null(&%s);\n", v, kv);
+  }
+}
+
+// The dead letter of an error raised while a released batch runs on:
+// the record `rec` (of the window's element type) carries it.
+static void batch_dead_letter(gen *g, vpc_stream *st, vpc_stage *win,
+                              const char *rec, const char *meta) {
+  emit(g, "    vp_stream_error err = { t.kind, t.message, -1, 1, \"%s\", "
+          "(%s)->origin };\n"
+          "    dlq_ref d = { %s, %s, %s };\n"
+          "    vp_dead_letter(&err, write_any_%s, &d, NULL);\n",
+       st->name, meta, rec, type_name_code(win->in_name, rec), meta,
+       win->in->event->cname);
+}
+
+// Inside a region (5.7) an error in a released batch becomes the error
+// outcome of the event in hand, raised once the window is consistent.
+static void batch_error(gen *g, vpc_stream *st, vpc_stage *win,
+                        const char *rec, const char *meta) {
+  if (!win->region) {
+    batch_dead_letter(g, st, win, rec, meta);
+    return;
+  }
+  emit(g, "    if (!win_err_kind) {\n"
+          "      win_err_kind = t.kind;\n      win_err_message = t.message;\n"
+          "    }\n");
+}
+
+static const char *order_cmp_fn(vpc_stream *st, vpc_stage *ob) {
+  return vpc_format("s_%s_%d_cmp", st->name, ob->index);
+}
+
+// Compares values a and b of type t for .order_by: nulls first (5.4).
+static const char *order_cmp_code(gen *g, vpc_type *t, const char *a,
+                                  const char *b) {
+  if (t->kind == VPC_TY_OPTIONAL) {
+    const char *inner = order_cmp_code(g, t->elem, vpc_format("%s.v", a),
+                                       vpc_format("%s.v", b));
+    return vpc_format("(!%s.has || !%s.has ? (int)%s.has - (int)%s.has : "
+                      "%s)",
+                      a, b, a, b, inner);
+  }
+  switch (t->kind) {
+  case VPC_TY_STR:
+    return vpc_format("vp_window_cmp_str(%s, %s)", a, b);
+  case VPC_TY_ANY:
+    return vpc_format("vp_window_cmp_any(%s, %s)", a, b);
+  case VPC_TY_FLOAT:
+    return vpc_format("vp_window_cmp_f64(%s, %s)", a, b);
+  default:
+    return vpc_format("((%s) < (%s) ? -1 : (%s) > (%s))", a, b, a, b);
+  }
+}
+
+// The comparator of an .order_by over records of its input type, and the
+// stable sort of an index array by it.
+static void gen_order_cmp(gen *g, vpc_stream *st, vpc_stage *ob) {
+  const char *c = ob->in->event->cname;
+  emit(g, "static int %s(const %s *ea, const %s *eb) {\n", order_cmp_fn(st, ob),
+       c, c);
+  for (int i = 0; i < ob->order.n; i++) {
+    vpc_node *arg = ob->order.items[i];
+    vpc_node *e = arg->a;
+    g->implicit = "ea";
+    g->implicit_dynamic = vpc_is_dynamic(ob->in);
+    const char *va = gen_expr(g, e);
+    g->implicit = "eb";
+    const char *vb = gen_expr(g, e);
+    const char *ta = tmp_name(g), *tb = tmp_name(g);
+    emit(g, "  {\n    %s %s = %s;\n    %s %s = %s;\n", ctype(e->type), ta, va,
+         ctype(e->type), tb, vb);
+    emit(g, "    int r = %s;\n    if (r)\n      return %sr;\n  }\n",
+         order_cmp_code(g, e->type, ta, tb), arg->flag ? "-" : "");
+  }
+  emit(g, "  return 0;\n}\n\n");
+  emit(g, "static void %s_sort(const %s *recs, size_t *idx, size_t n) {\n"
+          "  for (size_t i = 1; i < n; i++) {\n"
+          "    size_t x = idx[i], j = i;\n"
+          "    while (j > 0 && %s(&recs[idx[j - 1]], &recs[x]) > 0) {\n"
+          "      idx[j] = idx[j - 1];\n      j--;\n    }\n"
+          "    idx[j] = x;\n  }\n}\n\n",
+       order_cmp_fn(st, ob), c, order_cmp_fn(st, ob));
+}
+
+static const char *agg_state(int k) {
+  return vpc_format("a%d", k);
+}
+
+// The update of aggregate call k by the event `ev`.
+static void gen_agg_update(gen *g, vpc_agg_call *c, int k) {
+  const char *a = agg_state(k);
+  if (c->fn == VPC_AGG_COUNT) {
+    emit(g, "      %s.n++;\n", a);
+    return;
+  }
+  if (c->fn == VPC_AGG_FIRST || c->fn == VPC_AGG_LAST) {
+    emit(g, "      if (%s) {\n", c->fn == VPC_AGG_FIRST ? "j == 0"
+                                                         : "j + 1 == n");
+    vpc_type *t = c->arg->type;
+    const char *v = gen_expr(g, c->arg);
+    emit(g, "        %s_v = %s;\n      }\n", a,
+         t->kind == VPC_TY_ANY ? v : box(g, v, t));
+    return;
+  }
+  vpc_type *t = c->arg->type;
+  const char *v = gen_expr(g, c->arg);
+  if (c->fn == VPC_AGG_COUNT_DISTINCT && vpc_is_boxed(t)) {
+    // Arrays, maps and any: a scalar's encoding, else tag 7 (5.4).
+    emit(g, "      vp_key_value(&key_tmp, %s);\n"
+            "      vp_agg_set_add(&%s_set, key_tmp.p, key_tmp.n);\n",
+         v, a);
+    return;
+  }
+  if (c->fn == VPC_AGG_COUNT_DISTINCT) {
+    const char *tmp = tmp_name(g);
+    emit(g, "      {\n        %s %s = %s;\n", ctype(t), tmp, v);
+    vpc_node name = { .kind = VPC_NODE_NAME, .type = t };
+    vpc_sym sym = { .kind = VPC_SYM_LOCAL, .cname = tmp };
+    name.sym = &sym;
+    emit(g, "      {\n");
+    gen_key_encode(g, "key_tmp", &name);
+    emit(g, "      }\n        vp_agg_set_add(&%s_set, key_tmp.p, key_tmp.n);\n"
+            "      }\n", a);
+    return;
+  }
+  const char *fn = c->fn == VPC_AGG_SUM || c->fn == VPC_AGG_AVG
+                       ? "vp_agg_sum"
+                   : c->fn == VPC_AGG_MIN || c->fn == VPC_AGG_MAX
+                       ? "vp_agg_minmax"
+                   : c->fn == VPC_AGG_STDDEV ? "vp_agg_stddev"
+                                             : "vp_agg_ema";
+  if (t->kind == VPC_TY_ANY) {
+    emit(g, "      %s_any(&%s, %s);\n", fn, a, v);
+  } else if (t->kind == VPC_TY_OPTIONAL) {
+    const char *tmp = tmp_name(g);
+    emit(g, "      {\n        %s %s = %s;\n        if (%s.has)\n"
+            "          %s(&%s, (double)%s.v);\n      }\n",
+         ctype(t), tmp, v, tmp, fn, a, tmp);
+  } else if (t->kind == VPC_TY_NULL) {
+    emit(g, "      (void)(%s);\n", v);
+  } else {
+    emit(g, "      %s(&%s, (double)(%s));\n", fn, a, v);
+  }
+}
+
+static const char *agg_result(vpc_agg_call *c, int k) {
+  const char *a = agg_state(k);
+  switch (c->fn) {
+  case VPC_AGG_COUNT:
+    return vpc_format("%s.n", a);
+  case VPC_AGG_SUM:
+    return vpc_format("vp_agg_sum_result(&%s)", a);
+  case VPC_AGG_AVG:
+    return vpc_format("vp_agg_avg_result(&%s)", a);
+  case VPC_AGG_MIN:
+    return vpc_format("vp_agg_min_result(&%s)", a);
+  case VPC_AGG_MAX:
+    return vpc_format("vp_agg_max_result(&%s)", a);
+  case VPC_AGG_STDDEV:
+    return vpc_format("vp_agg_stddev_result(&%s)", a);
+  case VPC_AGG_EMA:
+    return vpc_format("vp_agg_ema_result(&%s)", a);
+  case VPC_AGG_COUNT_DISTINCT:
+    return vpc_format("(int64_t)%s_set.n", a);
+  default:
+    return vpc_format("%s_v", a);
+  }
+}
+
+static const char *agg_fn_name(vpc_stream *st, vpc_stage *sg) {
+  return vpc_format("s_%s_%d_agg", st->name, sg->index);
+}
+
+// s_S_i_agg(ms, recs, n, key): the aggregate record of a batch (5.6),
+// passed on with the batch's last event's metadata.
+static void gen_aggregate(gen *g, vpc_stream *st, vpc_stage *sg) {
+  const char *in_c = sg->in->event->cname;
+  const char *out_c = sg->record->cname;
+  emit(g, "static int64_t %s(const vp_meta *ms, const %s *recs, size_t n, "
+          "const uint8_t *key, size_t keylen) {\n"
+          "  (void)key;\n  (void)keylen;\n",
+       agg_fn_name(st, sg), in_c);
+  for (int k = 0; k < sg->aggs.n; k++) {
+    vpc_agg_call *c = sg->aggs.items[k];
+    const char *a = agg_state(k);
+    emit(g, "  vp_agg %s;\n", a);
+    if (c->fn == VPC_AGG_EMA)
+      emit(g, "  vp_agg_ema_init(&%s, %lld);\n", a, (long long)c->ema_n);
+    else
+      emit(g, "  vp_agg_init(&%s);\n", a);
+    if (c->fn == VPC_AGG_FIRST || c->fn == VPC_AGG_LAST)
+      emit(g, "  vp_value %s_v = vp_box_null();\n", a);
+    if (c->fn == VPC_AGG_COUNT_DISTINCT)
+      emit(g, "  static vp_agg_set %s_set;\n"
+              "  vp_agg_set_clear(&%s_set);\n",
+           a, a);
+  }
+  emit(g, "  for (size_t j = 0; j < n; j++) {\n"
+          "    const %s *ev = &recs[j];\n    (void)ev;\n",
+       in_c);
+  g->implicit = "ev";
+  g->implicit_dynamic = vpc_is_dynamic(sg->in);
+  line_to_vpl(g, sg->op->name_pos);
+  for (int k = 0; k < sg->aggs.n; k++)
+    gen_agg_update(g, sg->aggs.items[k], k);
+  line_to_c(g);
+  emit(g, "  }\n");
+  for (int k = 0; k < sg->aggs.n; k++) {
+    vpc_agg_call *c = sg->aggs.items[k];
+    emit(g, "  %s %s = %s;\n  (void)%s;\n", ctype(c->sym->type),
+         c->sym->cname, agg_result(c, k), c->sym->cname);
+  }
+  if (sg->key_sym) {
+    vpc_node name = { .kind = VPC_NODE_NAME, .type = sg->key_sym->type };
+    vpc_sym sym = { .kind = VPC_SYM_FIELD, .name = sg->key_field };
+    name.sym = &sym;
+    g->implicit = "(&recs[n - 1])";
+    emit(g, "  %s %s = %s;\n", ctype(sg->key_sym->type), sg->key_sym->cname,
+         gen_expr(g, &name));
+  }
+  g->implicit = NULL;
+  emit(g, "  %s rec = { 0 };\n", out_c);
+  if (sg->keyed)
+    emit(g, "  rec.f__partition = vp_key_text(key, keylen);\n");
+  line_to_vpl(g, sg->op->name_pos);
+  for (int i = 0; i < sg->op->list.n; i++) {
+    vpc_node *item = sg->op->list.items[i];
+    if (!item->name)
+      continue;
+    vpc_field *f = vpc_event_field(sg->record, item->name, NULL);
+    emit(g, "  rec.f_%s = %s;\n", item->name, gen_as(g, item->a, f->type));
+  }
+  line_to_c(g);
+  emit(g, "  vp_meta m = ms[n - 1];\n"
+          "  return %s(&m, &rec);\n}\n\n",
+       next_fn(st, sg->index));
+  // Without a window, each event is a batch of one (5.6).
+  stage_head(g, st, sg);
+  line_to_c(g);
+  if (sg->window)
+    emit(g, "  abort();\n}\n\n");
+  else if (sg->keyed)
+    emit(g, "  return %s(m, ev, 1, %s.p, %s.n);\n}\n\n", agg_fn_name(st, sg),
+         key_var(st), key_var(st));
+  else
+    emit(g, "  return %s(m, ev, 1, NULL, 0);\n}\n\n", agg_fn_name(st, sg));
+}
+
+static const char *win_var(vpc_stream *st, vpc_stage *sg) {
+  return vpc_format("win_%s_%d", st->name, sg->index);
+}
+
+static const char *const win_kind_names[] = {
+  "VP_WIN_COUNT", "VP_WIN_COUNT_SLIDING", "VP_WIN_TIME",
+  "VP_WIN_TIME_SLIDING", "VP_WIN_SESSION",
+};
+
+static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
+  const char *c = sg->in->event->cname;
+  vpc_stage *next = sg->index + 1 < st->stages.n ? stage_at(st, sg->index + 1)
+                                                 : NULL;
+  vpc_stage *agg = next && next->kind == VPC_STAGE_AGGREGATE ? next : NULL;
+  vpc_stage *ob = sg->sorted ? next : NULL;
+  if (ob)
+    gen_order_cmp(g, st, ob);
+  emit(g, "static vp_window *%s;\n\n", win_var(st, sg));
+  emit(g, "static void %s_release(const vp_win_batch *b) {\n"
+          "  vp_meta *ms = vp_arena_alloc(vp_event_arena, b->n * sizeof *ms);\n"
+          "  %s *recs = vp_arena_alloc(vp_event_arena, b->n * sizeof *recs);\n"
+          "  for (size_t j = 0; j < b->n; j++) {\n"
+          "    vp_rd rd = { b->bytes + b->items[j].off, b->bytes + "
+          "b->items[j].off + b->items[j].len };\n"
+          "    memcpy(&ms[j], rd.p, sizeof ms[j]);\n"
+          "    rd.p += sizeof ms[j];\n"
+          "    unpack_%s(&rd, &recs[j]);\n  }\n",
+       stage_fn(st, sg->index), c, c);
+  if (agg) {
+    emit(g, "  int64_t n;\n  vp_trap t;\n  if (VP_TRY(t)) {\n"
+            "    n = %s(ms, recs, b->n, b->key, b->keylen);\n"
+            "    vp_trap_pop(&t);\n  } else {\n",
+         agg_fn_name(st, agg));
+    batch_error(g, st, sg, "&recs[b->n - 1]", "&ms[b->n - 1]");
+    emit(g, "    n = -1;\n  }\n"
+            "  for (size_t j = 0; j < b->n; j++)\n    b->out[j] = n;\n}\n\n");
+  } else {
+    emit(g, "  size_t *idx = vp_arena_alloc(vp_event_arena, b->n * sizeof "
+            "*idx);\n"
+            "  for (size_t j = 0; j < b->n; j++)\n    idx[j] = j;\n");
+    if (ob)
+      emit(g, "  %s_sort(recs, idx, b->n);\n", order_cmp_fn(st, ob));
+    emit(g, "  for (size_t k = 0; k < b->n; k++) {\n"
+            "    size_t j = idx[k];\n"
+            "    vp_trap t;\n    if (VP_TRY(t)) {\n"
+            "      b->out[j] = %s(&ms[j], &recs[j]);\n"
+            "      vp_trap_pop(&t);\n    } else {\n",
+         next_fn(st, ob ? ob->index : sg->index));
+    batch_error(g, st, sg, "&recs[j]", "&ms[j]");
+    emit(g, "      b->out[j] = -1;\n    }\n  }\n}\n\n");
+  }
+  stage_head(g, st, sg);
+  line_to_c(g);
+  emit(g, "  if (!%s)\n"
+          "    %s = vp_window_new(%s, %lld, %lld, %lld, %d, %s_release);\n"
+          "  pack_buf.n = 0;\n"
+          "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
+          "  pack_%s(&pack_buf, ev);\n"
+          "  vp_window_add(%s, %s, m->time_ns, pack_buf.p, pack_buf.n);\n"
+          "  if (win_err_kind) {\n"
+          "    const char *kind = win_err_kind;\n"
+          "    win_err_kind = NULL;\n"
+          "    vp_raise_str(kind, win_err_message);\n  }\n"
+          "  return -1;\n}\n\n",
+       win_var(st, sg), win_var(st, sg), win_kind_names[sg->win_kind],
+       (long long)sg->win_n, (long long)sg->win_dur,
+       (long long)sg->win_slide, st->id, stage_fn(st, sg->index), c,
+       win_var(st, sg), sg->keyed ? vpc_format("&%s", key_var(st)) : "NULL");
+}
+
+// .distinct([e]): an LRU of 100 000 keys per partition (5.4). A scalar's
+// key is its canonical encoding; any other value's, and a whole record's,
+// the tag 7 and its packed bytes.
+static void gen_distinct(gen *g, vpc_stream *st, vpc_stage *sg) {
+  const char *var = vpc_format("dist_%s_%d", st->name, sg->index);
+  emit(g, "static vp_distinct *%s;\n\n", var);
+  stage_head(g, st, sg);
+  emit(g, "  if (!%s)\n    %s = vp_distinct_new(100000);\n", var, var);
+  const char *bytes = "key_tmp.p, key_tmp.n";
+  vpc_node *e = sg->expr;
+  if (!e) {
+    emit(g, "  pack_buf.n = 0;\n  vp_buf_u8(&pack_buf, 7);\n"
+            "  pack_%s(&pack_buf, ev);\n",
+         sg->in->event->cname);
+    bytes = "pack_buf.p, pack_buf.n";
+  } else if (vpc_is_boxed(e->type)) {
+    emit(g, "  vp_key_value(&key_tmp, %s);\n",
+         e->type->kind == VPC_TY_ANY ? gen_expr(g, e)
+                                     : box(g, gen_expr(g, e), e->type));
+  } else {
+    gen_key_encode(g, "key_tmp", e);
+  }
+  line_to_c(g);
+  emit(g, "  if (vp_distinct_seen(%s, %s, %s))\n    return 0;\n"
+          "  return %s(m, ev);\n}\n\n",
+       var, sg->keyed ? vpc_format("&%s", key_var(st)) : "NULL", bytes,
+       next_fn(st, sg->index));
+}
+
+// .tap: counts the event under its counter and label values (8.9).
+static void gen_tap(gen *g, vpc_stream *st, vpc_stage *sg) {
+  const char *names = vpc_format("tap_%s_%d_labels", st->name, sg->index);
+  int n = sg->order.n;
+  emit(g, "static const char *const %s[] = {", names);
+  for (int i = 0; i < n; i++)
+    emit(g, " \"%s\",", ((vpc_node *)sg->order.items[i])->name);
+  emit(g, " NULL };\n\n");
+  stage_head(g, st, sg);
+  emit(g, "  vp_value vals[%d];\n", n ? n : 1);
+  for (int i = 0; i < n; i++) {
+    vpc_node *e = sg->order.items[i];
+    const char *v = gen_expr(g, e);
+    emit(g, "  vals[%d] = %s;\n", i,
+         e->type->kind == VPC_TY_ANY ? v : box(g, v, e->type));
+  }
+  line_to_c(g);
+  const char *counter = sg->tap_name ? sg->tap_name : "";
+  emit(g, "  vp_tap(\"%s\", \"%s\", %d, %s, vals);\n"
+          "  return %s(m, ev);\n}\n\n",
+       c_escape(counter, strlen(counter)), st->name, n, names,
+       next_fn(st, sg->index));
+}
+
+// .limit(n) and .first(): one counter for the run (5.4).
+static void gen_limit(gen *g, vpc_stream *st, vpc_stage *sg) {
+  stage_head(g, st, sg);
+  line_to_c(g);
+  emit(g, "  static int64_t seen;\n"
+          "  if (seen >= %lld)\n    return 0;\n  seen++;\n"
+          "  return %s(m, ev);\n}\n\n",
+       (long long)sg->limit, next_fn(st, sg->index));
+}
+
+// .order_by after an aggregate sorts batches of one; after a window its
+// work is done by the window's release.
+static void gen_passthrough(gen *g, vpc_stream *st, vpc_stage *sg) {
+  stage_head(g, st, sg);
+  line_to_c(g);
+  emit(g, "  return %s(m, ev);\n}\n\n", next_fn(st, sg->index));
+}
+
+// End of input (5.5): every window releases what the rules say and counts
+// the rest as held. Upstream streams go first, and what a window releases
+// reaches its readers before their own windows finish.
+static int source_depth(const vpc_stream *st) {
+  int d = 0;
+  for (const vpc_stream *s = st->source_stream; s && d < 1000;
+       s = s->source_stream)
+    d++;
+  return d;
+}
+
+static void gen_finish(gen *g) {
+  vpc_sema *s = g->s;
+  if (s->regions.n)
+    // One marker per worker slot of a keyed region: a routing hash that
+    // jump hashing sends to that slot (5.7).
+    emit(g, "static void finish_region(int id, bool flush_windows) {\n"
+            "  vp_region_stats rs;\n"
+            "  vp_region_get_stats(vp_regions[id], &rs);\n"
+            "  for (int32_t slot = 0; slot < rs.workers; slot++) {\n"
+            "    uint64_t h = 0;\n"
+            "    while (vp_jump_hash(h, (int32_t)rs.workers) != slot)\n"
+            "      h++;\n"
+            "    vp_meta fm;\n    memset(&fm, 0, sizeof fm);\n"
+            "    fm.origin.seq = VP_FINISH_SEQ;\n"
+            "    fm.key_hash = flush_windows;\n"
+            "    vp_region_submit(vp_regions[id], &fm.origin, h, "
+            "(const uint8_t *)&fm, sizeof fm);\n  }\n"
+            "  vp_region_drain(vp_regions[id]);\n}\n\n");
+  emit(g, "static void program_finish(bool flush_windows) {\n"
+          "  (void)flush_windows;\n");
+  int maxd = 0;
+  for (int i = 0; i < s->streams.n; i++)
+    if (source_depth(s->streams.items[i]) > maxd)
+      maxd = source_depth(s->streams.items[i]);
+  for (int d = 0; d <= maxd; d++) {
+    for (int i = 0; i < s->streams.n; i++) {
+      vpc_stream *st = s->streams.items[i];
+      if (!st->out || source_depth(st) != d)
+        continue;
+      for (int j = 0; j < st->regions.n; j++) {
+        vpc_region *r = st->regions.items[j];
+        if (r->keyed_state)
+          emit(g, "  finish_region(%d, flush_windows);\n"
+                  "  program_flush();\n"
+                  "  if (keys_r%d_reset)\n"
+                  "    vp_log(VP_LOG_WARN, \"region %s: keys reset by worker "
+                  "restarts: %%lld\", "
+                  "(long long)keys_r%d_reset);\n",
+               r->id, r->id, st->name, r->id);
+      }
+      for (int j = 0; j < st->stages.n; j++) {
+        vpc_stage *sg = stage_at(st, j);
+        if (sg->kind == VPC_STAGE_WINDOW && !sg->region)
+          emit(g, "  if (%s)\n    vp_window_finish(%s, flush_windows);\n"
+                  "  program_flush();\n",
+               win_var(st, sg), win_var(st, sg));
+      }
+    }
+  }
+  emit(g, "  program_flush();\n}\n\n");
+}
+
 static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
   switch (sg->kind) {
   case VPC_STAGE_PRINT:
@@ -2633,12 +3236,36 @@ static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
     if (is_outer_handler(sg))
       gen_outer_handler(g, st, sg);
     break;
+  case VPC_STAGE_WINDOW:
+    gen_window(g, st, sg);
+    break;
+  case VPC_STAGE_AGGREGATE:
+    gen_aggregate(g, st, sg);
+    break;
+  case VPC_STAGE_LIMIT:
+    gen_limit(g, st, sg);
+    break;
+  case VPC_STAGE_DISTINCT:
+    gen_distinct(g, st, sg);
+    break;
+  case VPC_STAGE_TAP:
+    gen_tap(g, st, sg);
+    break;
+  case VPC_STAGE_ORDER_BY:
+    gen_passthrough(g, st, sg);
+    break;
   }
 }
 
 static void gen_stream_prototypes(gen *g, vpc_stream *st) {
+  if (st->keyed_state)
+    emit(g, "static vp_key %s;\n", key_var(st));
   for (int i = 0; i < st->stages.n; i++) {
     vpc_stage *sg = stage_at(st, i);
+    if (sg->kind == VPC_STAGE_AGGREGATE)
+      emit(g, "static int64_t %s(const vp_meta *ms, const %s *recs, size_t "
+              "n, const uint8_t *key, size_t keylen);\n",
+           agg_fn_name(st, sg), sg->in->event->cname);
     if (sg->kind != VPC_STAGE_ON_ERROR || is_outer_handler(sg))
       emit(g, "static int64_t %s(const vp_meta *m, const %s *ev);\n",
            stage_fn(st, i), ctype(sg->in));
@@ -2651,6 +3278,12 @@ static void gen_stream_prototypes(gen *g, vpc_stream *st) {
     vpc_region *r = st->regions.items[i];
     emit(g, "static int64_t %s(const vp_meta *m, const %s *rec);\n",
          region_fn(st, r, "out"), r->exit->event->cname);
+    if (r->keyed_state)
+      // The keys each worker slot holds state for, to count those a
+      // restart empties (5.7).
+      emit(g, "static vp_agg_set *keys_r%d;\nstatic int32_t keys_r%d_n;\n"
+              "static int64_t keys_r%d_reset;\n",
+           r->id, r->id, r->id);
   }
   emit(g, "static int64_t s_%s_end(const vp_meta *m, const %s *rec);\n",
        st->name, st->out->event->cname);
@@ -2666,6 +3299,12 @@ static void gen_stream(gen *g, vpc_stream *st) {
     gen_region_continuation(g, st, r);
     gen_region_result(g, st, r);
     gen_region_error(g, st, r);
+    if (r->keyed_state)
+      emit(g, "static void %s(int slot) {\n"
+              "  if (!keys_r%d || slot >= keys_r%d_n)\n    return;\n"
+              "  keys_r%d_reset += (int64_t)keys_r%d[slot].n;\n"
+              "  vp_agg_set_clear(&keys_r%d[slot]);\n}\n\n",
+           region_fn(st, r, "restart"), r->id, r->id, r->id, r->id, r->id);
   }
   gen_stream_end(g, st);
   gen_stream_entry(g, st);
@@ -2761,13 +3400,86 @@ static int gen_sources(gen *g) {
 
 // One route per event type some stream reads (5.1): a declared type is
 // decoded and checked (8.6), an undeclared one passes as it is.
-static void gen_route(gen *g, const char *type) {
+static bool has_watermark(vpc_sema *s) {
+  for (int i = 0; i < s->streams.n; i++)
+    if (((vpc_stream *)s->streams.items[i])->out_of_order_ns >= 0)
+      return true;
+  return false;
+}
+
+// Watermarks (7.2): per input type the largest event time seen minus the
+// type's out_of_order; the program's W is the minimum over the types seen.
+// When W passes a new high, tumbling windows and sessions may close.
+static void gen_watermark(gen *g, vpc_list *types) {
+  vpc_sema *s = g->s;
+  emit(g, "static int64_t wm_max[%d], wm_delay[%d];\n"
+          "static bool wm_seen[%d];\n"
+          "static int64_t wm_cur = INT64_MIN, wm_done = INT64_MIN;\n\n",
+       types->n, types->n, types->n);
+  emit(g, "static void wm_note(int type, int64_t t) {\n");
+  for (int i = 0; i < types->n; i++) {
+    int64_t d = 0;
+    for (int j = 0; j < s->streams.n; j++) {
+      vpc_stream *st = s->streams.items[j];
+      if (reads_type(st, types->items[i]) && st->out_of_order_ns > d)
+        d = st->out_of_order_ns;
+    }
+    emit(g, "  wm_delay[%d] = %lld;\n", i, (long long)d);
+  }
+  emit(g, "  if (!wm_seen[type] || t > wm_max[type])\n"
+          "    wm_max[type] = t;\n"
+          "  wm_seen[type] = true;\n"
+          "  int64_t w = INT64_MAX;\n"
+          "  for (int i = 0; i < %d; i++)\n"
+          "    if (wm_seen[i] && wm_max[i] - wm_delay[i] < w)\n"
+          "      w = wm_max[i] - wm_delay[i];\n"
+          "  wm_cur = w;\n"
+          "  if (w <= wm_done)\n    return;\n"
+          "  wm_done = w;\n",
+       types->n);
+  for (int i = 0; i < s->streams.n; i++) {
+    vpc_stream *st = s->streams.items[i];
+    if (!st->out)
+      continue;
+    for (int j = 0; j < st->stages.n; j++) {
+      vpc_stage *sg = stage_at(st, j);
+      if (sg->kind == VPC_STAGE_WINDOW &&
+          (sg->win_kind == VPC_WIN_TIME || sg->win_kind == VPC_WIN_SESSION))
+        emit(g, "  if (%s)\n    vp_window_watermark(%s, w);\n",
+             win_var(st, sg), win_var(st, sg));
+    }
+  }
+  emit(g, "}\n\n");
+}
+
+static void gen_route(gen *g, const char *type, int index, bool wm) {
   vpc_sema *s = g->s;
   gen_route_head(g, vpc_format("route_%s", type), type);
+  if (wm)
+    emit(g, "  wm_note(%d, m.time_ns);\n", index);
   for (int j = 0; j < s->streams.n; j++) {
     vpc_stream *st = s->streams.items[j];
-    if (reads_type(st, type))
-      emit(g, "  s_%s_in(&m, &rec);\n", st->name);
+    if (!reads_type(st, type))
+      continue;
+    if (wm && st->lateness_ns >= 0) {
+      // A late record goes to the dead-letter output instead (7.2).
+      const char *c = stream_input(st)->event->cname;
+      emit(g, "  if (wm_cur != INT64_MIN && m.time_ns < wm_cur - %lldLL) {\n"
+              "    vp_counts[%d].in++;\n"
+              "    vp_counts[%d].dead_lettered++;\n"
+              "    vp_stream_error err = { \"late\", "
+              "vp_window_late_message(m.time_ns, wm_cur, %lldLL), -1, 1, "
+              "\"%s\", m.origin };\n"
+              "    dlq_ref d = { &rec, %s, &m };\n"
+              "    vp_dead_letter(&err, write_any_%s, &d, NULL);\n"
+              "  } else {\n  ",
+           (long long)st->lateness_ns, st->id, st->id,
+           (long long)st->lateness_ns, st->name,
+           type_name_code(type, "&rec"), c);
+      emit(g, "  s_%s_in(&m, &rec);\n  }\n", st->name);
+      continue;
+    }
+    emit(g, "  s_%s_in(&m, &rec);\n", st->name);
   }
   emit(g, "}\n\n");
 }
@@ -2787,8 +3499,11 @@ static int gen_routes(gen *g) {
     if (!seen)
       vpc_list_push(&types, (void *)st->source_type);
   }
+  bool wm = has_watermark(s) && types.n;
+  if (wm)
+    gen_watermark(g, &types);
   for (int i = 0; i < types.n; i++)
-    gen_route(g, types.items[i]);
+    gen_route(g, types.items[i], i, wm);
   if (!types.n) {
     emit(g, "static const vp_route *const routes = NULL;\n\n");
     return 0;
@@ -2843,9 +3558,11 @@ static void gen_region_desc(gen *g, vpc_stream *st, vpc_region *r) {
        u->breaker_count_errors ? "true" : "false",
        u->health_enabled ? "true" : "false", u->health_interval_ns,
        u->health_timeout_ns);
-  emit(g, "    .work = %s,\n    .on_result = %s,\n    .on_error = %s,\n  },\n",
+  emit(g, "    .work = %s,\n    .on_result = %s,\n    .on_error = %s,\n"
+          "    .on_restart = %s,\n  },\n",
        region_fn(st, r, "work"), region_fn(st, r, "result"),
-       region_fn(st, r, "error"));
+       region_fn(st, r, "error"),
+       r->keyed_state ? region_fn(st, r, "restart") : "NULL");
 }
 
 static void gen_program(gen *g, const char *vpl_path, int nroutes,
@@ -2878,6 +3595,7 @@ static void gen_program(gen *g, const char *vpl_path, int nroutes,
           "    .sources = sources,\n    .nsources = %d,\n"
           "    .streams = stream_names,\n    .nstreams = %d,\n"
           "    .init = program_init,\n    .flush = program_flush,\n"
+          "    .finish = program_finish,\n"
           "    .default_format = %s,\n",
        c_escape(base, strlen(base)), nroutes,
        s->regions.n ? "regions" : "NULL", s->regions.n, nsources,
@@ -2920,6 +3638,7 @@ void vpc_codegen(vpc_sema *s, const char *vpl_path, const char *c_name,
       gen_stream(&g, st);
   }
   gen_flush(&g);
+  gen_finish(&g);
   int nroutes = gen_routes(&g);
   int nsources = gen_sources(&g);
   gen_program(&g, vpl_path, nroutes, nsources);

@@ -65,10 +65,6 @@ static constant const_value(vpc_node *n) {
   return c;
 }
 
-static const char *const op_p2[] = { "window", "aggregate", "having",
-                                     "distinct", "limit", "first",
-                                     "order_by", "watermark",
-                                     "allowed_lateness", "tap" };
 static const char *const op_later[] = { "within", "not", "pattern", "on",
                                         "forecast", "enrich", "score",
                                         "trend_aggregate", "fork", "any",
@@ -77,7 +73,10 @@ static const char *const op_known[] = { "where", "filter", "select", "emit",
                                         "map", "process", "partition_by",
                                         "concurrent", "on_error",
                                         "collect", "context", "print", "log",
-                                        "to" };
+                                        "to", "window", "aggregate",
+                                        "having", "distinct", "limit",
+                                        "first", "order_by", "watermark",
+                                        "allowed_lateness", "tap" };
 
 static bool in_names(const char *name, const char *const *names, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -107,11 +106,6 @@ static void unknown_operator(vpc_node *op) {
 
 // Reports operators this version does not run; returns true if op is one.
 static bool unsupported_operator(vpc_node *op) {
-  if (IN(op->name, op_p2)) {
-    vpc_error(op->name_pos, "'.%s' is not supported yet (planned: P2)",
-              op->name);
-    return true;
-  }
   if (IN(op->name, op_later)) {
     vpc_error(op->name_pos, "'.%s' is not supported yet (planned: later)",
               op->name);
@@ -138,6 +132,9 @@ typedef struct chain {
   bool keyed;          // a partition key is set
   int scope_start;     // first stage an outer .on_error would cover
   bool has_process, has_collect, has_emit, has_to, has_print;
+  vpc_node *key_expr;  // the partition key
+  bool key_crossed;    // a region lies between the key and here
+  vpc_stage *window, *aggregate;
 } chain;
 
 static vpc_stage *add_stage(chain *ch, vpc_stage_kind kind, vpc_node *op) {
@@ -487,6 +484,8 @@ static void lower_partition(chain *ch, vpc_node *op) {
   vpc_stage *st = add_stage(ch, VPC_STAGE_PARTITION, op);
   check_key(ch, st, e);
   ch->keyed = true;
+  ch->key_expr = e;
+  ch->key_crossed = false;
 }
 
 // Supervision (6.1, 6.2): defaults, then the top-level block, then the
@@ -972,6 +971,7 @@ static void lower_collect(chain *ch, vpc_node *op) {
     vpc_warning(r->pos, "round_robin with order \"completion\" does not "
                         "keep per-key order");
   ch->region = NULL;
+  ch->key_crossed = ch->keyed;
   ch->has_collect = true;
 }
 
@@ -1067,8 +1067,537 @@ static void lower_to(chain *ch, vpc_node *op) {
   ch->has_to = true;
 }
 
+static bool is_orderable(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_INT:
+  case VPC_TY_FLOAT:
+  case VPC_TY_STR:
+  case VPC_TY_BOOL:
+  case VPC_TY_TIMESTAMP:
+  case VPC_TY_DURATION:
+  case VPC_TY_ANY:
+  case VPC_TY_ERROR:
+    return true;
+  default:
+    return false;
+  }
+}
+
+// Windows, aggregates and the other stateful operators (5.4-5.6, 7.2).
+
+static vpc_stage *last_stage(chain *ch) {
+  return ch->st->stages.n ? ch->st->stages.items[ch->st->stages.n - 1] : NULL;
+}
+
+static bool keyed_here(chain *ch, vpc_node *op) {
+  if (!ch->keyed)
+    return false;
+  if (ch->key_crossed) {
+    vpc_error(op->name_pos, "'.%s' after a concurrent region of a "
+                            "partitioned stream is not supported by this "
+                            "version of vpc; set .partition_by again after "
+                            "the region",
+              op->name);
+    return false;
+  }
+  ch->st->keyed_state = true;
+  return true;
+}
+
+static void lower_window(chain *ch, vpc_node *op) {
+  if (ch->window) {
+    vpc_error(op->name_pos, "a stream has at most one '.window'");
+    return;
+  }
+  vpc_stage *st = add_stage(ch, VPC_STAGE_WINDOW, op);
+  ch->window = st;
+  // Released batches run on outside the event that entered the window:
+  // an outer .on_error after it covers only the operators after it.
+  ch->scope_start = st->index + 1;
+  st->keyed = keyed_here(ch, op);
+  vpc_node *size = NULL, *slide = NULL, *gap = NULL;
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *arg = op->list.items[i];
+    if (!arg->name && !size && i == 0)
+      size = arg->a;
+    else if (arg->name && !strcmp(arg->name, "sliding"))
+      slide = arg->a;
+    else if (arg->name && !strcmp(arg->name, "session"))
+      gap = arg->a;
+    else if (arg->name && !strcmp(arg->name, "policy"))
+      ;  // accepted and ignored (5.5)
+    else
+      vpc_error(arg->pos, "'.window' takes a size, sliding: and session: "
+                          "arguments");
+  }
+  if (gap) {
+    constant c = const_value(gap);
+    if (size || slide)
+      vpc_error(op->name_pos, "a session window takes only session: G");
+    if (c.kind != C_DURATION || c.i <= 0) {
+      vpc_error(gap->pos, "session: expects a positive duration constant");
+      return;
+    }
+    st->win_kind = VPC_WIN_SESSION;
+    st->win_dur = c.i;
+    return;
+  }
+  if (!size) {
+    vpc_error(op->name_pos, "'.window' needs a size: an int (events) or a "
+                            "duration");
+    return;
+  }
+  constant c = const_value(size);
+  constant s = slide ? const_value(slide) : (constant){ C_NONE, 0, 0, NULL };
+  if (c.kind == C_INT) {
+    if (c.i < 1) {
+      vpc_error(size->pos, "a count window needs at least 1 event");
+      return;
+    }
+    st->win_kind = VPC_WIN_COUNT;
+    st->win_n = c.i;
+    if (slide) {
+      if (s.kind != C_INT || s.i < 1 || s.i > c.i) {
+        vpc_error(slide->pos, "sliding: expects an int constant from 1 to "
+                              "the window size %lld",
+                  (long long)c.i);
+        return;
+      }
+      st->win_kind = VPC_WIN_COUNT_SLIDING;
+      st->win_slide = s.i;
+    }
+  } else if (c.kind == C_DURATION) {
+    if (c.i <= 0) {
+      vpc_error(size->pos, "a time window needs a positive duration");
+      return;
+    }
+    st->win_kind = VPC_WIN_TIME;
+    st->win_dur = c.i;
+    if (slide) {
+      if (s.kind != C_DURATION || s.i <= 0) {
+        vpc_error(slide->pos, "sliding: expects a positive duration "
+                              "constant, as the window size");
+        return;
+      }
+      st->win_kind = VPC_WIN_TIME_SLIDING;
+      st->win_slide = s.i;
+    }
+  } else {
+    vpc_error(size->pos, "a window size must be an int or a duration "
+                         "constant");
+  }
+}
+
+static const struct {
+  const char *name;
+  vpc_agg_fn fn;
+} agg_names[] = {
+  { "count", VPC_AGG_COUNT },   { "sum", VPC_AGG_SUM },
+  { "avg", VPC_AGG_AVG },       { "min", VPC_AGG_MIN },
+  { "max", VPC_AGG_MAX },       { "first", VPC_AGG_FIRST },
+  { "last", VPC_AGG_LAST },     { "stddev", VPC_AGG_STDDEV },
+  { "count_distinct", VPC_AGG_COUNT_DISTINCT }, { "ema", VPC_AGG_EMA },
+};
+
+static int agg_fn_of(const char *name) {
+  for (size_t i = 0; i < sizeof agg_names / sizeof agg_names[0]; i++)
+    if (!strcmp(agg_names[i].name, name))
+      return (int)agg_names[i].fn;
+  return -1;
+}
+
+typedef struct agg_ctx {
+  chain *ch;
+  vpc_stage *st;
+  vpc_ctx *items;  // the scope of aggregate results
+  vpc_ctx *args;   // arguments: the element's fields
+} agg_ctx;
+
+static vpc_type *agg_result_type(vpc_agg_fn fn) {
+  switch (fn) {
+  case VPC_AGG_COUNT:
+  case VPC_AGG_COUNT_DISTINCT:
+    return &ty_int;
+  case VPC_AGG_SUM:
+    return &ty_float;
+  default:
+    return &ty_any;  // may be null (5.6)
+  }
+}
+
+static bool agg_numeric_arg(vpc_type *t) {
+  if (t->kind == VPC_TY_OPTIONAL)
+    t = t->elem;
+  return t->kind == VPC_TY_INT || t->kind == VPC_TY_FLOAT ||
+         t->kind == VPC_TY_ANY || t->kind == VPC_TY_ERROR ||
+         t->kind == VPC_TY_NULL;
+}
+
+static void rewrite_agg_expr(agg_ctx *a, vpc_node *n);
+
+static void rewrite_agg_call(agg_ctx *a, vpc_node *n, int fn) {
+  vpc_agg_call *c = vpc_alloc(sizeof *c);
+  c->fn = (vpc_agg_fn)fn;
+  int nargs = n->list.n;
+  vpc_node *arg = nargs ? ((vpc_node *)n->list.items[0])->a : NULL;
+  if (c->fn == VPC_AGG_COUNT && arg && arg->kind == VPC_NODE_CALL &&
+      !strcmp(arg->name, "distinct") && arg->list.n == 1) {
+    c->fn = VPC_AGG_COUNT_DISTINCT;
+    arg = ((vpc_node *)arg->list.items[0])->a;
+  }
+  for (int i = 0; i < nargs; i++)
+    if (((vpc_node *)n->list.items[i])->name)
+      vpc_error(n->pos, "'%s' takes no named arguments", n->name);
+  if (c->fn == VPC_AGG_EMA) {
+    vpc_node *nn = nargs == 2 ? ((vpc_node *)n->list.items[1])->a : NULL;
+    constant k = nn ? const_value(nn) : (constant){ C_NONE, 0, 0, NULL };
+    if (k.kind != C_INT || k.i < 1)
+      vpc_error(n->pos, "ema(e, n) needs n: an int constant >= 1");
+    c->ema_n = k.i;
+  } else if (c->fn == VPC_AGG_COUNT) {
+    if (nargs > 1)
+      vpc_error(n->pos, "count takes at most 1 argument, got %d", nargs);
+  } else if (nargs != 1) {
+    vpc_error(n->pos, "'%s' takes 1 argument, got %d", n->name, nargs);
+  }
+  if (c->fn == VPC_AGG_COUNT) {
+    if (arg)
+      vpc_check_expr(a->args, arg);  // checked, then ignored (5.6)
+    arg = NULL;
+  }
+  c->arg = arg;
+  if (arg) {
+    vpc_type *t = vpc_check_expr(a->args, arg);
+    bool numeric = c->fn == VPC_AGG_SUM || c->fn == VPC_AGG_AVG ||
+                   c->fn == VPC_AGG_MIN || c->fn == VPC_AGG_MAX ||
+                   c->fn == VPC_AGG_STDDEV || c->fn == VPC_AGG_EMA;
+    if (numeric && !agg_numeric_arg(t))
+      vpc_error(arg->pos, "'%s' needs a numeric argument, got %s", n->name,
+                vpc_type_name(t));
+    if (c->fn == VPC_AGG_COUNT_DISTINCT && !scalar_key(t) &&
+        !vpc_is_boxed(t))
+      vpc_error(arg->pos, "count_distinct of %s is not supported by this "
+                          "version of vpc (scalars only)",
+                vpc_type_name(t));
+  }
+  const char *local = vpc_format("agg%d", a->st->aggs.n);
+  c->sym = vpc_declare_local(a->items, local, agg_result_type(c->fn), 0,
+                             n->pos);
+  vpc_list_push(&a->st->aggs, c);
+  memset(&n->list, 0, sizeof n->list);
+  n->kind = VPC_NODE_NAME;
+  n->name = local;
+}
+
+static void rewrite_agg_expr(agg_ctx *a, vpc_node *n) {
+  if (!n)
+    return;
+  switch (n->kind) {
+  case VPC_NODE_CALL: {
+    int fn = n->a ? -1 : agg_fn_of(n->name);
+    if (fn >= 0) {
+      rewrite_agg_call(a, n, fn);
+      return;
+    }
+    break;
+  }
+  case VPC_NODE_NAME: {
+    vpc_event *ev = a->ch->cur->event;
+    bool field = ev && (ev->dynamic
+                            ? !vpc_find_global(n->name)
+                            : vpc_event_field(ev, n->name, NULL) != NULL);
+    if (!field)
+      return;
+    if (a->st->key_field && !strcmp(a->st->key_field, n->name)) {
+      if (!a->st->key_sym) {
+        vpc_ctx cx;
+        vpc_scope sc;
+        operator_ctx(a->ch, &cx, &sc);
+        vpc_node key = *n;
+        vpc_type *t = vpc_check_expr(&cx, &key);
+        a->st->key_sym = vpc_declare_local(a->items, "key", t, 0, n->pos);
+      }
+      n->name = "key";
+      return;
+    }
+    vpc_error(n->pos, "'%s' is a field: in '.aggregate' a field is read "
+                      "through an aggregate such as last(%s)",
+              n->name, n->name);
+    n->kind = VPC_NODE_NULL;
+    return;
+  }
+  default:
+    break;
+  }
+  rewrite_agg_expr(a, n->a);
+  rewrite_agg_expr(a, n->b);
+  rewrite_agg_expr(a, n->c);
+  for (int i = 0; i < n->list.n; i++)
+    rewrite_agg_expr(a, n->list.items[i]);
+}
+
+static void lower_aggregate(chain *ch, vpc_node *op) {
+  if (ch->aggregate) {
+    vpc_error(op->name_pos, "a stream has at most one '.aggregate'");
+    return;
+  }
+  vpc_stage *prev = last_stage(ch);
+  vpc_stage *win = prev && prev->kind == VPC_STAGE_WINDOW ? prev : NULL;
+  if (ch->window && !win) {
+    vpc_error(op->name_pos, "'.aggregate' must follow its '.window' "
+                            "directly in this version of vpc");
+    return;
+  }
+  if (!win)
+    vpc_warning(op->name_pos, "'.aggregate' without '.window': each event "
+                              "is a batch of one");
+  vpc_stage *st = add_stage(ch, VPC_STAGE_AGGREGATE, op);
+  ch->aggregate = st;
+  if (win)
+    ch->scope_start = st->index + 1;
+  st->window = win;
+  st->keyed = win ? win->keyed : keyed_here(ch, op);
+  if (st->keyed && ch->key_expr && ch->key_expr->kind == VPC_NODE_NAME)
+    st->key_field = ch->key_expr->name;
+  vpc_event *rec = new_record(ch->st->name, op->pos);
+  if (st->keyed) {
+    vpc_field *f = vpc_alloc(sizeof *f);
+    f->name = "_partition";
+    f->type = &ty_str;
+    f->pos = op->pos;
+    vpc_list_push(&rec->fields, f);
+  }
+  vpc_ctx items, args;
+  vpc_scope isc, asc;
+  memset(&items, 0, sizeof items);
+  vpc_push_scope(&items, &isc);
+  operator_ctx(ch, &args, &asc);
+  agg_ctx a = { ch, st, &items, &args };
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *item = op->list.items[i];
+    if (!item->name) {
+      vpc_error(item->pos, "an '.aggregate' item needs a name, as in "
+                           "total: sum(x)");
+      continue;
+    }
+    rewrite_agg_expr(&a, item->a);
+    vpc_type *t = vpc_check_expr(&items, item->a);
+    if (t->kind == VPC_TY_NULL)
+      t = &ty_any;
+    if (vpc_event_field(rec, item->name, NULL) ||
+        !strcmp(item->name, "event_type")) {
+      vpc_error(item->name_pos, "duplicate or reserved field '%s'",
+                item->name);
+      continue;
+    }
+    if (t->kind == VPC_TY_RESULT || t->kind == VPC_TY_RECORD ||
+        t->kind == VPC_TY_STREAM_ERROR) {
+      vpc_error(item->a->pos, "a field cannot hold %s", vpc_type_name(t));
+      t = &ty_error;
+    }
+    vpc_field *f = vpc_alloc(sizeof *f);
+    f->name = item->name;
+    f->type = t;
+    f->pos = item->name_pos;
+    vpc_list_push(&rec->fields, f);
+  }
+  st->record = rec;
+  ch->cur = st->out = vpc_record_type(rec);
+  ch->name = st->out_name = ch->st->name;
+}
+
+static void lower_having(chain *ch, vpc_node *op) {
+  if (!ch->aggregate) {
+    vpc_error(op->name_pos, "'.having' must come after '.aggregate'");
+    return;
+  }
+  lower_where(ch, op);
+}
+
+static void lower_limit(chain *ch, vpc_node *op) {
+  int64_t n = 1;
+  if (!strcmp(op->name, "limit")) {
+    vpc_node *e = single_arg(op);
+    if (!e)
+      return;
+    constant c = const_value(e);
+    if (c.kind != C_INT || c.i < 0) {
+      vpc_error(e->pos, "'.limit' takes a non-negative int constant");
+      return;
+    }
+    n = c.i;
+  } else if (op->list.n) {
+    vpc_error(op->name_pos, "'.first' takes no arguments");
+    return;
+  }
+  vpc_stage *st = add_stage(ch, VPC_STAGE_LIMIT, op);
+  st->limit = n;
+}
+
+static void lower_order_by(chain *ch, vpc_node *op) {
+  vpc_stage *prev = last_stage(ch);
+  if (!prev || (prev->kind != VPC_STAGE_WINDOW &&
+                prev->kind != VPC_STAGE_AGGREGATE)) {
+    vpc_error(op->name_pos, "'.order_by' must come directly after "
+                            "'.window' or '.aggregate'");
+    return;
+  }
+  // After .aggregate a batch is one record: the keys are only checked.
+  vpc_stage *st = add_stage(ch, VPC_STAGE_ORDER_BY, op);
+  if (prev->kind == VPC_STAGE_WINDOW || prev->window)
+    ch->scope_start = st->index + 1;
+  vpc_ctx cx;
+  vpc_scope sc;
+  operator_ctx(ch, &cx, &sc);
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *arg = op->list.items[i];
+    if (arg->name) {
+      vpc_error(arg->pos, "'.order_by' takes expressions, each optionally "
+                          "followed by asc or desc");
+      continue;
+    }
+    vpc_node *e = arg->a;
+    vpc_type *t = vpc_check_expr(&cx, e);
+    vpc_type *b = t->kind == VPC_TY_OPTIONAL ? t->elem : t;
+    if (!is_orderable(b))
+      vpc_error(e->pos, "'.order_by' cannot sort by %s", vpc_type_name(t));
+    vpc_list_push(&st->order, arg);
+  }
+  if (!op->list.n)
+    vpc_error(op->name_pos, "'.order_by' needs at least one key");
+  prev->sorted = prev->kind == VPC_STAGE_WINDOW;
+}
+
+// .tap(counter: "n", labels: [f, ...]): labels are field names.
+static void lower_tap(chain *ch, vpc_node *op) {
+  vpc_stage *st = add_stage(ch, VPC_STAGE_TAP, op);
+  vpc_ctx cx;
+  vpc_scope sc;
+  operator_ctx(ch, &cx, &sc);
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *arg = op->list.items[i];
+    if (arg->name && !strcmp(arg->name, "counter")) {
+      constant c = const_value(arg->a);
+      if (c.kind != C_STR)
+        vpc_error(arg->a->pos, "counter: expects a string constant");
+      st->tap_name = c.s;
+    } else if (arg->name && !strcmp(arg->name, "labels")) {
+      if (arg->a->kind != VPC_NODE_ARRAY) {
+        vpc_error(arg->a->pos, "labels: expects a list of field names");
+        continue;
+      }
+      for (int j = 0; j < arg->a->list.n; j++) {
+        vpc_node *e = arg->a->list.items[j];
+        if (e->kind != VPC_NODE_NAME) {
+          vpc_error(e->pos, "a tap label must be a field name");
+          continue;
+        }
+        vpc_type *t = vpc_check_expr(&cx, e);
+        if (!scalar_key(t))
+          vpc_error(e->pos, "a tap label must be a scalar, got %s",
+                    vpc_type_name(t));
+        vpc_list_push(&st->order, e);
+      }
+    } else {
+      vpc_error(arg->pos, "'.tap' takes counter: and labels:");
+    }
+  }
+  if (!st->tap_name)
+    vpc_error(op->name_pos, "'.tap' needs counter: \"name\"");
+}
+
+static void lower_distinct(chain *ch, vpc_node *op) {
+  vpc_node *e = NULL;
+  if (op->list.n) {
+    e = single_arg(op);
+    if (!e)
+      return;
+  }
+  vpc_stage *st = add_stage(ch, VPC_STAGE_DISTINCT, op);
+  st->keyed = keyed_here(ch, op);
+  st->expr = e;
+  if (e) {
+    vpc_ctx cx;
+    vpc_scope sc;
+    operator_ctx(ch, &cx, &sc);
+    vpc_type *t = vpc_check_expr(&cx, e);
+    if (t->kind == VPC_TY_RESULT || t->kind == VPC_TY_STREAM_ERROR ||
+        t->kind == VPC_TY_RECORD)
+      vpc_error(e->pos, "'.distinct' cannot compare %s", vpc_type_name(t));
+  }
+}
+
+static void lower_watermark(chain *ch, vpc_node *op, bool lateness) {
+  vpc_node *e = NULL;
+  if (lateness) {
+    e = single_arg(op);
+  } else if (op->list.n == 1 && ((vpc_node *)op->list.items[0])->name &&
+             !strcmp(((vpc_node *)op->list.items[0])->name, "out_of_order")) {
+    e = ((vpc_node *)op->list.items[0])->a;
+  } else {
+    vpc_error(op->name_pos, "'.watermark' takes out_of_order: D");
+    return;
+  }
+  if (!e)
+    return;
+  constant c = const_value(e);
+  if (c.kind != C_DURATION || c.i < 0) {
+    vpc_error(e->pos, "'.%s' takes a non-negative duration constant",
+              op->name);
+    return;
+  }
+  if (ch->st->source_stream || ch->st->stages.n) {
+    vpc_error(op->name_pos, "'.%s' must come first in a stream that reads "
+                            "an event type, in this version of vpc",
+              op->name);
+    return;
+  }
+  if (lateness)
+    ch->st->lateness_ns = c.i;
+  else
+    ch->st->out_of_order_ns = c.i;
+}
+
+// Keyed state inside a region (5.7): routed by the partition key, so that
+// each key's state lives in the one worker that owns it.
+static bool keyed_region_ok(chain *ch, vpc_node *op) {
+  vpc_region *r = ch->region;
+  if (r->strategy != STRATEGY_HASH) {
+    vpc_error(op->name_pos, "'.%s' in a region: keyed state needs "
+                            "consistent_hash",
+              op->name);
+    return false;
+  }
+  if (r->key || !ch->keyed) {
+    vpc_error(op->name_pos, "'.%s' in a region: the region must be routed "
+                            "by the partition key (.partition_by before "
+                            ".concurrent, and no key: option)",
+              op->name);
+    return false;
+  }
+  if (!r->counts_fates) {
+    vpc_error(op->name_pos, "'.%s' in a region after a '.process' or "
+                            "another region is not supported by this "
+                            "version of vpc",
+              op->name);
+    return false;
+  }
+  if (r->recycle_after > 0) {
+    vpc_error(op->name_pos, "'.%s' in a region with recycle_after is not "
+                            "supported by this version of vpc (a recycled "
+                            "worker would lose its keys)",
+              op->name);
+    return false;
+  }
+  r->keyed_state = true;
+  ch->st->keyed_state = true;  // the worker receives the key's encoding
+  return true;
+}
+
 static bool allowed_in_region(const char *name) {
-  return !strcmp(name, "process") || !strcmp(name, "map") ||
+  return !strcmp(name, "window") || !strcmp(name, "aggregate") ||
+         !strcmp(name, "having") || !strcmp(name, "distinct") ||
+         !strcmp(name, "process") || !strcmp(name, "map") ||
          !strcmp(name, "filter") || !strcmp(name, "where") ||
          !strcmp(name, "select") || !strcmp(name, "on_error") ||
          !strcmp(name, "collect") || !strcmp(name, "concurrent");
@@ -1077,6 +1606,10 @@ static bool allowed_in_region(const char *name) {
 // Returns false when the rest of the chain cannot be checked.
 static bool lower_op(chain *ch, vpc_node *op) {
   if (unsupported_operator(op))
+    return false;
+  static const char *const keyed_ops[] = { "window", "aggregate", "having",
+                                            "distinct" };
+  if (ch->region && IN(op->name, keyed_ops) && !keyed_region_ok(ch, op))
     return false;
   if (ch->region && !allowed_in_region(op->name)) {
     vpc_error(op->name_pos, "'.%s' is not allowed inside a concurrent region",
@@ -1089,6 +1622,11 @@ static bool lower_op(chain *ch, vpc_node *op) {
     return false;
   }
   const char *n = op->name;
+  for (int i = 0; i < op->list.n && strcmp(n, "order_by"); i++) {
+    vpc_node *arg = op->list.items[i];
+    if (arg->kind == VPC_NODE_ARG && arg->op == 1)
+      vpc_error(arg->a->pos, "asc and desc are allowed only in .order_by");
+  }
   if (!strcmp(n, "context"))
     check_context_op(op);
   else if (!strcmp(n, "where") || !strcmp(n, "filter"))
@@ -1113,6 +1651,24 @@ static bool lower_op(chain *ch, vpc_node *op) {
     lower_log(ch, op);
   else if (!strcmp(n, "to"))
     lower_to(ch, op);
+  else if (!strcmp(n, "window"))
+    lower_window(ch, op);
+  else if (!strcmp(n, "aggregate"))
+    lower_aggregate(ch, op);
+  else if (!strcmp(n, "having"))
+    lower_having(ch, op);
+  else if (!strcmp(n, "limit") || !strcmp(n, "first"))
+    lower_limit(ch, op);
+  else if (!strcmp(n, "order_by"))
+    lower_order_by(ch, op);
+  else if (!strcmp(n, "watermark"))
+    lower_watermark(ch, op, false);
+  else if (!strcmp(n, "allowed_lateness"))
+    lower_watermark(ch, op, true);
+  else if (!strcmp(n, "distinct"))
+    lower_distinct(ch, op);
+  else if (!strcmp(n, "tap"))
+    lower_tap(ch, op);
   else
     lower_collect(ch, op);
   return true;
@@ -1213,6 +1769,7 @@ static void lower_stream(vpc_stream *st) {
   }
   st->lowering = true;
   chain ch = { .st = st };
+  st->out_of_order_ns = st->lateness_ns = -1;
   if (resolve_source(st, &ch)) {
     bool ok = true;
     int first = resolve_connector_source(st) ? 1 : 0;
@@ -1245,6 +1802,26 @@ static void check_stream_annotation(vpc_stream *st) {
     vpc_mismatch(ann->pos, t, st->out);
 }
 
+// Workers do not see the watermark: a tumbling time window or a session
+// inside a region would not close on it (7.2), so that is refused.
+static void check_region_windows(void) {
+  bool wm = false;
+  for (int i = 0; i < S->streams.n; i++)
+    wm = wm || ((vpc_stream *)S->streams.items[i])->out_of_order_ns >= 0;
+  for (int i = 0; wm && i < S->streams.n; i++) {
+    vpc_stream *st = S->streams.items[i];
+    for (int j = 0; j < st->stages.n; j++) {
+      vpc_stage *sg = st->stages.items[j];
+      if (sg->kind == VPC_STAGE_WINDOW && sg->region &&
+          (sg->win_kind == VPC_WIN_TIME || sg->win_kind == VPC_WIN_SESSION))
+        vpc_error(sg->op->name_pos, "a time window or session inside a "
+                                    "concurrent region does not close on "
+                                    "the watermark in this version of vpc; "
+                                    "put it after '.collect'");
+    }
+  }
+}
+
 void vpc_lower_streams(vpc_sema *s) {
   S = s;
   // The program default: built-in values, then the top-level block (2.8,
@@ -1269,6 +1846,7 @@ void vpc_lower_streams(vpc_sema *s) {
     vpc_warning((vpc_pos){ .file = 0, .line = 1, .col = 1 },
                 "the program has no streams; its executable reads input "
                 "and writes nothing");
+  check_region_windows();
   for (int i = 0; i < S->streams.n; i++) {
     vpc_stream *st = S->streams.items[i];
     if (st->subscribers.n)

@@ -109,7 +109,40 @@ typedef enum vpc_stage_kind {
   VPC_STAGE_PRINT,
   VPC_STAGE_LOG,
   VPC_STAGE_TO,
+  VPC_STAGE_WINDOW,
+  VPC_STAGE_AGGREGATE,
+  VPC_STAGE_LIMIT,
+  VPC_STAGE_DISTINCT,
+  VPC_STAGE_ORDER_BY,
+  VPC_STAGE_TAP,
 } vpc_stage_kind;
+
+// Window forms (5.5), as the runtime's vp_win_kind.
+enum { VPC_WIN_COUNT, VPC_WIN_COUNT_SLIDING, VPC_WIN_TIME,
+       VPC_WIN_TIME_SLIDING, VPC_WIN_SESSION };
+
+// Aggregate functions (5.6).
+typedef enum vpc_agg_fn {
+  VPC_AGG_COUNT,
+  VPC_AGG_SUM,
+  VPC_AGG_AVG,
+  VPC_AGG_MIN,
+  VPC_AGG_MAX,
+  VPC_AGG_FIRST,
+  VPC_AGG_LAST,
+  VPC_AGG_STDDEV,
+  VPC_AGG_COUNT_DISTINCT,
+  VPC_AGG_EMA,
+} vpc_agg_fn;
+
+// One aggregate call inside an .aggregate item; the call's node became a
+// name of the local `sym` holding its result.
+typedef struct vpc_agg_call {
+  vpc_agg_fn fn;
+  vpc_node *arg;   // NULL for count()
+  int64_t ema_n;
+  struct vpc_sym *sym;
+} vpc_agg_call;
 
 // A file or stdout connector (2.11), a sink for .to or a source for
 // E.from(C).
@@ -145,6 +178,19 @@ typedef struct vpc_stage {
   int scope_start;
   vpc_type *scope_in;
   const char *scope_name;
+  // WINDOW: form and constants; AGGREGATE: its window stage, or NULL.
+  int win_kind;
+  int64_t win_n, win_dur, win_slide;
+  struct vpc_stage *window;
+  bool keyed;            // WINDOW, AGGREGATE, DISTINCT: per partition key
+  vpc_list aggs;         // AGGREGATE: vpc_agg_call *
+  struct vpc_sym *key_sym;  // AGGREGATE: the key field's local, or NULL
+  const char *key_field;
+  int64_t limit;         // LIMIT
+  vpc_list order;        // ORDER_BY: vpc_node * keys; flag set = desc
+  bool sorted;           // WINDOW/AGGREGATE: an ORDER_BY follows
+  const char *tap_name;  // TAP
+  int tap_id;
 } vpc_stage;
 
 // Effective supervision of a region after the merge of LANGUAGE.md 6.1.
@@ -183,6 +229,7 @@ struct vpc_region {
   vpc_type *exit;      // element type leaving it
   vpc_node *key;       // partition key, or NULL
   bool counts_fates;   // its events are the stream's own, one to one
+  bool keyed_state;    // holds .window, .aggregate or .distinct (5.7)
   vpc_pos pos;
 };
 
@@ -202,6 +249,9 @@ typedef struct vpc_stream {
   bool has_effect;  // has .emit, .to, .print or .log (5.1)
   bool lowering, lowered;
   vpc_list subscribers;  // struct vpc_stream *
+  bool keyed_state;  // a window, aggregate or distinct uses the key
+  int64_t out_of_order_ns;  // .watermark(out_of_order: D), or -1
+  int64_t lateness_ns;      // .allowed_lateness(L), or -1
 } vpc_stream;
 
 typedef struct vpc_sema {

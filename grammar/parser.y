@@ -23,6 +23,7 @@
 %include {
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ast.h"
 #include "lex.h"
@@ -481,6 +482,15 @@ args(L) ::= arglist(L0) COMMA.   { L = L0; }
 arglist(L) ::= arg(A).                   { L = vpc_list_node(A); }
 arglist(L) ::= arglist(L0) COMMA arg(A). { L = L0; vpc_list_push(&L->list, A); }
 arg(A) ::= expr(E).                    { A = vpc_arg(NULL, E); }
+arg(A) ::= expr(E) IDENT(D).           {
+  /* .order_by(e asc|desc): the direction; lower.c rejects it elsewhere. */
+  A = vpc_arg(NULL, E);
+  const char *dir = vpc_tok_name(&D);
+  A->op = 1;
+  A->flag = strcmp(dir, "desc") == 0;
+  if (strcmp(dir, "asc") && strcmp(dir, "desc"))
+    vpc_error(D.pos, "expected ',' or ')' before '%s'", dir);
+}
 arg(A) ::= IDENT(N) COLON expr(E).     { A = vpc_arg(&N, E); }
 arg(A) ::= IDENT(N) COLON optblock(B). { A = vpc_arg(&N, B); }
 

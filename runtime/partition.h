@@ -38,6 +38,27 @@ uint64_t vp_key_hash_tagged_i64(int tag, int64_t v);
 uint64_t vp_key_hash_float(double v);       // -0.0 -> 0.0, one NaN
 uint64_t vp_key_hash_str(vp_str s);
 
+// A partition key's canonical encoding (5.4): a tag byte and the value's
+// bytes. Generated code fills one per partition stage.
+typedef struct vp_key {
+  uint8_t *p;
+  size_t n, cap;
+} vp_key;
+
+void vp_key_null(vp_key *k);
+void vp_key_bool(vp_key *k, bool v);
+void vp_key_i64(vp_key *k, int tag, int64_t v);  // int, timestamp, duration
+void vp_key_float(vp_key *k, double v);
+void vp_key_str(vp_key *k, vp_str s);
+void vp_key_any(vp_key *k, vp_value v);  // scalars only, else raises
+// Any value: a scalar's encoding, else the tag 7 and the packed value.
+void vp_key_value(vp_key *k, vp_value v);
+uint64_t vp_key_hash(const vp_key *k);
+// Sets k to an encoding made elsewhere (a region's worker, 5.7).
+void vp_key_set(vp_key *k, const void *p, size_t n);
+// The canonical string of an encoded key (5.4), in the event arena.
+vp_str vp_key_text(const uint8_t *p, size_t n);
+
 // Lamping-Veach jump consistent hash: a bucket in [0, n) for n >= 1.
 int32_t vp_jump_hash(uint64_t key, int32_t n);
 

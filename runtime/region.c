@@ -931,6 +931,8 @@ static void start_slot(vp_region *r, int si, int64_t now, bool restart) {
   }
   if (restart)
     trace(r, "restart", si, -1, NULL, -1, NULL);
+  if (restart && r->desc->on_restart)
+    r->desc->on_restart(si);
 }
 
 // Escalation (6.5): stops every worker, turns every event without an

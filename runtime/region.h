@@ -105,6 +105,10 @@ typedef struct vp_region_desc {
   // supervision failure; in/len is the packed event that entered the region.
   void (*on_error)(const vp_stream_error *err, const uint8_t *in,
                    size_t len);
+
+  // Runs on the main thread when slot's worker is restarted (a new process
+  // replaces a failed one); may be NULL. Keyed state (5.7) starts empty.
+  void (*on_restart)(int slot);
 } vp_region_desc;
 
 typedef struct vp_region vp_region;

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "log.h"
 #include "scan.h"
+#include "tap.h"
 
 #ifndef VP_VERSION
 #define VP_VERSION "0.1.0"
@@ -45,6 +46,7 @@ typedef struct options {
   const char *stats;
   int workers;  // 0: the program's values
   int log_level;
+  bool flush_windows;  // --flush-windows-at-eof (5.5)
 } options;
 
 // State of the one run in this process.
@@ -94,6 +96,7 @@ typedef enum opt_id {
   OPT_TRACE,
   OPT_HELP,
   OPT_VERSION,
+  OPT_FLUSH_WINDOWS,
   OPT_LATER,  // phase 2 options, rejected
 } opt_id;
 
@@ -121,7 +124,7 @@ static const opt_spec specs[] = {
   { "checkpoint-interval", 0, true, OPT_LATER },
   { "reset-checkpoint", 0, false, OPT_LATER },
   { "record-ids", 0, false, OPT_LATER },
-  { "flush-windows-at-eof", 0, false, OPT_LATER },
+  { "flush-windows-at-eof", 0, false, OPT_FLUSH_WINDOWS },
   { "replay", 0, false, OPT_LATER },
   { "ingestion-time", 0, false, OPT_LATER },
 };
@@ -151,6 +154,8 @@ static void usage(FILE *f) {
           "      --seed N          seed of jitter, random and uuid "
           "(default: 0)\n"
           "      --trace PATH      write supervision actions to PATH\n"
+          "      --flush-windows-at-eof\n"
+          "                        release open windows at the end of input\n"
           "  -h, --help            print this help and exit\n"
           "      --version         print the version and exit\n\n"
           "Exit status: 0 all input processed, 1 fatal error, 2 stopped by "
@@ -237,6 +242,9 @@ static int apply(const opt_spec *sp, const char *flag, const char *val) {
     printf("%s (compiled from %s) vpc runtime %s\n", R.base,
            R.prog->name ? R.prog->name : "?", VP_VERSION);
     return 0;
+  case OPT_FLUSH_WINDOWS:
+    R.opt.flush_windows = true;
+    return -1;
   case OPT_LATER:
     return usage_error("option '%s' is not supported yet (planned: P2)",
                        flag);
@@ -697,6 +705,7 @@ static void write_stats(int64_t emitted, int64_t dead) {
   stats_int(o, "late", R.late);
   vp_w_key(o, "taps", 4);
   vp_w_arr_begin(o);
+  vp_taps_write(o);
   vp_w_arr_end(o);
 
   vp_w_key(o, "streams", 7);
@@ -853,5 +862,9 @@ int vp_main(const vp_program *prog, int argc, char **argv) {
   read_loop(NULL);
   rc = read_sources();
   drain_all();
+  if (prog->finish && !stop_signal) {
+    prog->finish(R.opt.flush_windows);
+    drain_all();
+  }
   return finish(rc < 0 ? 0 : rc);
 }

@@ -60,6 +60,9 @@ typedef struct vp_program {
   // Called after each input record has been routed, and at the end of
   // input, to run queued work; may be NULL.
   void (*flush)(void);
+  // Called once at the end of input (5.5): releases sessions, and every
+  // window when flush_windows is set (--flush-windows-at-eof); may be NULL.
+  void (*finish)(bool flush_windows);
   // Defaults set by a config: block (2.9); NULL/AUTO when absent.
   vp_format default_format;
   const char *default_output;

@@ -23,5 +23,9 @@
 #include "region.h"
 #include "run.h"
 #include "value.h"
+#include "window.h"
+#include "agg.h"
+#include "distinct.h"
+#include "tap.h"
 
 #endif

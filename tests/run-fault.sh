@@ -262,6 +262,18 @@ workers_exit_when_parent_dies() {
   return 1
 }
 
+# A region with keyed state (5.7): a restarted worker starts with empty
+# windows, the run goes on, and its end says how many keys that emptied.
+keyed_state_reset_is_reported() {
+  cp tests/e2e/region_keyed_session_and_distinct/prog.vpl "$work/ks.vpl"
+  "$VPC" "$work/ks.vpl" -o "$work/ks" || return 1
+  VP_FAULT=segv@3/1 "$work/ks" \
+    tests/e2e/region_keyed_session_and_distinct/input.evt -w 2 \
+    -o "$work/ks.out" --dlq "$work/ks.dlq" 2>"$work/ks.err" || return 1
+  [ "$(wc -l <"$work/ks.out")" -eq 3 ] || return 1
+  grep -q "keys reset by worker restarts: 1" "$work/ks.err"
+}
+
 python3 tests/gen_events.py 200000 >"$work/events.evt"
 if ! "$VPC" tests/fault/keyed.vpl -o "$work/keyed"; then
   echo "FAIL fault: cannot build tests/fault/keyed.vpl"
@@ -282,5 +294,7 @@ check "on_failure: max_restarts exceeded escalates" \
   escalates_when_restarts_exceeded on_failure
 check "never: a failure closes the slot" never_closes_the_slot
 check "workers exit when the parent dies" workers_exit_when_parent_dies
+check "a restart empties keyed state and says so" \
+  keyed_state_reset_is_reported
 echo "fault: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
