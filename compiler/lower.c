@@ -1274,7 +1274,7 @@ static void rewrite_agg_call(agg_ctx *a, vpc_node *n, int fn) {
     if (numeric && !agg_numeric_arg(t))
       vpc_error(arg->pos, "'%s' needs a numeric argument, got %s", n->name,
                 vpc_type_name(t));
-    if (c->fn == VPC_AGG_COUNT_DISTINCT && !scalar_key(t) &&
+    if (c->fn == VPC_AGG_COUNT_DISTINCT && !vpc_is_scalar(t) &&
         !vpc_is_boxed(t))
       vpc_error(arg->pos, "count_distinct of %s is not supported by this "
                           "version of vpc (scalars only)",
@@ -1493,7 +1493,7 @@ static void lower_tap(chain *ch, vpc_node *op) {
           continue;
         }
         vpc_type *t = vpc_check_expr(&cx, e);
-        if (!scalar_key(t))
+        if (!vpc_is_scalar(t))
           vpc_error(e->pos, "a tap label must be a scalar, got %s",
                     vpc_type_name(t));
         vpc_list_push(&st->order, e);
