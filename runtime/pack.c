@@ -6,7 +6,9 @@
 #include <stdlib.h>
 
 void vp_buf_grow(vp_buf *b, size_t extra) {
-  size_t cap = b->cap ? b->cap : 256;
+  // A first allocation fits what it is for (window buffers hold one record
+  // per key most of the time); later ones double.
+  size_t cap = b->cap ? b->cap : (extra + 15) & ~(size_t)15;
   while (cap - b->n < extra)
     cap *= 2;
   uint8_t *p = realloc(b->p, cap);

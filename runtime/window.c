@@ -189,7 +189,8 @@ static void clear_all(vp_window *w, wkey *e, size_t keep_last) {
 
 static void push(wkey *e, int64_t t, const void *bytes, size_t len) {
   if (e->n == e->cap) {
-    e->cap = e->cap ? e->cap * 2 : 8;
+    // Most keys hold few events at a time: start small (memory per key).
+    e->cap = e->cap ? e->cap * 2 : 1;
     e->items = xrealloc(e->items, e->cap * sizeof *e->items);
   }
   vp_win_item it = { t, e->bytes.n, len, false, false, false };
