@@ -1811,6 +1811,14 @@ static void gen_handler_support(gen *g) {
           "// An error of a batch released in a region's worker (5.7).\n"
           "static const char *win_err_kind;\n"
           "static vp_str win_err_message;\n"
+          "// A keyed region's worker runs the end-of-input marker; the main\n"
+          "// side learns that a worker has more to release (5.7).\n"
+          "static bool finishing;\n"
+          "static bool finish_more;\n"
+
+          "static vp_buf dead_buf;\n"
+          "static bool worker_half_full(void) {\n"
+          "  return vp_worker_half_full(cur_worker);\n}\n"
           "// Records made by emit statements during one .process call.\n"
           "static vp_buf emit_buf;\n\n"
           "// Takes the emitted records out of emit_buf, which the stages "
@@ -2294,39 +2302,44 @@ static void dead_letter_call(gen *g, const char *err, const char *cname,
 }
 
 static const char *win_var(vpc_stream *st, vpc_stage *sg);
+static const char *finish_dead_letters(vpc_stream *st, vpc_region *r);
 
 // A region with keyed state (5.7): the worker takes the key's encoding
 // along with the event, and reports the fates its windows decided as a
 // last record of the outcome (origin.seq VP_FATES_SEQ: passed, filtered,
 // dead-lettered and held deltas, and whether the event's own fate is
 // left to a window). The end-of-input marker (VP_FINISH_SEQ) finishes
-// the worker's windows.
+// the worker's windows, as much as half an outcome holds: the fates record
+// says when there is more, and the main side sends the marker again.
 static void gen_keyed_work(gen *g, vpc_stream *st, vpc_region *r,
                            int first) {
   const char *entry_c = r->entry->event->cname;
   emit(g, "  vp_meta m;\n  memcpy(&m, rd.p, sizeof m);\n  rd.p += sizeof m;\n"
           "  cur_worker = w;\n  call_depth = 0;\n"
           "  vp_stream_counts before = vp_counts[%d];\n"
-          "  int64_t n = -1;\n"
-          "  if (m.origin.seq == VP_FINISH_SEQ) {\n",
+          "  int64_t n = -1;\n  bool done = true;\n"
+          "  finishing = m.origin.seq == VP_FINISH_SEQ;\n"
+          "  if (finishing) {\n",
        st->id);
   for (int i = r->first; i < r->last; i++) {
     vpc_stage *sg = stage_at(st, i);
     if (sg->kind == VPC_STAGE_WINDOW)
-      emit(g, "    if (%s)\n      vp_window_finish(%s, m.key_hash != 0);\n",
+      emit(g, "    if (done && %s)\n"
+              "      done = vp_window_finish(%s, m.key_hash != 0, "
+              "worker_half_full);\n",
            win_var(st, sg), win_var(st, sg));
   }
-  emit(g, "  } else {\n"
+  emit(g, "    finishing = false;\n  } else {\n"
           "    %s ev;\n    unpack_%s(&rd, &ev);\n"
           "    int64_t kn = vp_rd_i64(&rd);\n"
           "    vp_key_set(&%s, rd.p, (size_t)kn);\n"
           "    n = %s(&m, &ev);\n  }\n"
           "  const vp_stream_counts *c = &vp_counts[%d];\n"
-          "  int64_t d[5] = { c->passed - before.passed,\n"
+          "  int64_t d[6] = { c->passed - before.passed,\n"
           "                   c->filtered - before.filtered,\n"
           "                   c->dead_lettered - before.dead_lettered,\n"
-          "                   c->held - before.held, n < 0 };\n"
-          "  if (d[0] || d[1] || d[2] || d[3] || d[4]) {\n"
+          "                   c->held - before.held, n < 0, !done };\n"
+          "  if (d[0] || d[1] || d[2] || d[3] || d[4] || d[5]) {\n"
           "    vp_meta fm;\n    memset(&fm, 0, sizeof fm);\n"
           "    fm.origin.seq = VP_FATES_SEQ;\n"
           "    pack_buf.n = 0;\n"
@@ -2417,15 +2430,18 @@ static void gen_region_result(gen *g, vpc_stream *st, vpc_region *r) {
        region_fn(st, r, "result"),
        r->keyed_state
            ? vpc_format("    if (m.origin.seq == VP_FATES_SEQ) {\n"
-                        "      int64_t d[5];\n"
+                        "      int64_t d[6];\n"
                         "      memcpy(d, rd.p, sizeof d);\n"
                         "      vp_counts[%d].passed += d[0];\n"
                         "      vp_counts[%d].filtered += d[1];\n"
                         "      vp_counts[%d].dead_lettered += d[2];\n"
                         "      vp_counts[%d].held += d[3];\n"
                         "      deferred = d[4] != 0;\n"
-                        "      continue;\n    }\n",
-                        st->id, st->id, st->id, st->id)
+                        "      finish_more = finish_more || d[5] != 0;\n"
+                        "      continue;\n    }\n"
+                        "%s",
+                        st->id, st->id, st->id, st->id,
+                        finish_dead_letters(st, r))
            : "",
        exit_c, exit_c, region_fn(st, r, "cont"));
   if (r->keyed_state) {
@@ -2447,9 +2463,17 @@ static void gen_region_error(gen *g, vpc_stream *st, vpc_region *r) {
   emit(g, "static void %s(const vp_stream_error *err, const uint8_t *in, "
           "size_t len) {\n  vp_rd rd = { in, in + len };\n",
        region_fn(st, r, "error"));
+  // The end-of-input marker failed: its worker crashed or an outcome
+  // overflowed, and what that worker's windows held is gone.
   if (r->keyed_state)
     emit(g, "  {\n    vp_meta mk;\n    memcpy(&mk, in, sizeof mk);\n"
-            "    if (mk.origin.seq == VP_FINISH_SEQ)\n      return;\n  }\n");
+            "    if (mk.origin.seq == VP_FINISH_SEQ) {\n"
+            "      vp_log(VP_LOG_ERROR, \"stream %s: worker %%d failed at end "
+            "of input, its windows are lost: %%s: %%.*s\", err->worker, "
+            "err->kind, (int)err->message.n, err->message.p);\n"
+
+            "      return;\n    }\n  }\n",
+         st->name);
   unpack_meta_and(g, entry_c, "ev");
   const char *name = r->entry_name;
   if (!h) {
@@ -2754,14 +2778,72 @@ static void gen_key_encode(gen *g, const char *kv, vpc_node *key) {
 
 // The dead letter of an error raised while a released batch runs on:
 // the record `rec` (of the window's element type) carries it.
-static void batch_dead_letter(gen *g, vpc_stream *st, vpc_stage *win,
-                              const char *rec, const char *meta) {
-  emit(g, "    vp_stream_error err = { t.kind, t.message, -1, 1, \"%s\", "
-          "(%s)->origin };\n"
-          "    dlq_ref d = { %s, %s, %s };\n"
-          "    vp_dead_letter(&err, write_any_%s, &d, NULL);\n",
-       st->name, meta, rec, type_name_code(win->in_name, rec), meta,
-       win->in->event->cname);
+static const char *batch_dead_letter_code(vpc_stream *st, vpc_stage *win,
+                                          const char *rec, const char *meta,
+                                          const char *worker) {
+  return vpc_format("    vp_stream_error err = { t.kind, t.message, %s, 1, "
+                    "\"%s\", (%s)->origin };\n"
+                    "    dlq_ref d = { %s, %s, %s };\n"
+                    "    vp_dead_letter(&err, write_any_%s, &d, NULL);\n",
+                    worker, st->name, meta, rec,
+                    type_name_code(win->in_name, rec), meta,
+                    win->in->event->cname);
+}
+
+// A record that failed in a batch the end-of-input marker released has no
+// event in hand to fail with: the worker sends it to the main side as a
+// VP_DEAD_SEQ record (the window's stage index in key_hash), with its
+// meta, the worker, the error and the record.
+static void send_dead_letter(gen *g, vpc_stage *win, const char *rec,
+                             const char *meta) {
+  emit(g, "    if (finishing) {\n"
+          "      vp_meta dm;\n      memset(&dm, 0, sizeof dm);\n"
+          "      dm.origin.seq = VP_DEAD_SEQ;\n"
+          "      dm.key_hash = %d;\n"
+          "      dead_buf.n = 0;\n"
+          "      vp_buf_put(&dead_buf, &dm, sizeof dm);\n"
+          "      vp_buf_put(&dead_buf, %s, sizeof dm);\n"
+          "      vp_buf_i64(&dead_buf, vp_worker_slot(cur_worker));\n"
+          "      vp_buf_i64(&dead_buf, (int64_t)strlen(t.kind) + 1);\n"
+          "      vp_buf_put(&dead_buf, t.kind, strlen(t.kind) + 1);\n"
+          "      vp_buf_str(&dead_buf, t.message);\n"
+          "      pack_%s(&dead_buf, %s);\n"
+          "      vp_worker_emit(cur_worker, dead_buf.p, dead_buf.n);\n"
+          "    } else ",
+       win->index, meta, win->in->event->cname, rec);
+}
+
+// Main side: the dead letters of send_dead_letter, for each window of
+// region r.
+static const char *finish_dead_letters(vpc_stream *st, vpc_region *r) {
+  vpc_sbuf b = { 0 };
+  vpc_sbuf_puts(&b, "");
+  for (int i = r->first; i < r->last; i++) {
+    vpc_stage *win = stage_at(st, i);
+    if (win->kind != VPC_STAGE_WINDOW)
+      continue;
+    const char *c = win->in->event->cname;
+    vpc_sbuf_printf(&b,
+                    "    if (m.origin.seq == VP_DEAD_SEQ && m.key_hash == %d) "
+                    "{\n"
+                    "    vp_meta dm;\n    memcpy(&dm, rd.p, sizeof dm);\n"
+                    "    rd.p += sizeof dm;\n"
+                    "    int32_t worker = (int32_t)vp_rd_i64(&rd);\n"
+                    "    int64_t kind_len = vp_rd_i64(&rd);\n"
+                    "    struct { const char *kind; vp_str message; } t;\n"
+                    "    t.kind = (const char *)rd.p;\n"
+                    "    rd.p += kind_len;\n"
+                    "    t.message = vp_rd_str(&rd);\n"
+                    "    %s dead;\n    unpack_%s(&rd, &dead);\n"
+                    "%s"
+                    "    continue;\n    }\n",
+                    win->index, c, c,
+                    batch_dead_letter_code(st, win, "&dead", "&dm",
+                                           "worker"));
+  }
+  const char *code = vpc_format("%s", b.p);
+  vpc_sbuf_free(&b);
+  return code;
 }
 
 // Inside a region (5.7) an error in a released batch becomes the error
@@ -2769,10 +2851,11 @@ static void batch_dead_letter(gen *g, vpc_stream *st, vpc_stage *win,
 static void batch_error(gen *g, vpc_stream *st, vpc_stage *win,
                         const char *rec, const char *meta) {
   if (!win->region) {
-    batch_dead_letter(g, st, win, rec, meta);
+    emit(g, "%s", batch_dead_letter_code(st, win, rec, meta, "-1"));
     return;
   }
-  emit(g, "    if (!win_err_kind) {\n"
+  send_dead_letter(g, win, rec, meta);
+  emit(g, "if (!win_err_kind) {\n"
           "      win_err_kind = t.kind;\n      win_err_message = t.message;\n"
           "    }\n");
 }
@@ -3157,16 +3240,19 @@ static void gen_finish(gen *g) {
     emit(g, "static void finish_region(int id, bool flush_windows) {\n"
             "  vp_region_stats rs;\n"
             "  vp_region_get_stats(vp_regions[id], &rs);\n"
-            "  for (int32_t slot = 0; slot < rs.workers; slot++) {\n"
-            "    uint64_t h = 0;\n"
-            "    while (vp_jump_hash(h, (int32_t)rs.workers) != slot)\n"
-            "      h++;\n"
-            "    vp_meta fm;\n    memset(&fm, 0, sizeof fm);\n"
-            "    fm.origin.seq = VP_FINISH_SEQ;\n"
-            "    fm.key_hash = flush_windows;\n"
-            "    vp_region_submit(vp_regions[id], &fm.origin, h, "
-            "(const uint8_t *)&fm, sizeof fm);\n  }\n"
-            "  vp_region_drain(vp_regions[id]);\n}\n\n");
+            "  do {\n"
+            "    finish_more = false;\n"
+            "    for (int32_t slot = 0; slot < rs.workers; slot++) {\n"
+            "      uint64_t h = 0;\n"
+            "      while (vp_jump_hash(h, (int32_t)rs.workers) != slot)\n"
+            "        h++;\n"
+            "      vp_meta fm;\n      memset(&fm, 0, sizeof fm);\n"
+            "      fm.origin.seq = VP_FINISH_SEQ;\n"
+            "      fm.key_hash = flush_windows;\n"
+            "      vp_region_submit(vp_regions[id], &fm.origin, h, "
+            "(const uint8_t *)&fm, sizeof fm);\n    }\n"
+            "    vp_region_drain(vp_regions[id]);\n"
+            "  } while (finish_more);\n}\n\n");
   emit(g, "static void program_finish(bool flush_windows) {\n"
           "  (void)flush_windows;\n");
   int maxd = 0;
@@ -3192,7 +3278,7 @@ static void gen_finish(gen *g) {
       for (int j = 0; j < st->stages.n; j++) {
         vpc_stage *sg = stage_at(st, j);
         if (sg->kind == VPC_STAGE_WINDOW && !sg->region)
-          emit(g, "  if (%s)\n    vp_window_finish(%s, flush_windows);\n"
+          emit(g, "  if (%s)\n    vp_window_finish(%s, flush_windows, NULL);\n"
                   "  program_flush();\n",
                win_var(st, sg), win_var(st, sg));
       }

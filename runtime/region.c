@@ -692,6 +692,10 @@ void vp_worker_emit(vp_worker *w, const void *rec, size_t len) {
   w->nrec++;
 }
 
+bool vp_worker_half_full(const vp_worker *w) {
+  return w->n > w->limit / 2 || w->nrec > MAX_OUT_RECORDS / 2;
+}
+
 int vp_worker_slot(const vp_worker *w) {
   return w->slot;
 }

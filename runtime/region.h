@@ -17,6 +17,7 @@
 #ifndef VP_REGION_H
 #define VP_REGION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "input.h"
@@ -162,6 +163,11 @@ void vp_region_get_stats(const vp_region *r, vp_region_stats *s);
 // Worker side, for generated work functions: adds one packed output record
 // to the outcome of the event in hand.
 void vp_worker_emit(vp_worker *w, const void *rec, size_t len);
+
+// Whether the outcome in hand has used half of what one outcome may hold:
+// work that can stop and go on in a later event (the end-of-input release
+// of a keyed region) stops here.
+bool vp_worker_half_full(const vp_worker *w);
 
 // The worker's slot index.
 int vp_worker_slot(const vp_worker *w);

@@ -275,11 +275,13 @@ void vp_window_watermark(vp_window *w, int64_t wm) {
   }
 }
 
-void vp_window_finish(vp_window *w, bool all) {
+bool vp_window_finish(vp_window *w, bool all, bool (*enough)(void)) {
   for (size_t i = 0; i < w->nkeys; i++) {
     wkey *e = w->keys[i];
     if (e->n == 0)
       continue;
+    if (enough && enough())
+      return false;
     bool flush = all || w->kind == VP_WIN_SESSION;
     // A sliding window released its latest contents already unless
     // events arrived since.
@@ -301,6 +303,7 @@ void vp_window_finish(vp_window *w, bool all) {
     e->n = 0;
     e->bytes.n = 0;
   }
+  return true;
 }
 
 // Orderings.

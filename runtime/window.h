@@ -18,9 +18,11 @@
 #include "value.h"
 
 // Records a keyed region's workers exchange with the main thread besides
-// events (5.7): the end-of-input marker, and the fates of an outcome.
+// events (5.7): the end-of-input marker, the fates of an outcome, and the
+// dead letter of a record that failed after the marker released it.
 #define VP_FINISH_SEQ (INT64_MIN + 1)
 #define VP_FATES_SEQ INT64_MIN
+#define VP_DEAD_SEQ (INT64_MIN + 2)
 
 typedef enum vp_win_kind {
   VP_WIN_COUNT,          // .window(N)
@@ -72,8 +74,11 @@ void vp_window_add(vp_window *w, const vp_key *k, int64_t t,
 void vp_window_watermark(vp_window *w, int64_t wm);
 
 // End of input: releases sessions, and every other window when all is
-// set (--flush-windows-at-eof); counts what stays as held (8.9).
-void vp_window_finish(vp_window *w, bool all);
+// set (--flush-windows-at-eof); counts what stays as held (8.9). Keys are
+// finished one at a time; when enough is given and returns true before a
+// key, the call stops there and returns false, and a later call goes on
+// with the keys left. Returns true when every key is finished.
+bool vp_window_finish(vp_window *w, bool all, bool (*enough)(void));
 
 // The message of a late event's dead letter (7.2), in the event arena.
 vp_str vp_window_late_message(int64_t t, int64_t wm, int64_t lateness);

@@ -181,7 +181,7 @@ static void test_window_count_tumbling_and_held(void **state) {
   add(w, NULL, 0, "c");
   assert_int_equal(nreleased, 1);
   assert_string_equal(released[0], "ab");
-  vp_window_finish(w, false);
+  vp_window_finish(w, false, NULL);
   assert_int_equal(nreleased, 1);
   assert_int_equal(vp_counts[0].passed, 2);
   assert_int_equal(vp_counts[0].held, 1);
@@ -213,7 +213,7 @@ static void test_window_session_strict_gap(void **state) {
   assert_string_equal(released[0], "ab");
   vp_window_watermark(w, 16);  // 16 - 11 = 5: not strictly greater
   assert_int_equal(nreleased, 1);
-  vp_window_finish(w, false);  // sessions flush at end of input
+  vp_window_finish(w, false, NULL);  // sessions flush at end of input
   assert_int_equal(nreleased, 2);
   assert_string_equal(released[1], "c");
   assert_int_equal(vp_counts[0].held, 0);
@@ -230,7 +230,7 @@ static void test_window_sliding_fates(void **state) {
   assert_int_equal(nreleased, 2);
   assert_string_equal(released[1], "c");
   assert_int_equal(vp_counts[0].filtered, 2);
-  vp_window_finish(w, false);
+  vp_window_finish(w, false, NULL);
   assert_int_equal(vp_counts[0].filtered, 3);  // c was released
   assert_int_equal(vp_counts[0].held, 0);
 }
