@@ -168,6 +168,15 @@ bool vp_agg_set_add(vp_agg_set *s, const uint8_t *p, size_t n) {
   return true;
 }
 
+void vp_agg_set_free(vp_agg_set *s) {
+  vp_agg_set_clear(s);
+  free(s->hashes);
+  free(s->keys);
+  free(s->lens);
+  free(s->index);
+  memset(s, 0, sizeof *s);
+}
+
 void vp_agg_set_clear(vp_agg_set *s) {
   for (size_t i = 0; i < s->n; i++)
     free(s->keys[i]);

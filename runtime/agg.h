@@ -55,5 +55,6 @@ typedef struct vp_agg_set {
 // Adds an encoded key; returns true if it was new.
 bool vp_agg_set_add(vp_agg_set *s, const uint8_t *p, size_t n);
 void vp_agg_set_clear(vp_agg_set *s);
+void vp_agg_set_free(vp_agg_set *s);
 
 #endif

@@ -152,6 +152,28 @@ static bool lru_seen(lru *s, size_t capacity, const uint8_t *p, size_t n) {
   return false;
 }
 
+static void lru_free(lru *s) {
+  for (size_t i = 0; i < s->n; i++)
+    free(s->e[i].key);
+  free(s->e);
+  free(s->buckets);
+}
+
+void vp_distinct_free(vp_distinct *d) {
+  if (!d)
+    return;
+  lru_free(&d->one);
+  for (size_t i = 0; i < d->nbuckets; i++)
+    for (part *q = d->parts[i], *next; q; q = next) {
+      next = q->next;
+      lru_free(&q->set);
+      free(q->key);
+      free(q);
+    }
+  free(d->parts);
+  free(d);
+}
+
 static lru *find_part(vp_distinct *d, const vp_key *k) {
   if (!d->nbuckets) {
     d->nbuckets = 256;

@@ -14,6 +14,7 @@
 typedef struct vp_distinct vp_distinct;
 
 vp_distinct *vp_distinct_new(size_t capacity);
+void vp_distinct_free(vp_distinct *d);
 
 // Whether key (n bytes at p) was seen in partition part (NULL: the one
 // LRU); a repeat refreshes it, a new key is added and may evict the least

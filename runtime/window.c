@@ -56,6 +56,21 @@ vp_window *vp_window_new(vp_win_kind kind, int64_t n, int64_t dur,
   return w;
 }
 
+void vp_window_free(vp_window *w) {
+  if (!w)
+    return;
+  for (size_t i = 0; i < w->nkeys; i++) {
+    free(w->keys[i]->key);
+    free(w->keys[i]->items);
+    vp_buf_free(&w->keys[i]->bytes);
+    free(w->keys[i]);
+  }
+  free(w->keys);
+  free(w->table);
+  free(w->out);
+  free(w);
+}
+
 static void *xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
   if (!q)

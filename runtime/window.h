@@ -64,6 +64,8 @@ typedef struct vp_window vp_window;
 vp_window *vp_window_new(vp_win_kind kind, int64_t n, int64_t dur,
                          int64_t slide, int stream, vp_win_release release);
 
+void vp_window_free(vp_window *w);
+
 // Adds one event (already packed) of key k (NULL: the stream's one window)
 // at event time t, and releases what the rules of 5.5 release.
 void vp_window_add(vp_window *w, const vp_key *k, int64_t t,

@@ -128,7 +128,7 @@ static void test_agg_count_distinct_by_encoding(void **state) {
       assert_true(vp_agg_set_add(&s, k.p, k.n) == (round == 0));
     }
   assert_int_equal(s.n, 10000);
-  vp_agg_set_clear(&s);
+  vp_agg_set_free(&s);
   free(k.p);
 }
 
@@ -185,6 +185,7 @@ static void test_window_count_tumbling_and_held(void **state) {
   assert_int_equal(nreleased, 1);
   assert_int_equal(vp_counts[0].passed, 2);
   assert_int_equal(vp_counts[0].held, 1);
+  vp_window_free(w);
 }
 
 static void test_window_time_tumbling_boundaries(void **state) {
@@ -201,6 +202,7 @@ static void test_window_time_tumbling_boundaries(void **state) {
   vp_window_watermark(w, 120);  // W >= start + D
   assert_int_equal(nreleased, 2);
   assert_string_equal(released[1], "d");
+  vp_window_free(w);
 }
 
 static void test_window_session_strict_gap(void **state) {
@@ -217,6 +219,7 @@ static void test_window_session_strict_gap(void **state) {
   assert_int_equal(nreleased, 2);
   assert_string_equal(released[1], "c");
   assert_int_equal(vp_counts[0].held, 0);
+  vp_window_free(w);
 }
 
 static void test_window_sliding_fates(void **state) {
@@ -233,6 +236,7 @@ static void test_window_sliding_fates(void **state) {
   vp_window_finish(w, false, NULL);
   assert_int_equal(vp_counts[0].filtered, 3);  // c was released
   assert_int_equal(vp_counts[0].held, 0);
+  vp_window_free(w);
 }
 
 static void test_window_keys_kept_apart(void **state) {
@@ -257,6 +261,7 @@ static void test_window_keys_kept_apart(void **state) {
   add(w, &k, 0, "q");
   assert_int_equal(nreleased, 1);
   free(k.p);
+  vp_window_free(w);
 }
 
 static bool seen(vp_distinct *d, const vp_key *part, const char *key) {
@@ -294,6 +299,8 @@ static void test_distinct_lru_evicts_least_recent(void **state) {
   }
   free(p1.p);
   free(p2.p);
+  vp_distinct_free(d);
+  vp_distinct_free(big);
 }
 
 int main(void) {
