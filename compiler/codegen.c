@@ -2182,6 +2182,20 @@ static void gen_producer_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
   emit(g, "  return %s(m, &rec);\n}\n\n", next_fn(st, sg->index));
 }
 
+// The tag an integer-like key is encoded with (5.4), or NULL.
+static const char *int_key_tag(int kind) {
+  switch (kind) {
+  case VPC_TY_INT:
+    return "VP_KEY_INT";
+  case VPC_TY_TIMESTAMP:
+    return "VP_KEY_TIMESTAMP";
+  case VPC_TY_DURATION:
+    return "VP_KEY_DURATION";
+  default:
+    return NULL;
+  }
+}
+
 // The canonical-key hash of a partition key (5.4).
 static const char *key_hash(gen *g, vpc_node *key) {
   vpc_type *t = key->type;
@@ -2196,9 +2210,9 @@ static const char *key_hash(gen *g, vpc_node *key) {
   case VPC_TY_BOOL:
     return vpc_format("vp_key_hash_bool(%s)", k);
   case VPC_TY_TIMESTAMP:
-    return vpc_format("vp_key_hash_tagged_i64(VP_KEY_TIMESTAMP, %s)", k);
   case VPC_TY_DURATION:
-    return vpc_format("vp_key_hash_tagged_i64(VP_KEY_DURATION, %s)", k);
+    return vpc_format("vp_key_hash_tagged_i64(%s, %s)", int_key_tag(t->kind),
+                      k);
   case VPC_TY_ANY:
     return vpc_format("vp_any_key_hash(%s)", k);
   case VPC_TY_OPTIONAL: {
@@ -2736,7 +2750,7 @@ static const char *key_var(vpc_stream *st) {
   return vpc_format("key_%s", st->name);
 }
 
-// Encodes the partition key into key_S (5.4); returns the hash code.
+// Emits the encoding of the partition key into kv (5.4).
 static void gen_key_encode(gen *g, const char *kv, vpc_node *key) {
   vpc_type *t = key->type;
   const char *k = gen_expr(g, key);
@@ -2754,13 +2768,9 @@ static void gen_key_encode(gen *g, const char *kv, vpc_node *key) {
     emit(g, "  vp_key_str(&%s, %s);\n", kv, v);
     break;
   case VPC_TY_INT:
-    emit(g, "  vp_key_i64(&%s, VP_KEY_INT, %s);\n", kv, v);
-    break;
   case VPC_TY_TIMESTAMP:
-    emit(g, "  vp_key_i64(&%s, VP_KEY_TIMESTAMP, %s);\n", kv, v);
-    break;
   case VPC_TY_DURATION:
-    emit(g, "  vp_key_i64(&%s, VP_KEY_DURATION, %s);\n", kv, v);
+    emit(g, "  vp_key_i64(&%s, %s, %s);\n", kv, int_key_tag(t->kind), v);
     break;
   case VPC_TY_FLOAT:
     emit(g, "  vp_key_float(&%s, %s);\n", kv, v);

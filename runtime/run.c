@@ -734,7 +734,8 @@ static void write_stats(int64_t emitted, int64_t dead) {
     vp_w_key(o, "escalated", 9);
     vp_w_bool(o, R.rstats[i].escalated);
     stats_int(o, "breaker_trips", R.rstats[i].breaker_trips);
-    // TODO: late releases need event-time collection (P2); until then 0.
+    // Always 0: a late release needs the event-time collect order, which
+    // this version does not have (only completion and input order).
     stats_int(o, "late_released", 0);
     vp_w_obj_end(o);
   }

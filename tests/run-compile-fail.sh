@@ -4,11 +4,8 @@
 # NAME.err as its first error (warnings before it are passed over); any
 # further lines of NAME.err (hints, notes) must appear in its output too. A first line "# flags: ..." in the .vpl
 # passes extra options to vpc.
-set -u
-cd "$(dirname "$0")/.."
-VPC=${VPC:-build/bin/vpc}
-pass=0
-fail=0
+suite=compile-fail
+. "$(dirname "$0")/lib.sh"
 for src in tests/compile-fail/*.vpl; do
   name=${src%.vpl}
   flags=$(sed -n '1s/^# flags: //p' "$src")
@@ -31,5 +28,4 @@ for src in tests/compile-fail/*.vpl; do
     echo "  got:      $first"
   fi
 done
-echo "compile-fail: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report

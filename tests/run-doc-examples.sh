@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
 # Every ```vpl example of docs/*.md must compile (vpc --check, exit 0).
-set -u
-cd "$(dirname "$0")/.."
-VPC=${VPC:-build/bin/vpc}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0
-fail=0
+suite=doc-examples
+. "$(dirname "$0")/lib.sh"
 for doc in docs/*.md; do
   awk -v dir="$work" -v base="$(basename "$doc" .md)" '
     /^```vpl$/ { n++; out = dir "/" base "_" n ".vpl"; inside = 1; next }
@@ -24,5 +19,4 @@ for ex in "$work"/*.vpl; do
     sed 's/^/  | /' "$work/err" | head -10
   fi
 done
-echo "doc-examples: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report

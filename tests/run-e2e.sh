@@ -9,13 +9,8 @@
 # must appear on stderr), expected.stdout (what stdout connectors wrote),
 # expected.file.NAME (the content of file NAME the program wrote, such as a
 # file connector's).
-set -u
-cd "$(dirname "$0")/.."
-VPC=${VPC:-build/bin/vpc}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0
-fail=0
+suite=e2e
+. "$(dirname "$0")/lib.sh"
 failed=()
 
 compare() {  # compare EXPECTED ACTUAL SORTED
@@ -93,5 +88,4 @@ for dir in tests/e2e/*/; do
   fi
 done
 [ "$fail" -gt 0 ] && echo "failed: ${failed[*]}"
-echo "e2e: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report

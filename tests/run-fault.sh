@@ -5,25 +5,8 @@
 # emitted once or dead-lettered once with the right kind, per-key order
 # holds, and the exit status is the one LANGUAGE.md 8.9 gives. Supervision
 # actions are asserted through --trace, never through timing.
-set -u
-cd "$(dirname "$0")/.."
-VPC=${VPC:-build/bin/vpc}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0
-fail=0
-
-check() {  # check NAME COMMAND...
-  local name=$1
-  shift
-  if "$@" >"$work/log" 2>&1; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL fault: $name"
-    sed 's/^/  | /' "$work/log" | tail -20
-  fi
-}
+suite=fault
+. "$(dirname "$0")/lib.sh"
 
 # variant NAME SUPERVISION [FAULT]: builds $work/NAME from keyed.vpl with
 # the region option supervision: SUPERVISION (a map literal) and the VPL
@@ -296,5 +279,4 @@ check "never: a failure closes the slot" never_closes_the_slot
 check "workers exit when the parent dies" workers_exit_when_parent_dies
 check "a restart empties keyed state and says so" \
   keyed_state_reset_is_reported
-echo "fault: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report

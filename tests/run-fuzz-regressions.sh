@@ -2,11 +2,8 @@
 # Fuzz regressions: each tests/fuzz/crashers/NAME.vpl once crashed or hung
 # the front end. vpc --check must now accept or reject it with exit status
 # 0 or 1: never a signal, a hang (10 s) or an internal error (70 or more).
-set -u
-cd "$(dirname "$0")/.."
-VPC=${VPC:-build/bin/vpc}
-pass=0
-fail=0
+suite=fuzz-regressions
+. "$(dirname "$0")/lib.sh"
 for src in tests/fuzz/crashers/*.vpl; do
   [ -f "$src" ] || continue
   timeout 10 "$VPC" --check "$src" >/dev/null 2>&1
@@ -24,5 +21,4 @@ for src in tests/fuzz/crashers/*.vpl; do
     fi
   fi
 done
-echo "fuzz-regressions: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report

@@ -7,25 +7,8 @@
 # without a region and lose nothing at end of input, and a compiler that
 # reports rather than crashes on every project .vpl file cut short at
 # random bytes.
-set -u
-cd "$(dirname "$0")/.."
-VPC=${VPC:-build/bin/vpc}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0
-fail=0
-
-check() {  # check NAME COMMAND...
-  local name=$1
-  shift
-  if "$@" >"$work/log" 2>&1; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL samples: $name"
-    sed 's/^/  | /' "$work/log" | head -20
-  fi
-}
+suite=samples
+. "$(dirname "$0")/lib.sh"
 
 run_orders() {  # run_orders EXE TAG ARGS...
   local exe=$1 tag=$2
@@ -172,5 +155,4 @@ check "keyed windows in a region match the sequential stream" \
 check "a keyed region releases everything at end of input" \
   keyed_release_at_eof_is_complete
 check "vpc never crashes on cut programs" prefixes_never_crash
-echo "samples: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report
