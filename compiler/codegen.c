@@ -1815,7 +1815,6 @@ static void gen_handler_support(gen *g) {
           "// side learns that a worker has more to release (5.7).\n"
           "static bool finishing;\n"
           "static bool finish_more;\n"
-
           "static vp_buf dead_buf;\n"
           "static bool worker_half_full(void) {\n"
           "  return vp_worker_half_full(cur_worker);\n}\n"
@@ -2485,7 +2484,6 @@ static void gen_region_error(gen *g, vpc_stream *st, vpc_region *r) {
             "      vp_log(VP_LOG_ERROR, \"stream %s: worker %%d failed at end "
             "of input, its windows are lost: %%s: %%.*s\", err->worker, "
             "err->kind, (int)err->message.n, err->message.p);\n"
-
             "      return;\n    }\n  }\n",
          st->name);
   unpack_meta_and(g, entry_c, "ev");

@@ -17,7 +17,7 @@ typedef struct source {
 } source;
 
 static vpc_list sources;
-static int errors, warnings, werror, muted;
+static int errors, werror, muted;
 
 void vpc_diag_mute(int on) {
   muted = on;
@@ -34,12 +34,6 @@ int vpc_diag_add_source(const char *path, const char *text, size_t len) {
 
 const char *vpc_diag_path(int file) {
   return ((source *)sources.items[file])->path;
-}
-
-const char *vpc_diag_text(int file, size_t *len) {
-  source *s = sources.items[file];
-  *len = s->len;
-  return s->text;
 }
 
 // Finds line `line` (from 1) of s; returns its start and sets *n to its
@@ -160,7 +154,6 @@ static void warning_v(vpc_pos pos, const char *hint, const char *fmt,
     error_v(pos, hint, fmt, ap);
     return;
   }
-  warnings++;
   report("warning", pos, hint, fmt, ap);
 }
 
@@ -189,10 +182,6 @@ void vpc_note(vpc_pos pos, const char *fmt, ...) {
 
 int vpc_error_count(void) {
   return errors;
-}
-
-int vpc_warning_count(void) {
-  return warnings;
 }
 
 void vpc_diag_set_werror(int on) {

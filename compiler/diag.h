@@ -21,7 +21,6 @@ typedef struct vpc_pos {
 // must outlive the compilation.
 int vpc_diag_add_source(const char *path, const char *text, size_t len);
 const char *vpc_diag_path(int file);
-const char *vpc_diag_text(int file, size_t *len);
 
 void vpc_error(vpc_pos pos, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -39,7 +38,6 @@ void vpc_error_hint(vpc_pos pos, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 int vpc_error_count(void);
-int vpc_warning_count(void);
 
 // While muted, diagnostics are neither printed nor counted (a silent
 // first pass over a function body).

@@ -496,13 +496,6 @@ static int64_t *code_points(vp_str s, int64_t *n) {
   return off;
 }
 
-int64_t vp_str_chars(vp_str s) {
-  int64_t k = 0;
-  for (int64_t i = 0; i < s.n; i++)
-    k += ((unsigned char)s.p[i] & 0xc0) != 0x80;
-  return k;
-}
-
 vp_str vp_str_at(vp_str s, int64_t i) {
   int64_t n;
   int64_t *off = code_points(s, &n);

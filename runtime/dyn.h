@@ -177,7 +177,6 @@ vp_value vp_reverse(vp_value a);
 vp_str vp_str_reverse(vp_str s);
 vp_str vp_substring(vp_str s, int64_t start, bool has_end, int64_t end);
 vp_str vp_str_replace(vp_str s, vp_str from, vp_str to);
-int64_t vp_str_chars(vp_str s);  // code points
 vp_str vp_type_of(vp_value v);
 bool vp_try_int(vp_str s, int64_t *out);
 bool vp_try_float(vp_str s, double *out);
