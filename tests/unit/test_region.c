@@ -139,6 +139,23 @@ static void on_error(const vp_stream_error *err, const uint8_t *in,
   }
 }
 
+// A region of stream S over this file's work and handlers.
+static vp_region_desc region_desc(int workers, vp_strategy strategy,
+                                  vp_order collect, int queue_capacity) {
+  vp_region_desc d = { 0 };
+  supervise(&d);
+  d.stream = "S";
+  d.max_workers = workers;
+  d.strategy = strategy;
+  d.order = collect;
+  d.queue_capacity = queue_capacity;
+  d.work = work;
+  d.on_result = on_result;
+  d.on_error = on_error;
+  cur_strategy = strategy;
+  return d;
+}
+
 // Adjusts the next region's description (supervision tests); reset by setup.
 static void (*tune)(vp_region_desc *d);
 
@@ -165,20 +182,10 @@ static int teardown(void **state) {
 // Runs nev events (values from vals) through a fresh region.
 static void run(vp_strategy strategy, vp_order ord, int workers, int qcap,
                 int nev, vp_region_stats *st) {
-  vp_region_desc desc = { 0 };
-  supervise(&desc);
+  vp_region_desc desc = region_desc(workers, strategy, ord, qcap);
   if (tune)
     tune(&desc);
-  desc.stream = "S";
-  desc.max_workers = workers;
-  desc.strategy = strategy;
-  desc.order = ord;
-  desc.queue_capacity = qcap;
-  desc.work = work;
-  desc.on_result = on_result;
-  desc.on_error = on_error;
   nworkers = workers;
-  cur_strategy = strategy;
 
   vp_region *r = vp_region_start(&desc, 0);
   assert_non_null(r);
@@ -368,17 +375,8 @@ static void test_region_sigkill_names_the_signal(void **state) {
 static void test_region_large_events_wait_for_room(void **state) {
   size_t big = (size_t)1 << 20;
   int64_t *buf = calloc(1, 3 * big);
-  vp_region_desc desc = { 0 };
-  supervise(&desc);
-  desc.stream = "S";
-  desc.max_workers = 1;
-  desc.strategy = VP_STRATEGY_ROUND_ROBIN;
-  desc.order = VP_ORDER_INPUT;
-  desc.queue_capacity = 1024;
-  desc.work = work;
-  desc.on_result = on_result;
-  desc.on_error = on_error;
-  cur_strategy = desc.strategy;
+  vp_region_desc desc = region_desc(1, VP_STRATEGY_ROUND_ROBIN, VP_ORDER_INPUT,
+                                    1024);
   vp_region *r = vp_region_start(&desc, 0);
   for (int i = 0; i < 40; i++) {
     vals[i] = 21 * i + 1;
@@ -454,17 +452,8 @@ static void test_region_result_handler_submits_to_another_region(void **state) {
 
 static void test_region_deterministic_releases_before_returning(void **state) {
   vp_deterministic = true;
-  vp_region_desc desc = { 0 };
-  supervise(&desc);
-  desc.stream = "S";
-  desc.max_workers = 4;
-  desc.strategy = VP_STRATEGY_ROUND_ROBIN;
-  desc.order = VP_ORDER_COMPLETION;
-  desc.queue_capacity = 8;
-  desc.work = work;
-  desc.on_result = on_result;
-  desc.on_error = on_error;
-  cur_strategy = desc.strategy;
+  vp_region_desc desc =
+      region_desc(4, VP_STRATEGY_ROUND_ROBIN, VP_ORDER_COMPLETION, 8);
   vp_region *r = vp_region_start(&desc, 0);
   for (int i = 0; i < 200; i++) {
     vp_origin o = { i, "test", i + 1 };
@@ -513,19 +502,10 @@ static void test_region_recycle_after_on_failure_closes_slot(void **state) {
 }
 
 static void test_region_escalation_fails_events_then_restarts(void **state) {
-  vp_region_desc desc = { 0 };
-  supervise(&desc);
+  vp_region_desc desc = region_desc(2, VP_STRATEGY_ROUND_ROBIN, VP_ORDER_INPUT,
+                                    8);
   desc.sup.max_restarts = 0;
   desc.sup.restart_window_ns = 200000000;  // 200ms
-  desc.stream = "S";
-  desc.max_workers = 2;
-  desc.strategy = VP_STRATEGY_ROUND_ROBIN;
-  desc.order = VP_ORDER_INPUT;
-  desc.queue_capacity = 8;
-  desc.work = work;
-  desc.on_result = on_result;
-  desc.on_error = on_error;
-  cur_strategy = desc.strategy;
   vals[10] = V_ABORT;
   vp_deterministic = true;  // one event at a time: exact fates
 
@@ -638,17 +618,8 @@ static void test_region_hang_is_killed_as_timeout(void **state) {
 // reading a quiet input) are processed meanwhile: a few at a time, and a
 // full batch, the outcomes wait published for the next poll.
 static void test_region_work_proceeds_while_parent_is_away(void **state) {
-  vp_region_desc desc = { 0 };
-  supervise(&desc);
-  desc.stream = "S";
-  desc.max_workers = 1;
-  desc.strategy = VP_STRATEGY_ROUND_ROBIN;
-  desc.order = VP_ORDER_INPUT;
-  desc.queue_capacity = 1024;
-  desc.work = work;
-  desc.on_result = on_result;
-  desc.on_error = on_error;
-  cur_strategy = desc.strategy;
+  vp_region_desc desc = region_desc(1, VP_STRATEGY_ROUND_ROBIN, VP_ORDER_INPUT,
+                                    1024);
   vp_region *r = vp_region_start(&desc, 0);
   int sent = 0;
   for (int round = 0; round < 6; round++) {
