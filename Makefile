@@ -67,11 +67,13 @@ $(B)/obj/gen/%.o: $(GEN)/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-variable \
 	  -Wno-missing-prototypes \
-	  -Icompiler -I$(GEN) -c $< -o $@
+	  -Icompiler -Iruntime -I$(GEN) -c $< -o $@
 
+# The compiler shares one runtime header, supconfig.h, which depends on
+# nothing else of the runtime.
 $(B)/obj/compiler/%.o: compiler/%.c $(GEN)/parse.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Icompiler -I$(GEN) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Icompiler -Iruntime -I$(GEN) -c $< -o $@
 
 $(VPC): $(CC_OBJ)
 	@mkdir -p $(@D)
@@ -129,7 +131,7 @@ AFL_CC ?= afl-clang-fast
 FUZZ := $(B)/fuzz
 FUZZ_SRC := tests/fuzz/fuzz_frontend.c \
             $(filter-out compiler/main.c,$(CC_SRC)) $(GEN)/lexer.c $(GEN)/parse.c
-FUZZ_CFLAGS := -std=gnu11 -g -w -Icompiler -I$(GEN)
+FUZZ_CFLAGS := -std=gnu11 -g -w -Icompiler -Iruntime -I$(GEN)
 
 $(FUZZ)/fuzz_frontend_afl: $(FUZZ_SRC) $(wildcard compiler/*.h)
 	@mkdir -p $(@D)

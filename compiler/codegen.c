@@ -3622,7 +3622,7 @@ static const char *const backoff_names[] = { "VP_BACKOFF_EXPONENTIAL",
                                              "VP_BACKOFF_NONE" };
 
 static void gen_region_desc(gen *g, vpc_stream *st, vpc_region *r) {
-  const vpc_sup *u = &r->sup;
+  const vp_sup_config *u = &r->sup;
   emit(g, "  {\n    .stream = \"%s\",\n    .max_workers = %d,\n"
           "    .strategy = %s,\n    .order = %s,\n"
           "    .queue_capacity = %d,\n    .recycle_after = %" PRId64 ",\n",

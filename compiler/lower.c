@@ -15,11 +15,9 @@ enum { STRATEGY_HASH, STRATEGY_ROUND_ROBIN, STRATEGY_BROADCAST };
 // An invalid strategy, already reported: no further checks on it.
 enum { STRATEGY_NONE = -1 };
 enum { ORDER_COMPLETION, ORDER_INPUT };
-enum { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
-enum { BACKOFF_EXPONENTIAL, BACKOFF_FIXED, BACKOFF_NONE };
 
 static vpc_sema *S;
-static vpc_sup program_sup;
+static vp_sup_config program_sup;
 
 // Constant option values: literals and negated numbers.
 typedef struct constant {
@@ -491,22 +489,6 @@ static void lower_partition(chain *ch, vpc_node *op) {
 // Supervision (6.1, 6.2): defaults, then the top-level block, then the
 // region's, applied key by key; nested blocks merge the same way.
 
-static void sup_defaults(vpc_sup *s) {
-  memset(s, 0, sizeof *s);
-  s->restart = RESTART_ALWAYS;
-  s->max_restarts = 3;
-  s->restart_window_ns = 60000000000LL;
-  s->backoff = BACKOFF_EXPONENTIAL;
-  s->backoff_initial_ns = 1000000000LL;
-  s->backoff_max_ns = 60000000000LL;
-  s->backoff_multiplier = 2.0;
-  s->breaker_failure_threshold = 5;
-  s->breaker_timeout_ns = 30000000000LL;
-  s->breaker_half_open_requests = 3;
-  s->health_interval_ns = 5000000000LL;
-  s->health_timeout_ns = 1000000000LL;
-}
-
 static bool want_kind(vpc_node *item, constant c, int kind, const char *key,
                       const char *what) {
   if ((int)c.kind == kind || (kind == C_FLOAT && c.kind == C_INT))
@@ -515,17 +497,18 @@ static bool want_kind(vpc_node *item, constant c, int kind, const char *key,
   return false;
 }
 
-static int backoff_kind(vpc_node *item, const char *s, const char *key) {
+static vp_backoff_kind backoff_kind(vpc_node *item, const char *s,
+                                    const char *key) {
   if (!strcmp(s, "exponential"))
-    return BACKOFF_EXPONENTIAL;
+    return VP_BACKOFF_EXPONENTIAL;
   if (!strcmp(s, "fixed"))
-    return BACKOFF_FIXED;
+    return VP_BACKOFF_FIXED;
   if (!strcmp(s, "none"))
-    return BACKOFF_NONE;
+    return VP_BACKOFF_NONE;
   vpc_error(item->a->pos, "option '%s': expected \"exponential\", "
                           "\"fixed\" or \"none\"",
             key);
-  return BACKOFF_EXPONENTIAL;
+  return VP_BACKOFF_EXPONENTIAL;
 }
 
 static vpc_list *option_items(vpc_node *v) {
@@ -550,7 +533,7 @@ static void unknown_sup_key(vpc_node *it, const char *key,
                  "unknown option '%s' for 'supervision'", key);
 }
 
-static void apply_backoff(vpc_sup *s, vpc_node *block) {
+static void apply_backoff(vp_sup_config *s, vpc_node *block) {
   vpc_list *items = option_items(block);
   for (int i = 0; items && i < items->n; i++) {
     vpc_node *it = items->items[i];
@@ -577,7 +560,7 @@ static void apply_backoff(vpc_sup *s, vpc_node *block) {
   }
 }
 
-static void apply_breaker(vpc_sup *s, vpc_node *block) {
+static void apply_breaker(vp_sup_config *s, vpc_node *block) {
   vpc_list *items = want_block(block, "circuit_breaker");
   s->breaker_enabled = true;
   for (int i = 0; items && i < items->n; i++) {
@@ -606,7 +589,7 @@ static void apply_breaker(vpc_sup *s, vpc_node *block) {
   }
 }
 
-static void apply_health(vpc_sup *s, vpc_node *block) {
+static void apply_health(vp_sup_config *s, vpc_node *block) {
   vpc_list *items = want_block(block, "health_check");
   s->health_enabled = true;
   for (int i = 0; items && i < items->n; i++) {
@@ -628,20 +611,20 @@ static void apply_health(vpc_sup *s, vpc_node *block) {
   }
 }
 
-static int restart_policy(vpc_node *it, constant c) {
+static vp_restart restart_policy(vpc_node *it, constant c) {
   if (c.kind == C_STR && !strcmp(c.s, "always"))
-    return RESTART_ALWAYS;
+    return VP_RESTART_ALWAYS;
   if (c.kind == C_STR && !strcmp(c.s, "on_failure"))
-    return RESTART_ON_FAILURE;
+    return VP_RESTART_ON_FAILURE;
   if (c.kind == C_STR && !strcmp(c.s, "never"))
-    return RESTART_NEVER;
+    return VP_RESTART_NEVER;
   vpc_error(it->a->pos, "option '%s': expected \"always\", \"on_failure\" "
                         "or \"never\"",
             it->name);
-  return RESTART_ALWAYS;
+  return VP_RESTART_ALWAYS;
 }
 
-static void apply_sup_item(vpc_sup *s, vpc_node *it) {
+static void apply_sup_item(vp_sup_config *s, vpc_node *it) {
   constant c = const_value(it->a);
   const char *k = it->name;
   if (!strcmp(k, "restart") || !strcmp(k, "restart_policy")) {
@@ -671,7 +654,7 @@ static void apply_sup_item(vpc_sup *s, vpc_node *it) {
   }
 }
 
-static void apply_sup_block(vpc_sup *s, vpc_node *block) {
+static void apply_sup_block(vp_sup_config *s, vpc_node *block) {
   vpc_list *items = option_items(block);
   if (!items) {
     vpc_error(block->pos, "option 'supervision': expected a block");
@@ -692,7 +675,7 @@ static void apply_sup_block(vpc_sup *s, vpc_node *block) {
   }
 }
 
-static void check_sup_ranges(const vpc_sup *s, vpc_pos at) {
+static void check_sup_ranges(const vp_sup_config *s, vpc_pos at) {
   if (s->max_restarts < 0)
     vpc_error(at, "option 'max_restarts': expected an int >= 0");
   if (s->restart_window_ns <= 0)
@@ -1827,7 +1810,7 @@ void vpc_lower_streams(vpc_sema *s) {
   // The program default: built-in values, then the top-level block (2.8,
   // 6.1), checked once; each region applies its own block over it and the
   // range checks apply to that merged result.
-  sup_defaults(&program_sup);
+  vp_sup_config_default(&program_sup);
   if (S->supervision)
     apply_sup_block(&program_sup, S->supervision);
   for (int i = 0; i < S->prog->decls.n; i++) {

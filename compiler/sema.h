@@ -7,6 +7,7 @@
 #define VPC_SEMA_H
 
 #include "ast.h"
+#include "supconfig.h"
 
 typedef enum vpc_type_kind {
   VPC_TY_ERROR,  // after a reported error; absorbs further checks
@@ -193,29 +194,9 @@ typedef struct vpc_stage {
   int tap_id;
 } vpc_stage;
 
-// Effective supervision of a region after the merge of LANGUAGE.md 6.1.
-typedef struct vpc_sup {
-  int restart;  // VP_RESTART_* of the runtime
-  int64_t max_restarts;
-  int64_t restart_window_ns;
-  int backoff;  // VP_BACKOFF_*
-  int64_t backoff_initial_ns;
-  int64_t backoff_max_ns;
-  double backoff_multiplier;
-  double backoff_jitter;
-  bool breaker_enabled;
-  int64_t breaker_failure_threshold;
-  int64_t breaker_timeout_ns;
-  int64_t breaker_half_open_requests;
-  bool breaker_count_errors;
-  bool health_enabled;
-  int64_t health_interval_ns;
-  int64_t health_timeout_ns;
-} vpc_sup;
-
 struct vpc_region {
   int id;
-  vpc_sup sup;
+  vp_sup_config sup;  // after the merge of LANGUAGE.md 6.1
   int max_workers;
   int strategy;      // VP_STRATEGY_* values of the runtime
   int order;         // VP_ORDER_*

@@ -22,6 +22,7 @@
 
 #include "input.h"
 #include "pack.h"
+#include "supconfig.h"
 #include "value.h"
 
 typedef enum vp_strategy {
@@ -34,40 +35,6 @@ typedef enum vp_order {
   VP_ORDER_COMPLETION,
   VP_ORDER_INPUT,
 } vp_order;
-
-// Restart policies, named as in the language; OTP calls them permanent,
-// transient and temporary (LANGUAGE.md 6.4).
-typedef enum vp_restart {
-  VP_RESTART_ALWAYS,
-  VP_RESTART_ON_FAILURE,
-  VP_RESTART_NEVER,
-} vp_restart;
-
-typedef enum vp_backoff_kind {
-  VP_BACKOFF_EXPONENTIAL,
-  VP_BACKOFF_FIXED,
-  VP_BACKOFF_NONE,
-} vp_backoff_kind;
-
-// Effective supervision settings of a region after the merge of 6.1.
-typedef struct vp_sup_config {
-  vp_restart restart;
-  int64_t max_restarts;
-  int64_t restart_window_ns;
-  vp_backoff_kind backoff;
-  int64_t backoff_initial_ns;
-  int64_t backoff_max_ns;
-  double backoff_multiplier;
-  double backoff_jitter;
-  bool breaker_enabled;
-  int64_t breaker_failure_threshold;
-  int64_t breaker_timeout_ns;
-  int64_t breaker_half_open_requests;
-  bool breaker_count_errors;
-  bool health_enabled;
-  int64_t health_interval_ns;
-  int64_t health_timeout_ns;
-} vp_sup_config;
 
 // The StreamError of LANGUAGE.md 6.10.
 typedef struct vp_stream_error {

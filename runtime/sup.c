@@ -11,23 +11,6 @@
 
 #include "arena.h"
 
-void vp_sup_config_default(vp_sup_config *cfg) {
-  memset(cfg, 0, sizeof *cfg);
-  cfg->restart = VP_RESTART_ALWAYS;
-  cfg->max_restarts = 3;
-  cfg->restart_window_ns = 60000000000LL;
-  cfg->backoff = VP_BACKOFF_EXPONENTIAL;
-  cfg->backoff_initial_ns = 1000000000LL;
-  cfg->backoff_max_ns = 60000000000LL;
-  cfg->backoff_multiplier = 2.0;
-  cfg->backoff_jitter = 0.0;
-  cfg->breaker_failure_threshold = 5;
-  cfg->breaker_timeout_ns = 30000000000LL;
-  cfg->breaker_half_open_requests = 3;
-  cfg->health_interval_ns = 5000000000LL;
-  cfg->health_timeout_ns = 1000000000LL;
-}
-
 uint64_t vp_sup_splitmix64(uint64_t *state) {
   uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;

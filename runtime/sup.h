@@ -12,9 +12,6 @@
 
 #include "region.h"
 
-// The built-in defaults of LANGUAGE.md 6.2 (before any supervision block).
-void vp_sup_config_default(vp_sup_config *cfg);
-
 // Next output of a SplitMix64 generator (6.6); advances *state.
 uint64_t vp_sup_splitmix64(uint64_t *state);
 
