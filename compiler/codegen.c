@@ -1958,8 +1958,8 @@ static void gen_connectors(gen *g) {
             "%%s: %%s\\n\", %s.p, strerror(errno));\n"
             "    exit(1);\n  }\n",
          c->name,
-         c->append ? vpc_format("vp_out_open_append(%s.p)", path)
-                   : vpc_format("vp_out_open(%s.p, false)", path),
+         vpc_format("vp_sink_open(%s.p, %s)", path,
+                    c->append ? "true" : "false"),
          c->name, c->name, path);
   }
   emit(g, "  atexit(close_connectors);\n}\n\n");
@@ -2332,7 +2332,9 @@ static void gen_keyed_work(gen *g, vpc_stream *st, vpc_region *r,
           "  vp_stream_counts before = vp_counts[%d];\n"
           "  int64_t n = -1;\n  bool done = true;\n"
           "  finishing = m.origin.seq == VP_FINISH_SEQ;\n"
-          "  if (finishing) {\n",
+          "  if (m.origin.seq == VP_CKPT_SEQ) {\n"
+          "    vp_worker_save_state(w);\n"
+          "  } else if (finishing) {\n",
        st->id);
   for (int i = r->first; i < r->last; i++) {
     vpc_stage *sg = stage_at(st, i);
@@ -2480,6 +2482,9 @@ static void gen_region_error(gen *g, vpc_stream *st, vpc_region *r) {
   // overflowed, and what that worker's windows held is gone.
   if (r->keyed_state)
     emit(g, "  {\n    vp_meta mk;\n    memcpy(&mk, in, sizeof mk);\n"
+            "    if (mk.origin.seq == VP_CKPT_SEQ) {\n"
+            "      vp_ckpt_worker_failed(err);\n"
+            "      return;\n    }\n"
             "    if (mk.origin.seq == VP_FINISH_SEQ) {\n"
             "      vp_log(VP_LOG_ERROR, \"stream %s: worker %%d failed at end "
             "of input, its windows are lost: %%s: %%.*s\", err->worker, "
@@ -3161,8 +3166,12 @@ static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
 // .distinct([e]): an LRU of 100 000 keys per partition (5.4). A scalar's
 // key is its canonical encoding; any other value's, and a whole record's,
 // the tag 7 and its packed bytes.
+static const char *distinct_var(vpc_stream *st, vpc_stage *sg) {
+  return vpc_format("dist_%s_%d", st->name, sg->index);
+}
+
 static void gen_distinct(gen *g, vpc_stream *st, vpc_stage *sg) {
-  const char *var = vpc_format("dist_%s_%d", st->name, sg->index);
+  const char *var = distinct_var(st, sg);
   emit(g, "static vp_distinct *%s;\n\n", var);
   stage_head(g, st, sg);
   emit(g, "  if (!%s)\n    %s = vp_distinct_new(100000);\n", var, var);
@@ -3211,14 +3220,19 @@ static void gen_tap(gen *g, vpc_stream *st, vpc_stage *sg) {
        next_fn(st, sg->index));
 }
 
+static const char *limit_var(vpc_stream *st, vpc_stage *sg) {
+  return vpc_format("seen_%s_%d", st->name, sg->index);
+}
+
 // .limit(n) and .first(): one counter for the run (5.4).
 static void gen_limit(gen *g, vpc_stream *st, vpc_stage *sg) {
+  const char *seen = limit_var(st, sg);
+  emit(g, "static int64_t %s;\n\n", seen);
   stage_head(g, st, sg);
   line_to_c(g);
-  emit(g, "  static int64_t seen;\n"
-          "  if (seen >= %lld)\n    return 0;\n  seen++;\n"
+  emit(g, "  if (%s >= %lld)\n    return 0;\n  %s++;\n"
           "  return %s(m, ev);\n}\n\n",
-       (long long)sg->limit, next_fn(st, sg->index));
+       seen, (long long)sg->limit, seen, next_fn(st, sg->index));
 }
 
 // .order_by after an aggregate sorts batches of one; after a window its
@@ -3293,6 +3307,139 @@ static void gen_finish(gen *g) {
     }
   }
   emit(g, "  program_flush();\n}\n\n");
+}
+
+// Checkpoints (7.3): save and load functions for the state outside
+// regions (global vars, windows, distinct sets, limit counters,
+// watermarks, restart counts) and, per keyed region, for the state its
+// workers hold. Both walk the same list in the same order.
+
+typedef enum state_part { PART_MAIN = -1 } state_part;
+
+// Saves or loads global var v.
+static void gen_global_state(gen *g, vpc_sym *v, bool save) {
+  const vpc_type *t = v->type;
+  const vpc_type *inner = t->kind == VPC_TY_OPTIONAL ? t->elem : t;
+  bool str = inner->kind == VPC_TY_STR, boxed = vpc_is_boxed(inner);
+  const char *x = v->cname;
+  if (!str && !boxed) {
+    if (save)
+      emit(g, "  vp_buf_put(b, &%s, sizeof %s);\n", x, x);
+    else
+      emit(g, "  vp_ckpt_need(r, sizeof %s);\n  memcpy(&%s, r->p, sizeof "
+              "%s);\n  r->p += sizeof %s;\n",
+           x, x, x, x);
+    return;
+  }
+  const char *val = t->kind == VPC_TY_OPTIONAL ? vpc_format("%s.v", x) : x;
+  if (save) {
+    if (t->kind == VPC_TY_OPTIONAL)
+      emit(g, "  vp_buf_u8(b, %s.has);\n  if (%s.has)\n  ", x, x);
+    emit(g, str ? "  vp_buf_str(b, %s);\n" : "  vp_pack_value(b, &%s);\n",
+         val);
+    return;
+  }
+  emit(g, "  %s;\n", global_release(x, t));
+  if (t->kind == VPC_TY_OPTIONAL)
+    emit(g, "  vp_ckpt_need(r, 1);\n  %s.has = vp_rd_u8(r);\n  if (%s.has)\n  ",
+         x, x);
+  emit(g, str ? "  %s = vp_str_keep(vp_ckpt_str(r));\n"
+              : "  %s = vp_value_keep(vp_unpack_value(r));\n",
+       val);
+}
+
+// Saves or loads a window or distinct set, which exists once the stage
+// saw its first event: a flag says whether it did.
+static void gen_object_state(gen *g, const char *var, const char *make,
+                             const char *kind, bool save) {
+  if (save) {
+    emit(g, "  vp_buf_u8(b, %s != NULL);\n  if (%s)\n    vp_%s_save(%s, b);\n",
+         var, var, kind, var);
+    return;
+  }
+  emit(g, "  vp_ckpt_need(r, 1);\n  if (vp_rd_u8(r)) {\n"
+          "    if (!%s)\n      %s = %s;\n    vp_%s_load(%s, r);\n  }\n",
+       var, var, make, kind, var);
+}
+
+static void gen_stage_state(gen *g, vpc_stream *st, vpc_stage *sg, bool save) {
+  if (sg->kind == VPC_STAGE_WINDOW) {
+    gen_object_state(
+        g, win_var(st, sg),
+        vpc_format("vp_window_new(%s, %lld, %lld, %lld, %d, %s_release)",
+                   win_kind_names[sg->win_kind], (long long)sg->win_n,
+                   (long long)sg->win_dur, (long long)sg->win_slide, st->id,
+                   stage_fn(st, sg->index)),
+        "window", save);
+  } else if (sg->kind == VPC_STAGE_DISTINCT) {
+    gen_object_state(g, distinct_var(st, sg), "vp_distinct_new(100000)",
+                     "distinct", save);
+  } else if (sg->kind == VPC_STAGE_LIMIT) {
+    const char *v = limit_var(st, sg);
+    if (save)
+      emit(g, "  vp_buf_i64(b, %s);\n", v);
+    else
+      emit(g, "  %s = vp_ckpt_i64(r);\n", v);
+  }
+}
+
+// The stages of every stream that run in part (a region id, or PART_MAIN).
+static void gen_stages_state(gen *g, int part, bool save) {
+  vpc_sema *s = g->s;
+  for (int i = 0; i < s->streams.n; i++) {
+    vpc_stream *st = s->streams.items[i];
+    if (!st->out)
+      continue;
+    for (int j = 0; j < st->stages.n; j++) {
+      vpc_stage *sg = stage_at(st, j);
+      if ((sg->region ? sg->region->id : PART_MAIN) == part)
+        gen_stage_state(g, st, sg, save);
+    }
+  }
+}
+
+static void gen_main_state(gen *g, bool save, int nwm) {
+  vpc_sema *s = g->s;
+  emit(g, save ? "static void program_save(vp_buf *b) {\n"
+               : "static void program_load(vp_rd *r) {\n");
+  for (int i = 0; i < s->globals.n; i++) {
+    vpc_sym *v = s->globals.items[i];
+    if (v->binding == VPC_TK_VAR)
+      gen_global_state(g, v, save);
+  }
+  gen_stages_state(g, PART_MAIN, save);
+  if (nwm && save)
+    emit(g, "  vp_buf_put(b, wm_max, sizeof wm_max);\n"
+            "  vp_buf_put(b, wm_seen, sizeof wm_seen);\n"
+            "  vp_buf_i64(b, wm_cur);\n  vp_buf_i64(b, wm_done);\n");
+  else if (nwm)
+    emit(g, "  vp_ckpt_need(r, sizeof wm_max + sizeof wm_seen);\n"
+            "  memcpy(wm_max, r->p, sizeof wm_max);\n"
+            "  r->p += sizeof wm_max;\n"
+            "  memcpy(wm_seen, r->p, sizeof wm_seen);\n"
+            "  r->p += sizeof wm_seen;\n"
+            "  wm_cur = vp_ckpt_i64(r);\n  wm_done = vp_ckpt_i64(r);\n");
+  emit(g, "  (void)%s;\n}\n\n", save ? "b" : "r");
+}
+
+static void gen_region_state(gen *g, vpc_stream *st, vpc_region *r) {
+  emit(g, "static void %s(vp_buf *b) {\n", region_fn(st, r, "save"));
+  gen_stages_state(g, r->id, true);
+  emit(g, "}\n\nstatic void %s(vp_rd *r) {\n", region_fn(st, r, "load"));
+  gen_stages_state(g, r->id, false);
+  emit(g, "}\n\n");
+}
+
+static void gen_state(gen *g, int nwm) {
+  vpc_sema *s = g->s;
+  gen_main_state(g, true, nwm);
+  gen_main_state(g, false, nwm);
+  for (int i = 0; i < s->streams.n; i++) {
+    vpc_stream *st = s->streams.items[i];
+    for (int j = 0; j < st->regions.n && st->out; j++)
+      if (((vpc_region *)st->regions.items[j])->keyed_state)
+        gen_region_state(g, st, st->regions.items[j]);
+  }
 }
 
 static void gen_stage(gen *g, vpc_stream *st, vpc_stage *sg) {
@@ -3623,10 +3770,11 @@ static const char *const backoff_names[] = { "VP_BACKOFF_EXPONENTIAL",
 
 static void gen_region_desc(gen *g, vpc_stream *st, vpc_region *r) {
   const vp_sup_config *u = &r->sup;
-  emit(g, "  {\n    .stream = \"%s\",\n    .max_workers = %d,\n"
+  emit(g, "  {\n    .id = %d,\n    .stream = \"%s\",\n"
+          "    .max_workers = %d,\n"
           "    .strategy = %s,\n    .order = %s,\n"
           "    .queue_capacity = %d,\n    .recycle_after = %" PRId64 ",\n",
-       st->name, r->max_workers, strategy_names[r->strategy],
+       r->id, st->name, r->max_workers, strategy_names[r->strategy],
        r->order ? "VP_ORDER_INPUT" : "VP_ORDER_COMPLETION", r->queue_capacity,
        r->recycle_after);
   emit(g, "    .sup = {\n      .restart = %s,\n"
@@ -3653,10 +3801,12 @@ static void gen_region_desc(gen *g, vpc_stream *st, vpc_region *r) {
        u->health_enabled ? "true" : "false", u->health_interval_ns,
        u->health_timeout_ns);
   emit(g, "    .work = %s,\n    .on_result = %s,\n    .on_error = %s,\n"
-          "    .on_restart = %s,\n  },\n",
+          "    .on_restart = %s,\n    .save = %s,\n    .load = %s,\n  },\n",
        region_fn(st, r, "work"), region_fn(st, r, "result"),
        region_fn(st, r, "error"),
-       r->keyed_state ? region_fn(st, r, "restart") : "NULL");
+       r->keyed_state ? region_fn(st, r, "restart") : "NULL",
+       r->keyed_state ? region_fn(st, r, "save") : "NULL",
+       r->keyed_state ? region_fn(st, r, "load") : "NULL");
 }
 
 static void gen_program(gen *g, const char *vpl_path, int nroutes,
@@ -3690,10 +3840,12 @@ static void gen_program(gen *g, const char *vpl_path, int nroutes,
           "    .streams = stream_names,\n    .nstreams = %d,\n"
           "    .init = program_init,\n    .flush = program_flush,\n"
           "    .finish = program_finish,\n"
+          "    .fingerprint = 0x%016" PRIx64 "ULL,\n"
+          "    .save = program_save,\n    .load = program_load,\n"
           "    .default_format = %s,\n",
        c_escape(base, strlen(base)), nroutes,
        s->regions.n ? "regions" : "NULL", s->regions.n, nsources,
-       s->streams.n, fmt);
+       s->streams.n, vpc_fnv1a64(g->out->p, g->out->n), fmt);
   emit(g, "    .default_output = %s,\n    .default_dlq = %s,\n  };\n"
           "  return vp_main(&program, argc, argv);\n}\n",
        s->config_output ? vpc_format("\"%s\"", c_escape(s->config_output,
@@ -3735,5 +3887,6 @@ void vpc_codegen(vpc_sema *s, const char *vpl_path, const char *c_name,
   gen_finish(&g);
   int nroutes = gen_routes(&g);
   int nsources = gen_sources(&g);
+  gen_state(&g, has_watermark(s) && nroutes);
   gen_program(&g, vpl_path, nroutes, nsources);
 }

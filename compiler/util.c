@@ -175,3 +175,13 @@ void vpc_closest_offer(vpc_closest *c, const char *candidate) {
     c->distance = d;
   }
 }
+
+uint64_t vpc_fnv1a64(const void *p, size_t n) {
+  const unsigned char *b = p;
+  uint64_t h = 14695981039346656037ULL;
+  for (size_t i = 0; i < n; i++) {
+    h ^= b[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}

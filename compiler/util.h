@@ -62,4 +62,7 @@ void vpc_closest_offer(vpc_closest *c, const char *candidate);
 
 #define vpc_unreachable() __builtin_unreachable()
 
+// FNV-1a 64 of n bytes: the fingerprint of a generated program (7.3).
+uint64_t vpc_fnv1a64(const void *p, size_t n);
+
 #endif

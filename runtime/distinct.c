@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "ckpt.h"
 #include "partition.h"
 
 typedef struct entry {
@@ -222,4 +223,41 @@ bool vp_distinct_seen(vp_distinct *d, const vp_key *k, const uint8_t *p,
     s = &d->one;
   }
   return lru_seen(s, d->capacity, p, n);
+}
+
+// Checkpoints (7.3): each set's keys from the least to the most recently
+// seen, so that seeing them again in that order rebuilds the same LRU.
+
+static void save_lru(const lru *s, vp_buf *b) {
+  vp_buf_i64(b, (int64_t)s->n);
+  for (int64_t i = s->n ? s->tail : -1; i >= 0; i = s->e[i].prev)
+    vp_buf_str(b, (vp_str){ (const char *)s->e[i].key, (int64_t)s->e[i].len });
+}
+
+void vp_distinct_save(const vp_distinct *d, vp_buf *b) {
+  save_lru(&d->one, b);
+  vp_buf_i64(b, (int64_t)d->nparts);
+  for (size_t i = 0; i < d->nbuckets; i++)
+    for (const part *q = d->parts[i]; q; q = q->next) {
+      vp_buf_str(b, (vp_str){ (const char *)q->key, (int64_t)q->len });
+      save_lru(&q->set, b);
+    }
+}
+
+static void load_lru(vp_distinct *d, const vp_key *k, vp_rd *r) {
+  int64_t n = vp_ckpt_i64(r);
+  for (int64_t i = 0; i < n; i++) {
+    vp_str key = vp_ckpt_str(r);
+    vp_distinct_seen(d, k, (const uint8_t *)key.p, (size_t)key.n);
+  }
+}
+
+void vp_distinct_load(vp_distinct *d, vp_rd *r) {
+  load_lru(d, NULL, r);
+  int64_t nparts = vp_ckpt_i64(r);
+  for (int64_t i = 0; i < nparts; i++) {
+    vp_str key = vp_ckpt_str(r);
+    vp_key k = { (uint8_t *)key.p, (size_t)key.n, 0 };
+    load_lru(d, &k, r);
+  }
 }

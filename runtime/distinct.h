@@ -22,4 +22,8 @@ void vp_distinct_free(vp_distinct *d);
 bool vp_distinct_seen(vp_distinct *d, const vp_key *part, const uint8_t *p,
                       size_t n);
 
+// Checkpoints (7.3): appends the sets to b; loads them into a new one.
+void vp_distinct_save(const vp_distinct *d, vp_buf *b);
+void vp_distinct_load(vp_distinct *d, vp_rd *r);
+
 #endif

@@ -17,6 +17,7 @@
 #include "evt.h"
 #include "json.h"
 #include "log.h"
+#include "partition.h"
 #include "scan.h"
 
 enum { READ_CHUNK = 256 * 1024 };
@@ -24,6 +25,7 @@ enum { READ_CHUNK = 256 * 1024 };
 typedef struct source {
   const char *path;
   int fd;
+  int64_t size;  // at open, -1 when not a regular file
 } source;
 
 struct vp_input {
@@ -40,6 +42,7 @@ struct vp_input {
   bool mem;       // buf is the caller's memory (vp_input_open_mem)
   bool skipping;  // dropping the rest of an overlong line
 
+  int64_t read_off;  // bytes of the current source read into buf
   int64_t line;  // lines of the current source so far
   int64_t seq;
   int64_t bytes;
@@ -101,8 +104,11 @@ vp_input *vp_input_open(const char *const *paths, int npaths, vp_format fmt,
       vp_input_close(in);
       return NULL;
     }
+    struct stat st;
     in->srcs[i].path = paths[i];
     in->srcs[i].fd = fd;
+    in->srcs[i].size =
+        fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : -1;
   }
 
   in->cap = VP_SCAN_MAX_LINE + 2 + READ_CHUNK;
@@ -162,6 +168,7 @@ static void next_source(vp_input *in) {
   src->fd = -1;
   in->cur++;
   in->beg = in->end = 0;
+  in->read_off = 0;
   in->eof = in->mem;
   in->skipping = false;
   in->line = 0;
@@ -181,6 +188,7 @@ static bool fill(vp_input *in) {
                      in->cap - in->end);
     if (r > 0) {
       in->end += (size_t)r;
+      in->read_off += r;
       return true;
     }
     if (r == 0) {
@@ -553,6 +561,64 @@ bool vp_as_duration(const vp_value *v, int64_t *out_ns) {
   if (v->kind == VP_KIND_STR)
     return vp_civil_parse_duration(v->u.s.p, (size_t)v->u.s.n, out_ns) == 0;
   return false;
+}
+
+// Positions for checkpoints (7.3).
+
+int vp_input_count(const vp_input *in) {
+  return in->nsrc;
+}
+
+const char *vp_input_path(const vp_input *in, int i) {
+  return in->srcs[i].path;
+}
+
+int64_t vp_input_size(const vp_input *in, int i) {
+  return in->srcs[i].size;
+}
+
+void vp_input_tell(const vp_input *in, vp_input_pos *p) {
+  *p = (vp_input_pos){
+    .cur = in->cur,
+    .offset = in->read_off - (int64_t)(in->end - in->beg),
+    .line = in->line,
+    .seq = in->seq,
+    .batch_ns = in->batch_ns,
+    .last_time = in->last_time,
+    .skipping = in->skipping,
+    .batch_set = in->batch_set,
+  };
+  if (in->cur >= in->nsrc)
+    p->offset = 0;
+}
+
+enum { TAIL_BYTES = 4096 };
+
+uint64_t vp_input_tail_hash(const vp_input *in, const vp_input_pos *p) {
+  if (p->cur >= in->nsrc || in->srcs[p->cur].fd < 0 || p->offset <= 0)
+    return 0;
+  char tail[TAIL_BYTES];
+  int64_t n = p->offset < TAIL_BYTES ? p->offset : TAIL_BYTES;
+  ssize_t r = pread(in->srcs[p->cur].fd, tail, (size_t)n, p->offset - n);
+  return r == n ? vp_fnv1a64(VP_FNV_OFFSET, tail, (size_t)n) : 0;
+}
+
+int vp_input_seek(vp_input *in, const vp_input_pos *p) {
+  while (in->cur < p->cur && in->cur < in->nsrc)
+    next_source(in);
+  if (p->cur < in->nsrc &&
+      lseek(in->srcs[p->cur].fd, p->offset, SEEK_SET) < 0)
+    return -errno;
+  in->beg = in->end = 0;
+  in->read_off = p->offset;
+  in->eof = false;
+  in->line = p->line;
+  in->seq = p->seq;
+  in->batch_ns = p->batch_ns;
+  in->last_time = p->last_time;
+  in->skipping = p->skipping;
+  in->batch_set = p->batch_set;
+  return 0;
 }
 
 void vp_input_set_seq(vp_input *in, int64_t seq) {

@@ -90,6 +90,31 @@ void vp_input_close(vp_input *in);
 // after the main inputs continues their numbering).
 void vp_input_set_seq(vp_input *in, int64_t seq);
 
+// Checkpoints (7.3): where reading stands, as far as a restart needs it
+// to go on reading the same records with the same numbers and times.
+typedef struct vp_input_pos {
+  int64_t cur;     // input being read (== count when all are read)
+  int64_t offset;  // byte offset of the next unread byte in it
+  int64_t line;
+  int64_t seq;
+  int64_t batch_ns;
+  int64_t last_time;
+  bool skipping;   // inside the rest of an overlong line
+  bool batch_set;
+} vp_input_pos;
+
+int vp_input_count(const vp_input *in);
+const char *vp_input_path(const vp_input *in, int i);
+// The size of input i when it was opened, -1 if it is not a regular file.
+int64_t vp_input_size(const vp_input *in, int i);
+void vp_input_tell(const vp_input *in, vp_input_pos *p);
+// FNV-1a 64 of the (at most 4 KiB) bytes before p's offset, or 0: what a
+// restart compares to find out that an input changed under it.
+uint64_t vp_input_tail_hash(const vp_input *in, const vp_input_pos *p);
+// Goes to p, read before by an input opened on the same paths; returns 0
+// or a negative errno.
+int vp_input_seek(vp_input *in, const vp_input_pos *p);
+
 // Returns the value of member name, or NULL when the record has none. Tries
 // the member after the one it found last (on this thread) first, so a
 // decoder that asks for the fields in input order finds each at once.

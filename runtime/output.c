@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "civil.h"
@@ -116,6 +117,54 @@ vp_out *vp_out_open_append(const char *path) {
   if (!o->path)
     vp_arena_oom();
   return o;
+}
+
+vp_out *vp_out_open_at(const char *path, int64_t length, int64_t records,
+                       bool lazy) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && length == 0)
+    return vp_out_open(path, lazy);
+  if (fd < 0)
+    return NULL;
+  struct stat st;
+  int rc = fstat(fd, &st) < 0 ? -errno : 0;
+  if (rc == 0 && S_ISREG(st.st_mode) && st.st_size < length)
+    rc = -ERANGE;
+  if (rc == 0 && S_ISREG(st.st_mode) && ftruncate(fd, length) < 0)
+    rc = -errno;
+  if (rc == 0 && lseek(fd, 0, SEEK_END) < 0 && errno != ESPIPE)
+    rc = -errno;
+  if (rc < 0) {
+    close(fd);
+    errno = -rc;
+    return NULL;
+  }
+  vp_out *o = vp_out_open_fd(fd);
+  o->own_fd = true;
+  o->path = strdup(path);
+  if (!o->path)
+    vp_arena_oom();
+  o->records = records;
+  return o;
+}
+
+int64_t vp_out_sync(vp_out *o) {
+  if (vp_out_flush(o) < 0)
+    return o->err;
+  if (o->fd < 0)
+    return 0;  // a lazy file not created yet
+  struct stat st;
+  if (fstat(o->fd, &st) < 0)
+    return -errno;
+  if (!S_ISREG(st.st_mode))
+    return VP_OUT_NOT_FILE;
+  if (fsync(o->fd) < 0)
+    return -errno;
+  return st.st_size;
+}
+
+const char *vp_out_path(const vp_out *o) {
+  return o->path;
 }
 
 static void write_out(vp_out *o, const char *p, size_t n) {

@@ -24,6 +24,20 @@ vp_out *vp_out_open_fd(int fd);
 // mode, LANGUAGE.md 2.11). Returns NULL with errno set on failure.
 vp_out *vp_out_open_append(const char *path);
 
+// Checkpoints (7.3). Opens path again at the length a checkpoint recorded,
+// with records records before: a longer file is cut there, a shorter one
+// is an error (NULL, errno ERANGE). A file that does not exist is created
+// when length is 0. Returns NULL with errno set on failure.
+vp_out *vp_out_open_at(const char *path, int64_t length, int64_t records,
+                       bool lazy);
+// Writes what is buffered and fsyncs it; returns the file's length, 0 for
+// a lazy file not created yet, VP_OUT_NOT_FILE for a terminal or pipe,
+// or a negative errno.
+#define VP_OUT_NOT_FILE INT64_MIN
+int64_t vp_out_sync(vp_out *o);
+// The path given at open, NULL for a descriptor.
+const char *vp_out_path(const vp_out *o);
+
 // Writes text as it is, outside any record (the "[PRINT] " of .print).
 void vp_out_raw(vp_out *o, const char *p, size_t n);
 

@@ -10,7 +10,9 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,12 +28,14 @@
 
 #include "arena.h"
 #include "breaker.h"
+#include "ckpt.h"
 #include "err.h"
 #include "log.h"
 #include "partition.h"
 #include "ring.h"
 #include "run.h"
 #include "sup.h"
+#include "window.h"
 
 #define MAX_WORKERS     1024
 #define IN_RING_MIN     ((size_t)4 << 20)  // max record 2 MiB > 1 MiB event
@@ -120,6 +124,7 @@ typedef struct qitem {
   int attempt;
   const char *fail_kind;
   char *fail_msg;
+  int64_t log_off;  // its record in the slot's replay log, or -1
 } qitem;
 
 typedef struct slot {
@@ -146,7 +151,20 @@ typedef struct slot {
   uint64_t in_done;   // input ring position after the last released event
   uint64_t out_done;  // output ring position after the last released outcome
   int pins;           // callbacks running on bytes of this slot's rings
+  // With checkpoints (7.3), keyed state survives a worker's restart: a new
+  // worker loads the state of the last checkpoint, then replays the events
+  // the slot took since, whose outcomes are known and not sent again.
+  vp_buf state;       // the slot's state at the last checkpoint
+  vp_buf next_state;  // ... at the checkpoint being taken
+  vp_buf replay;      // replay records since the last checkpoint
 } slot;
+
+// A replay log record: this header, then the in_hdr and packed event.
+typedef struct replay_hdr {
+  uint64_t in_end;  // input ring position after the event
+  uint32_t len;     // bytes that follow
+  uint8_t apply;    // 0: its worker died on it or never ran it
+} replay_hdr;
 
 // An event whose outcome never went through a worker: routed to a closed
 // slot, or too large for a ring. It owns copies of its bytes.
@@ -198,6 +216,7 @@ struct vp_worker {
   size_t limit;        // the most record bytes one outcome may hold
   int64_t events;      // events taken, for recycle_after
   vp_breaker breaker;  // the slot's breaker; this worker is its only writer
+  bool replaying;      // rebuilding state: outputs are dropped
   int unrung;          // outcomes published since the parent's last ring
   int64_t rung_ns;     // when the parent's bell was last rung
 };
@@ -477,7 +496,13 @@ static void parse_faults(void) {
       if (strlen(names[k]) == n && strncmp(p, names[k], n) == 0)
         kind = k;
     char *end = NULL;
-    long long seq = p[n] == '@' ? strtoll(p + n + 1, &end, 10) : -1;
+    long long seq = -1;
+    if (p[n] == '@' && !strncmp(p + n + 1, "checkpoint", 10)) {
+      seq = VP_CKPT_SEQ;  // every checkpoint barrier (7.3)
+      end = (char *)p + n + 11;
+    } else if (p[n] == '@') {
+      seq = strtoll(p + n + 1, &end, 10);
+    }
     bool first = end && strncmp(end, "/1", 2) == 0;
     if (first)
       end += 2;
@@ -607,6 +632,39 @@ static void worker_oom(void) {
   _exit(EXIT_CRASH);
 }
 
+// A new worker of a slot with keyed state gets it back (7.3): the state of
+// the last checkpoint, then every event the slot took since whose outcome
+// was published before cursor, run with their outputs dropped. Errors are
+// part of what those events did; a crash here ends the worker as any other.
+static void restore_state(vp_worker *w, slot *s, uint64_t cursor,
+                          vp_arena *arena) {
+  const vp_region_desc *desc = w->r->desc;
+  if (!desc->load)
+    return;
+  if (s->state.n) {
+    vp_rd rd = { s->state.p, s->state.p + s->state.n };
+    desc->load(&rd);
+  }
+  w->replaying = true;
+  for (size_t off = 0; off < s->replay.n;) {
+    replay_hdr h;
+    memcpy(&h, s->replay.p + off, sizeof h);
+    const uint8_t *rec = s->replay.p + off + sizeof h;
+    off += sizeof h + h.len;
+    if (!h.apply || h.in_end > cursor)
+      continue;
+    vp_trap t;
+    if (VP_TRY(t)) {
+      desc->work(w, rec + sizeof(in_hdr), h.len - sizeof(in_hdr));
+      vp_trap_pop(&t);
+    }
+    w->n = 0;
+    w->nrec = 0;
+    vp_arena_reset(arena);
+  }
+  w->replaying = false;
+}
+
 // A worker: reads its input ring from cursor (never releasing: the parent
 // does when it takes the outcome) and writes one outcome per event. It
 // leaves only through _exit, so nothing inherited from the parent (stdio
@@ -627,10 +685,11 @@ _Noreturn static void worker_main(vp_region *r, int si, uint64_t cursor,
   vp_trap_top = NULL;
   vp_arena arena = { 0 };
   vp_event_arena = &arena;
-  vp_worker w = { r, si, NULL, 0, 0, 0, 0, 0, s->breaker, 0, 0 };
+  vp_worker w = { r, si, NULL, 0, 0, 0, 0, 0, s->breaker, false, 0, 0 };
   size_t room = vp_ring_max_record(s->out) - sizeof(out_hdr) - MSG_MAX;
   w.limit = room < MAX_OUT_BYTES ? room : MAX_OUT_BYTES;
   int64_t recycle = r->desc->recycle_after;
+  restore_state(&w, s, cursor, &arena);
 
   // Every record before end is published: they are taken one after the
   // other without reading the parent's line again.
@@ -671,6 +730,8 @@ _Noreturn static void worker_main(vp_region *r, int si, uint64_t cursor,
 }
 
 void vp_worker_emit(vp_worker *w, const void *rec, size_t len) {
+  if (w->replaying)
+    return;
   if (w->nrec >= MAX_OUT_RECORDS || len > w->limit ||
       w->n + sizeof(int64_t) + len > w->limit)
     vp_raise("invalid argument: process: too many outputs");
@@ -694,6 +755,26 @@ void vp_worker_emit(vp_worker *w, const void *rec, size_t len) {
 
 bool vp_worker_half_full(const vp_worker *w) {
   return w->n > w->limit / 2 || w->nrec > MAX_OUT_RECORDS / 2;
+}
+
+void vp_worker_save_state(vp_worker *w) {
+  vp_buf b = { 0 };
+  w->r->desc->save(&b);
+  char path[4096];
+  vp_ckpt_state_path(path, sizeof path, w->r->desc->id, w->slot);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  int rc = fd < 0 ? -errno : 0;
+  for (size_t off = 0; rc == 0 && off < b.n;) {
+    ssize_t n = write(fd, b.p + off, b.n - off);
+    if (n < 0 && errno != EINTR)
+      rc = -errno;
+    off += n > 0 ? (size_t)n : 0;
+  }
+  if (fd >= 0 && close(fd) < 0 && rc == 0)
+    rc = -errno;
+  vp_buf_free(&b);
+  if (rc < 0)
+    vp_raise("checkpoint: cannot write %s: %s", path, strerror(-rc));
 }
 
 int vp_worker_slot(const vp_worker *w) {
@@ -823,7 +904,16 @@ static uint64_t queue_end(slot *s) {
   return s->qlen ? qat(s, s->qlen - 1)->in_end : s->in_done;
 }
 
-static void fail_item(qitem *it, const char *kind, char *msg, int attempt) {
+// An event whose worker never finished it: its state changes died with
+// the worker, so a replay must skip it.
+static void skip_replay(slot *s, const qitem *it) {
+  if (it->log_off >= 0)
+    s->replay.p[it->log_off + offsetof(replay_hdr, apply)] = 0;
+}
+
+static void fail_item(slot *s, qitem *it, const char *kind, char *msg,
+                      int attempt) {
+  skip_replay(s, it);
   it->fail_kind = kind;
   it->fail_msg = msg;
   it->attempt = attempt;
@@ -895,7 +985,7 @@ static void fail_rest(vp_region *r, int si, int from, const char *msg,
   for (int i = from < 0 ? s->qlen : from; i < s->qlen; i++) {
     qitem *it = qat(s, i);
     if (!it->fail_kind)
-      fail_item(it, "worker_failed", xstrdup(msg),
+      fail_item(s, it, "worker_failed", xstrdup(msg),
                 it->entry == hand ? it->attempt : 0);
   }
 }
@@ -935,7 +1025,7 @@ static void start_slot(vp_region *r, int si, int64_t now, bool restart) {
   }
   if (restart)
     trace(r, "restart", si, -1, NULL, -1, NULL);
-  if (restart && r->desc->on_restart)
+  if (restart && r->desc->on_restart && !vp_ckpt_dir)
     r->desc->on_restart(si);
 }
 
@@ -1046,7 +1136,7 @@ static void on_death(vp_region *r, int si, int status) {
   case VP_SUP_RESTART:
     if (quarantine) {
       // Poison event: it becomes a crash (or timeout) at attempt 2.
-      fail_item(it, kind, xstrdup(reason), 2);
+      fail_item(s, it, kind, xstrdup(reason), 2);
       s->resume = it->in_end;
     } else if (it) {
       it->attempt = 2;
@@ -1057,12 +1147,12 @@ static void on_death(vp_region *r, int si, int status) {
     break;
   case VP_SUP_CLOSE:
     if (it)
-      fail_item(it, kind, xstrdup(reason), it->attempt);
+      fail_item(s, it, kind, xstrdup(reason), it->attempt);
     close_slot(r, si, hand, reason);
     break;
   case VP_SUP_ESCALATE:
     if (it)
-      fail_item(it, kind, xstrdup(reason), it->attempt);
+      fail_item(s, it, kind, xstrdup(reason), it->attempt);
     escalate(r, si, kind, &d, reason);
     break;
   }
@@ -1211,6 +1301,7 @@ static bool take_slot(vp_region *r, int si, taken *t) {
       t->nrecords = h.nrecords;
     } else if (h.status == OUT_REJECT) {
       static const char circuit_open[] = "circuit open";
+      skip_replay(s, &it);
       t->err.kind = "circuit_open";
       t->err.message = (vp_str){ circuit_open, sizeof circuit_open - 1 };
       t->err.attempt = 0;
@@ -1362,6 +1453,15 @@ static void add_synth(vp_region *r, int worker, const char *kind, char *msg,
            (log_item){ -1, sy });
 }
 
+static int64_t log_replay(slot *s, uint64_t in_end, const void *rec,
+                          size_t len) {
+  replay_hdr h = { in_end, (uint32_t)len, 1 };
+  int64_t off = (int64_t)s->replay.n;
+  vp_buf_put(&s->replay, &h, sizeof h);
+  vp_buf_put(&s->replay, rec, len);
+  return off;
+}
+
 static void dispatch(vp_region *r, int si, const vp_origin *origin,
                      const void *in, size_t len) {
   slot *s = &r->slots[si];
@@ -1406,7 +1506,10 @@ static void dispatch(vp_region *r, int si, const vp_origin *origin,
   s->in_pub = vp_ring_reserved(s->in);
 
   qitem *it = qat(s, s->qlen++);
-  *it = (qitem){ .entry = r->next_entry, .in_end = vp_ring_reserved(s->in) };
+  *it = (qitem){ .entry = r->next_entry, .in_end = vp_ring_reserved(s->in),
+                 .log_off = -1 };
+  if (vp_ckpt_dir && r->desc->load && origin->seq != VP_CKPT_SEQ)
+    it->log_off = log_replay(s, it->in_end, dst, need);
   it->in = (const uint8_t *)dst + sizeof h;
   it->len = len;
   it->origin = *origin;
@@ -1519,6 +1622,11 @@ static size_t pow2_at_least(size_t n) {
 
 static void free_slots(vp_region *r) {
   for (int i = 0; i < r->n; i++) {
+    vp_buf_free(&r->slots[i].state);
+    vp_buf_free(&r->slots[i].next_state);
+    vp_buf_free(&r->slots[i].replay);
+  }
+  for (int i = 0; i < r->n; i++) {
     slot *s = &r->slots[i];
     vp_ring_destroy(s->in);
     vp_ring_destroy(s->out);
@@ -1551,23 +1659,27 @@ static int init_slot(slot *s, int qcap) {
   return s->in && s->out && s->shm ? 0 : -ENOMEM;
 }
 
-vp_region *vp_region_start(const vp_region_desc *desc, int workers) {
+int vp_region_workers(const vp_region_desc *desc, int workers) {
+  int n = desc->max_workers;
+  if (workers > 0 && desc->strategy != VP_STRATEGY_BROADCAST)
+    n = workers;
+  if (n < 1)
+    n = 1;
+  return n > MAX_WORKERS ? MAX_WORKERS : n;
+}
+
+vp_region *vp_region_start(const vp_region_desc *desc, int workers,
+                           const vp_str *states) {
   if (!pbell) {
     if (!(pbell = map_shared(sizeof *pbell)))
       return NULL;
     parse_faults();
   }
 
-  int n = desc->max_workers;
-  if (workers > 0 && desc->strategy != VP_STRATEGY_BROADCAST)
-    n = workers;
-  else if (workers > 0)
+  int n = vp_region_workers(desc, workers);
+  if (workers > 0 && desc->strategy == VP_STRATEGY_BROADCAST)
     vp_log(VP_LOG_WARN, "--workers ignored for broadcast region in '%s'",
            desc->stream);
-  if (n < 1)
-    n = 1;
-  if (n > MAX_WORKERS)
-    n = MAX_WORKERS;
   int qcap = desc->queue_capacity;
   if (qcap < 1)
     qcap = 1;
@@ -1596,10 +1708,58 @@ vp_region *vp_region_start(const vp_region_desc *desc, int workers) {
   }
 
   for (int i = 0; i < n; i++) {
-    r->slots[i].resume_attempt = 1;
+    slot *s = &r->slots[i];
+    if (states)
+      vp_buf_put(&s->state, states[i].p, (size_t)states[i].n);
+    s->resume_attempt = 1;
     start_slot(r, i, r->last_reap_ns, false);
   }
   return r;
+}
+
+// Checkpoints (7.3).
+
+void vp_region_barrier(vp_region *r) {
+  if (!r->desc->save)
+    return;
+  vp_meta m;
+  memset(&m, 0, sizeof m);
+  m.origin.seq = VP_CKPT_SEQ;
+  for (int si = 0; si < r->n; si++)
+    if (!r->slots[si].down && !r->sup.failed)
+      dispatch(r, si, &m.origin, &m, sizeof m);
+}
+
+int vp_region_take_states(vp_region *r, vp_buf *body) {
+  vp_buf_i64(body, r->n);
+  for (int si = 0; si < r->n && r->desc->save; si++) {
+    slot *s = &r->slots[si];
+    char path[4096];
+    vp_ckpt_state_path(path, sizeof path, r->desc->id, si);
+    s->next_state.n = 0;
+    int rc = vp_ckpt_slurp(path, &s->next_state);
+    if (rc == -ENOENT && (s->down || r->sup.failed))
+      rc = 0;  // no worker, no state
+    if (rc < 0) {
+      vp_log(VP_LOG_ERROR, "checkpoint: cannot read %s: %s", path,
+             strerror(-rc));
+      return rc;
+    }
+    unlink(path);
+    vp_buf_str(body, (vp_str){ (const char *)s->next_state.p,
+                               (int64_t)s->next_state.n });
+  }
+  return 0;
+}
+
+void vp_region_checkpoint_done(vp_region *r) {
+  for (int si = 0; si < r->n && r->desc->save; si++) {
+    slot *s = &r->slots[si];
+    vp_buf t = s->state;
+    s->state = s->next_state;
+    s->next_state = t;
+    s->replay.n = 0;
+  }
 }
 
 void vp_region_stop(vp_region *r) {

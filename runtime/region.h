@@ -11,8 +11,9 @@
 // SEQ then fails before running the region's operators, on every attempt
 // or (with /1) only on the first: segv raises SIGSEGV, abort calls abort(),
 // exit calls _exit(1), hang waits forever, stop raises SIGSTOP. Example:
-// VP_FAULT=segv@1000/1,hang@2000. A malformed value is ignored with a
-// warning.
+// VP_FAULT=segv@1000/1,hang@2000. SEQ may also be the word checkpoint:
+// every worker then fails on each checkpoint barrier (7.3). A malformed
+// value is ignored with a warning.
 // SPDX-License-Identifier: MIT
 #ifndef VP_REGION_H
 #define VP_REGION_H
@@ -49,6 +50,7 @@ typedef struct vp_stream_error {
 typedef struct vp_worker vp_worker;
 
 typedef struct vp_region_desc {
+  int id;  // index among the program's regions
   const char *stream;
   int max_workers;
   vp_strategy strategy;
@@ -77,13 +79,33 @@ typedef struct vp_region_desc {
   // Runs on the main thread when slot's worker is restarted (a new process
   // replaces a failed one); may be NULL. Keyed state (5.7) starts empty.
   void (*on_restart)(int slot);
+
+  // Keyed state for checkpoints (7.3), in a worker; NULL when the region
+  // keeps none. save appends the worker's state, load reads it back into
+  // a new worker.
+  void (*save)(vp_buf *b);
+  void (*load)(vp_rd *r);
 } vp_region_desc;
 
 typedef struct vp_region vp_region;
 
 // Creates the rings and forks the workers. workers > 0 overrides
 // desc->max_workers (the executable's --workers), except for broadcast.
-vp_region *vp_region_start(const vp_region_desc *desc, int workers);
+// states, when not NULL, holds each slot's state from a checkpoint.
+vp_region *vp_region_start(const vp_region_desc *desc, int workers,
+                           const vp_str *states);
+
+// The number of workers vp_region_start gives the region.
+int vp_region_workers(const vp_region_desc *desc, int workers);
+
+// Checkpoints (7.3), on a drained region: barrier sends each worker the
+// marker on which it saves its state (VP_CKPT_SEQ; the generated worker
+// calls vp_worker_save_state); once drained again, take_states appends
+// every slot's state to body (or returns a negative errno), and
+// checkpoint_done makes them the states new workers start from.
+void vp_region_barrier(vp_region *r);
+int vp_region_take_states(vp_region *r, vp_buf *body);
+void vp_region_checkpoint_done(vp_region *r);
 
 // Hands one packed event to the region. key_hash is the FNV-1a hash of the
 // routing key's canonical encoding (consistent_hash only). When the slot's
@@ -138,5 +160,8 @@ bool vp_worker_half_full(const vp_worker *w);
 
 // The worker's slot index.
 int vp_worker_slot(const vp_worker *w);
+
+// Saves the worker's keyed state for the checkpoint in progress (7.3).
+void vp_worker_save_state(vp_worker *w);
 
 #endif

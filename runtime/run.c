@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ckpt.h"
 #include "err.h"
 #include "log.h"
 #include "scan.h"
@@ -47,6 +49,10 @@ typedef struct options {
   int workers;  // 0: the program's values
   int log_level;
   bool flush_windows;  // --flush-windows-at-eof (5.5)
+  const char *ckpt_dir;      // --checkpoint-dir (7.3)
+  int64_t ckpt_every;        // --checkpoint-every, input records
+  int64_t ckpt_interval_ns;  // --checkpoint-interval
+  bool reset_ckpt;           // --reset-checkpoint
 } options;
 
 // State of the one run in this process.
@@ -54,7 +60,9 @@ static struct run {
   const vp_program *prog;
   const char *base;  // basename of argv[0]
   options opt;
-  vp_input *in;
+  vp_input *in;       // the input being read
+  vp_input *main_in;  // the command line's inputs
+  int64_t reader;     // 0: main_in, k: connector source k - 1
   vp_out *out;
   vp_out *dlq;
   vp_out *stats;
@@ -71,6 +79,12 @@ static struct run {
   double last_progress;
   bool progress;  // stderr is a terminal
   bool started;   // inputs, outputs and regions are up
+  int fatal;      // exit status of a failure that stops reading, or 0
+  vp_out **sinks;  // file connectors, for checkpoints
+  int nsinks;
+  int64_t ckpt_due;  // records count of the next checkpoint
+  double ckpt_at;    // now_s() of the last one
+  char *ckpt_error;  // a worker failed to save its state
 } R;
 
 static volatile sig_atomic_t stop_signal;
@@ -97,6 +111,10 @@ typedef enum opt_id {
   OPT_HELP,
   OPT_VERSION,
   OPT_FLUSH_WINDOWS,
+  OPT_CKPT_DIR,
+  OPT_CKPT_EVERY,
+  OPT_CKPT_INTERVAL,
+  OPT_RESET_CKPT,
   OPT_LATER,  // phase 2 options, rejected
 } opt_id;
 
@@ -119,10 +137,10 @@ static const opt_spec specs[] = {
   { "trace", 0, true, OPT_TRACE },
   { "help", 'h', false, OPT_HELP },
   { "version", 0, false, OPT_VERSION },
-  { "checkpoint-dir", 0, true, OPT_LATER },
-  { "checkpoint-every", 0, true, OPT_LATER },
-  { "checkpoint-interval", 0, true, OPT_LATER },
-  { "reset-checkpoint", 0, false, OPT_LATER },
+  { "checkpoint-dir", 0, true, OPT_CKPT_DIR },
+  { "checkpoint-every", 0, true, OPT_CKPT_EVERY },
+  { "checkpoint-interval", 0, true, OPT_CKPT_INTERVAL },
+  { "reset-checkpoint", 0, false, OPT_RESET_CKPT },
   { "record-ids", 0, false, OPT_LATER },
   { "flush-windows-at-eof", 0, false, OPT_FLUSH_WINDOWS },
   { "replay", 0, false, OPT_LATER },
@@ -156,6 +174,19 @@ static void usage(FILE *f) {
           "      --trace PATH      write supervision actions to PATH\n"
           "      --flush-windows-at-eof\n"
           "                        release open windows at the end of input\n"
+          "      --checkpoint-dir DIR\n"
+          "                        keep checkpoints in DIR and resume from "
+          "the last one\n"
+          "                        (inputs must be regular files)\n"
+          "      --checkpoint-every N\n"
+          "                        checkpoint after N input records "
+          "(default: 100000)\n"
+          "      --checkpoint-interval D\n"
+          "                        ... or after D, such as 5s or 250ms "
+          "(default: 5s)\n"
+          "      --reset-checkpoint\n"
+          "                        ignore the checkpoint in DIR and start "
+          "over\n"
           "  -h, --help            print this help and exit\n"
           "      --version         print the version and exit\n\n"
           "Exit status: 0 all input processed, 1 fatal error, 2 stopped by "
@@ -245,6 +276,28 @@ static int apply(const opt_spec *sp, const char *flag, const char *val) {
   case OPT_FLUSH_WINDOWS:
     R.opt.flush_windows = true;
     return -1;
+  case OPT_CKPT_DIR:
+    o->ckpt_dir = val;
+    return -1;
+  case OPT_CKPT_EVERY:
+    if (!parse_count(val, INT64_MAX, &n) || n < 1)
+      return usage_error("--checkpoint-every: expected a positive number of "
+                         "records, got '%s'",
+                         val);
+    o->ckpt_every = (int64_t)n;
+    return -1;
+  case OPT_CKPT_INTERVAL: {
+    vp_value v = { .kind = VP_KIND_STR };
+    v.u.s = (vp_str){ val, (int64_t)strlen(val) };
+    if (!vp_as_duration(&v, &o->ckpt_interval_ns) || o->ckpt_interval_ns <= 0)
+      return usage_error("--checkpoint-interval: expected a positive "
+                         "duration such as 5s or 250ms, got '%s'",
+                         val);
+    return -1;
+  }
+  case OPT_RESET_CKPT:
+    o->reset_ckpt = true;
+    return -1;
   case OPT_LATER:
     return usage_error("option '%s' is not supported yet (planned: P2)",
                        flag);
@@ -306,6 +359,8 @@ static int parse_args(int argc, char **argv) {
     vp_arena_oom();
   R.opt.log_level = -1;
   R.opt.fmt = R.prog->default_format;
+  R.opt.ckpt_every = 100000;
+  R.opt.ckpt_interval_ns = 5000000000LL;
 
   bool only_inputs = false;
   for (int i = 1; i < argc; i++) {
@@ -495,12 +550,14 @@ static void route_record(const vp_event *ev, const vp_source *src) {
     R.unrouted++;
 }
 
+static void maybe_checkpoint(void);
+
 static void read_loop(const vp_source *src) {
   vp_event ev;
   const char *msg;
   int64_t next_check = R.records + PROGRESS_EVERY;
 
-  while (!stop_signal) {
+  while (!stop_signal && !R.fatal) {
     vp_arena_reset(&R.event_arena);
     vp_read_status st = vp_input_next(R.in, &R.event_arena, &ev, &msg);
     if (st == VP_READ_END)
@@ -511,6 +568,8 @@ static void read_loop(const vp_source *src) {
     else
       route_record(&ev, src);
     after_record();
+    if (vp_ckpt_dir)
+      maybe_checkpoint();
     if (R.progress && R.records >= next_check) {
       next_check += PROGRESS_EVERY;
       show_progress();
@@ -521,8 +580,12 @@ static void read_loop(const vp_source *src) {
 // Reads each connector source (E.from(C)) after the main inputs, its
 // records numbered on from theirs; returns -1, or the exit status of a
 // source that cannot be opened.
+static int resume_source(vp_input *in);
+
 static int read_sources(void) {
-  for (int i = 0; i < R.prog->nsources && !stop_signal; i++) {
+  int first = R.reader > 0 ? (int)R.reader - 1 : 0;
+  for (int i = first; i < R.prog->nsources && !stop_signal && !R.fatal;
+       i++) {
     const vp_source *src = &R.prog->sources[i];
     char why[512];
     vp_input *in = vp_input_open(&src->path, 1, src->format, why, sizeof why);
@@ -532,13 +595,17 @@ static int read_sources(void) {
     }
     vp_input_set_stop(in, &stop_signal);
     vp_input_set_seq(in, R.records);
-    vp_input *main_in = R.in;
+    int rc = R.reader == i + 1 ? resume_source(in) : -1;
+    R.reader = i + 1;
     R.in = in;
-    read_loop(src);
-    R.in = main_in;
+    if (rc < 0)
+      read_loop(src);
+    R.in = R.main_in;
     vp_input_close(in);
+    if (rc >= 0)
+      return rc;
   }
-  return -1;
+  return R.fatal ? R.fatal : -1;
 }
 
 static int64_t total_submitted(void) {
@@ -563,6 +630,390 @@ static void drain_all(void) {
     if (total_submitted() == before)
       break;
   }
+}
+
+// Checkpoints (LANGUAGE.md 7.3). The body of a checkpoint file, after the
+// header ckpt.c writes: whether the run was complete; the reader; the
+// main inputs' paths and sizes; the reading position and the hash of the
+// bytes before it; the main output, the dead-letter output and each file
+// connector as path, length and records; the run's counters; the
+// program's state; and per region, each worker slot's state.
+
+typedef struct saved_out {
+  vp_str path;
+  int64_t length;  // VP_OUT_NOT_FILE: a terminal or pipe, never cut
+  int64_t records;
+} saved_out;
+
+// What a resumed run takes from its checkpoint.
+static struct resume {
+  bool on;
+  bool complete;
+  vp_buf body;
+  int64_t ninputs;
+  vp_rd inputs;  // ninputs × (path, size)
+  vp_input_pos pos;
+  uint64_t tail;
+  saved_out out, dlq;
+  saved_out *sinks;
+  int64_t nsinks;
+  vp_rd rest;  // the program's state, then the regions'
+} RS;
+
+int64_t vp_ckpt_input_ref(const char *input) {
+  if (!input)
+    return -1;
+  for (int i = 0; i < R.opt.ninputs; i++)
+    if (R.opt.inputs[i] == input || !strcmp(R.opt.inputs[i], input))
+      return i;
+  for (int i = 0; i < R.prog->nsources; i++)
+    if (!strcmp(R.prog->sources[i].path, input))
+      return R.opt.ninputs + i;
+  return -1;
+}
+
+const char *vp_ckpt_input_at(int64_t ref) {
+  if (ref >= 0 && ref < R.opt.ninputs)
+    return R.opt.inputs[ref];
+  if (ref >= R.opt.ninputs && ref < R.opt.ninputs + R.prog->nsources)
+    return R.prog->sources[ref - R.opt.ninputs].path;
+  return NULL;
+}
+
+void vp_ckpt_worker_failed(const vp_stream_error *err) {
+  if (R.ckpt_error)
+    return;
+  size_t n = (size_t)err->message.n + 64;
+  R.ckpt_error = malloc(n);
+  if (!R.ckpt_error)
+    vp_arena_oom();
+  snprintf(R.ckpt_error, n, "worker %lld: %s: %.*s", (long long)err->worker,
+           err->kind, (int)err->message.n, err->message.p);
+}
+
+static void put_pos(vp_buf *b, const vp_input_pos *p) {
+  int64_t v[8] = { p->cur,      p->offset,    p->line,     p->seq,
+                   p->batch_ns, p->last_time, p->skipping, p->batch_set };
+  vp_buf_put(b, v, sizeof v);
+}
+
+static void get_pos(vp_rd *r, vp_input_pos *p) {
+  int64_t v[8];
+  for (int i = 0; i < 8; i++)
+    v[i] = vp_ckpt_i64(r);
+  *p = (vp_input_pos){ v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] };
+}
+
+// Writes what o buffers, fsyncs it and records it; false on failure.
+static bool put_out(vp_buf *b, vp_out *o) {
+  int64_t len = vp_out_sync(o);
+  if (len < 0 && len != VP_OUT_NOT_FILE) {
+    vp_log(VP_LOG_ERROR, "checkpoint: cannot write %s: %s",
+           vp_out_path(o) ? vp_out_path(o) : "standard output",
+           strerror((int)-len));
+    return false;
+  }
+  const char *path = vp_out_path(o) ? vp_out_path(o) : "";
+  vp_buf_str(b, (vp_str){ path, (int64_t)strlen(path) });
+  vp_buf_i64(b, len);
+  vp_buf_i64(b, vp_out_records(o));
+  return true;
+}
+
+static saved_out get_out(vp_rd *r) {
+  saved_out o;
+  o.path = vp_ckpt_str(r);
+  o.length = vp_ckpt_i64(r);
+  o.records = vp_ckpt_i64(r);
+  return o;
+}
+
+// Everything up to the outputs; false when an output cannot be synced.
+static bool put_run(vp_buf *b, bool complete) {
+  vp_buf_u8(b, complete);
+  vp_buf_i64(b, R.reader);
+  int n = vp_input_count(R.main_in);
+  vp_buf_i64(b, n);
+  for (int i = 0; i < n; i++) {
+    const char *path = vp_input_path(R.main_in, i);
+    vp_buf_str(b, (vp_str){ path, (int64_t)strlen(path) });
+    vp_buf_i64(b, vp_input_size(R.main_in, i));
+  }
+  vp_input_pos pos;
+  vp_input_tell(R.in, &pos);
+  put_pos(b, &pos);
+  vp_buf_i64(b, (int64_t)vp_input_tail_hash(R.in, &pos));
+  if (!put_out(b, R.out) || !put_out(b, R.dlq))
+    return false;
+  vp_buf_i64(b, R.nsinks);
+  for (int i = 0; i < R.nsinks; i++)
+    if (!put_out(b, R.sinks[i]))
+      return false;
+  int64_t counters[4] = { R.records, R.parse_errors, R.unrouted, R.late };
+  vp_buf_put(b, counters, sizeof counters);
+  vp_buf_i64(b, R.prog->nstreams);
+  vp_buf_put(b, vp_counts, (size_t)R.prog->nstreams * sizeof *vp_counts);
+  return true;
+}
+
+// Takes a consistent checkpoint: every record read so far has gone all the
+// way through (regions drained), each worker with keyed state has saved
+// it behind a barrier, every output is on disk. Returns -1 or the exit
+// status of a failure.
+static int take_checkpoint(bool complete) {
+  drain_all();
+  for (int i = 0; i < R.prog->nregions; i++)
+    vp_region_barrier(vp_regions[i]);
+  drain_all();
+  if (R.ckpt_error) {
+    vp_log(VP_LOG_ERROR, "checkpoint failed: %s", R.ckpt_error);
+    return EXIT_FATAL;
+  }
+
+  vp_buf b = { 0 }, state = { 0 };
+  int rc = put_run(&b, complete) ? 0 : -EIO;
+  if (rc == 0 && R.prog->save)
+    R.prog->save(&state);
+  vp_buf_str(&b, (vp_str){ (const char *)state.p, (int64_t)state.n });
+  vp_buf_free(&state);
+  vp_buf_i64(&b, R.prog->nregions);
+  for (int i = 0; i < R.prog->nregions && rc == 0; i++)
+    rc = vp_region_take_states(vp_regions[i], &b);
+  if (rc == 0) {
+    rc = vp_ckpt_write(vp_ckpt_dir, R.prog->fingerprint, &b);
+    if (rc < 0)
+      vp_log(VP_LOG_ERROR, "checkpoint: cannot write %s/checkpoint: %s",
+             vp_ckpt_dir, strerror(-rc));
+  }
+  if (rc == 0) {
+    for (int i = 0; i < R.prog->nregions; i++)
+      vp_region_checkpoint_done(vp_regions[i]);
+    vp_log(VP_LOG_DEBUG, "checkpoint: records=%lld bytes=%zu%s",
+           (long long)R.records, b.n, complete ? " complete" : "");
+  }
+  vp_buf_free(&b);
+  R.ckpt_due = R.records + R.opt.ckpt_every;
+  R.ckpt_at = now_s();
+  return rc == 0 ? -1 : EXIT_FATAL;
+}
+
+static void maybe_checkpoint(void) {
+  bool due = R.records >= R.ckpt_due;
+  if (!due && (R.records & 255) == 0)
+    due = (now_s() - R.ckpt_at) * 1e9 >= (double)R.opt.ckpt_interval_ns;
+  if (due) {
+    int rc = take_checkpoint(false);
+    if (rc >= 0)
+      R.fatal = rc;
+  }
+}
+
+static int bad_checkpoint(const char *what) {
+  vp_log(VP_LOG_ERROR, "checkpoint %s/checkpoint: %s; --reset-checkpoint "
+                       "starts over",
+         vp_ckpt_dir, what);
+  return EXIT_FATAL;
+}
+
+// Reads DIR/checkpoint up to the program's state. Returns -1 to go on
+// (resuming when RS.on), else an exit status.
+static int read_checkpoint(void) {
+  const char *dir = vp_ckpt_dir;
+  if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+    vp_log(VP_LOG_ERROR, "cannot create checkpoint directory %s: %s", dir,
+           strerror(errno));
+    return EXIT_FATAL;
+  }
+  char path[4096];
+  snprintf(path, sizeof path, "%s/checkpoint", dir);
+  if (R.opt.reset_ckpt && unlink(path) < 0 && errno != ENOENT) {
+    vp_log(VP_LOG_ERROR, "cannot remove %s: %s", path, strerror(errno));
+    return EXIT_FATAL;
+  }
+  char why[4096 + 256];
+  switch (vp_ckpt_read(dir, R.prog->fingerprint, &RS.body, why, sizeof why)) {
+  case VP_CKPT_NONE:
+    return -1;
+  case VP_CKPT_BAD:
+    vp_log(VP_LOG_ERROR, "%s", why);
+    return EXIT_FATAL;
+  case VP_CKPT_OK:
+    break;
+  }
+  RS.on = true;
+  vp_rd r = { RS.body.p, RS.body.p + RS.body.n };
+  vp_ckpt_need(&r, 1);
+  RS.complete = vp_rd_u8(&r);
+  R.reader = vp_ckpt_i64(&r);
+  RS.ninputs = vp_ckpt_i64(&r);
+  RS.inputs = r;
+  for (int64_t i = 0; i < RS.ninputs; i++) {
+    vp_ckpt_str(&r);
+    vp_ckpt_i64(&r);
+  }
+  get_pos(&r, &RS.pos);
+  RS.tail = (uint64_t)vp_ckpt_i64(&r);
+  RS.out = get_out(&r);
+  RS.dlq = get_out(&r);
+  RS.nsinks = vp_ckpt_i64(&r);
+  RS.sinks = calloc((size_t)RS.nsinks + 1, sizeof *RS.sinks);
+  if (!RS.sinks)
+    vp_arena_oom();
+  for (int64_t i = 0; i < RS.nsinks; i++)
+    RS.sinks[i] = get_out(&r);
+  int64_t counters[4];
+  for (int i = 0; i < 4; i++)
+    counters[i] = vp_ckpt_i64(&r);
+  R.records = counters[0];
+  R.parse_errors = counters[1];
+  R.unrouted = counters[2];
+  R.late = counters[3];
+  if (vp_ckpt_i64(&r) != R.prog->nstreams)
+    return bad_checkpoint("stream count differs");
+  size_t nc = (size_t)R.prog->nstreams * sizeof *vp_counts;
+  vp_ckpt_need(&r, nc);
+  memcpy(vp_counts, r.p, nc);
+  r.p += nc;
+  RS.rest = r;
+  return -1;
+}
+
+// Inputs must be files a restart can seek in; a resumed run's must be the
+// ones its checkpoint read, unchanged.
+static int check_inputs(void) {
+  int n = vp_input_count(R.main_in);
+  for (int i = 0; i < n; i++) {
+    const char *path = vp_input_path(R.main_in, i);
+    if (!strcmp(path, "-") || vp_input_size(R.main_in, i) < 0)
+      return usage_error("--checkpoint-dir needs inputs that are regular "
+                         "files; %s is not",
+                         strcmp(path, "-") ? path : "standard input");
+  }
+  if (!RS.on)
+    return -1;
+  if (RS.ninputs != n)
+    return bad_checkpoint("it was taken over another list of inputs");
+  vp_rd r = RS.inputs;
+  for (int i = 0; i < n; i++) {
+    vp_str path = vp_ckpt_str(&r);
+    int64_t size = vp_ckpt_i64(&r);
+    const char *p = vp_input_path(R.main_in, i);
+    char what[4096 + 128];
+    if (strlen(p) != (size_t)path.n || memcmp(p, path.p, (size_t)path.n)) {
+      snprintf(what, sizeof what, "input %d was %.*s, not %s", i + 1,
+               (int)path.n, path.p, p);
+      return bad_checkpoint(what);
+    }
+    if (size != vp_input_size(R.main_in, i)) {
+      snprintf(what, sizeof what,
+               "input %s changed (%lld bytes, the checkpoint read %lld)", p,
+               (long long)vp_input_size(R.main_in, i), (long long)size);
+      return bad_checkpoint(what);
+    }
+  }
+  return -1;
+}
+
+// Puts in where the checkpoint left it, after checking that the bytes
+// before that point are the ones it read.
+static int seek_input(vp_input *in, const vp_input_pos *pos) {
+  if (vp_input_tail_hash(in, pos) != RS.tail)
+    return bad_checkpoint("an input changed before the point it reached");
+  int rc = vp_input_seek(in, pos);
+  if (rc < 0) {
+    vp_log(VP_LOG_ERROR, "cannot seek input: %s", strerror(-rc));
+    return EXIT_FATAL;
+  }
+  return -1;
+}
+
+static int resume_source(vp_input *in) {
+  return seek_input(in, &RS.pos);
+}
+
+// A resumed run's main input: at the checkpoint's position, or past its
+// end when the checkpoint was taken in a connector source.
+static int resume_input(void) {
+  if (R.reader == 0)
+    return seek_input(R.main_in, &RS.pos);
+  vp_input_pos end = { .cur = vp_input_count(R.main_in) };
+  return vp_input_seek(R.main_in, &end) < 0 ? EXIT_FATAL : -1;
+}
+
+static vp_out *open_output(const char *path, const saved_out *saved,
+                           bool lazy) {
+  if (RS.on && saved && saved->length != VP_OUT_NOT_FILE && path &&
+      strcmp(path, "-") != 0) {
+    vp_out *o = vp_out_open_at(path, saved->length, saved->records, lazy);
+    if (!o && errno == ERANGE)
+      vp_log(VP_LOG_ERROR, "cannot resume %s: the file is shorter than the "
+                           "%lld bytes the checkpoint recorded",
+             path, (long long)saved->length);
+    return o;
+  }
+  vp_out *o = vp_out_open(path, lazy);
+  if (o && RS.on && saved && saved->length == VP_OUT_NOT_FILE)
+    vp_log(VP_LOG_INFO, "resuming: %s is not a file: records written since "
+                        "the checkpoint may appear again",
+           path ? path : "standard output");
+  return o;
+}
+
+vp_out *vp_sink_open(const char *path, bool append) {
+  const saved_out *saved = NULL;
+  for (int64_t i = 0; i < RS.nsinks; i++)
+    if (strlen(path) == (size_t)RS.sinks[i].path.n &&
+        !memcmp(path, RS.sinks[i].path.p, (size_t)RS.sinks[i].path.n))
+      saved = &RS.sinks[i];
+  vp_out *o = saved ? open_output(path, saved, false)
+              : append ? vp_out_open_append(path)
+                       : vp_out_open(path, false);
+  if (!o)
+    return NULL;
+  R.sinks = realloc(R.sinks, (size_t)(R.nsinks + 1) * sizeof *R.sinks);
+  if (!R.sinks)
+    vp_arena_oom();
+  R.sinks[R.nsinks++] = o;
+  return o;
+}
+
+// The program's state from the checkpoint, after its initialisation.
+static void load_program_state(void) {
+  vp_str st = vp_ckpt_str(&RS.rest);
+  if (st.n && R.prog->load) {
+    vp_rd r = { (const uint8_t *)st.p, (const uint8_t *)st.p + st.n };
+    vp_event_arena = &R.run_arena;
+    R.prog->load(&r);
+    vp_event_arena = &R.event_arena;
+  }
+  if (vp_ckpt_i64(&RS.rest) != R.prog->nregions) {
+    vp_log(VP_LOG_ERROR, "checkpoint: region count differs");
+    exit(EXIT_FATAL);
+  }
+}
+
+// Slot states of region i, or a failure when its worker count changed.
+static int region_states(int i, vp_str **states) {
+  const vp_region_desc *d = &R.prog->regions[i];
+  int64_t n = vp_ckpt_i64(&RS.rest);
+  int want = vp_region_workers(d, R.opt.workers);
+  *states = NULL;
+  if (!d->save)
+    return -1;
+  if (n != want) {
+    char what[256];
+    snprintf(what, sizeof what,
+             "the region of stream %s had %lld workers, this run has %d "
+             "(keyed state stays with its worker)",
+             d->stream, (long long)n, want);
+    return bad_checkpoint(what);
+  }
+  *states = calloc((size_t)n, sizeof **states);
+  if (!*states)
+    vp_arena_oom();
+  for (int64_t k = 0; k < n; k++)
+    (*states)[k] = vp_ckpt_str(&RS.rest);
+  return -1;
 }
 
 // Start and end of a run.
@@ -596,9 +1047,15 @@ static int open_files(void) {
     return EXIT_FATAL;
   }
   vp_input_set_stop(R.in, &stop_signal);
+  R.main_in = R.in;
+  if (vp_ckpt_dir) {
+    int rc = check_inputs();
+    if (rc >= 0)
+      return rc;
+  }
 
   const char *out = R.opt.output ? R.opt.output : R.prog->default_output;
-  R.out = vp_out_open(out, false);
+  R.out = open_output(out, &RS.out, false);
   if (!R.out) {
     vp_log(VP_LOG_ERROR, "cannot open output %s: %s", out, strerror(errno));
     return EXIT_FATAL;
@@ -611,7 +1068,7 @@ static int open_files(void) {
     dlq = dlq_default;
   }
   R.opt.dlq = dlq;
-  R.dlq = vp_out_open(dlq, true);
+  R.dlq = open_output(dlq, &RS.dlq, true);
   if (!R.dlq) {
     vp_log(VP_LOG_ERROR, "cannot open dead-letter output %s: %s", dlq,
            strerror(errno));
@@ -666,7 +1123,15 @@ static int start_regions(void) {
   vp_out_flush(R.out);
   vp_out_flush(R.dlq);
   for (int i = 0; i < n; i++) {
-    vp_regions[i] = vp_region_start(&R.prog->regions[i], R.opt.workers);
+    vp_str *states = NULL;
+    if (RS.on) {
+      int rc = region_states(i, &states);
+      if (rc >= 0)
+        return rc;
+    }
+    vp_regions[i] = vp_region_start(&R.prog->regions[i], R.opt.workers,
+                                    states);
+    free(states);
     if (!vp_regions[i]) {
       vp_log(VP_LOG_ERROR, "cannot start region of stream %s",
              R.prog->regions[i].stream);
@@ -796,7 +1261,7 @@ static int finish(int status) {
     if (vp_out_close(R.stats) < 0 && status == 0)
       status = EXIT_FATAL;
   }
-  if (R.in && vp_input_error(R.in) < 0 && status == 0)
+  if (R.main_in && vp_input_error(R.main_in) < 0 && status == 0)
     status = EXIT_FATAL;
   if (vp_region_trace_close() < 0 && status == 0)
     status = EXIT_FATAL;
@@ -811,7 +1276,7 @@ static int finish(int status) {
   if (stop_signal && (status == 0 || status == EXIT_ESCALATED))
     status = EXIT_STOPPED;
 
-  vp_input_close(R.in);
+  vp_input_close(R.main_in);
   vp_arena_free(&R.event_arena);
   vp_arena_free(&R.run_arena);
   free(R.route_slots);
@@ -819,6 +1284,12 @@ static int finish(int status) {
   free(R.opt.inputs);
   free(vp_regions);
   free(vp_counts);
+  free(R.sinks);
+  free(R.ckpt_error);
+  free(RS.sinks);
+  vp_buf_free(&RS.body);
+  memset(&RS, 0, sizeof RS);
+  vp_ckpt_dir = NULL;
   vp_regions = NULL;
   vp_counts = NULL;
   vp_event_arena = NULL;
@@ -849,23 +1320,41 @@ int vp_main(const vp_program *prog, int argc, char **argv) {
   R.progress = isatty(2);
   build_routes();
 
-  rc = open_files();
+  vp_ckpt_dir = R.opt.ckpt_dir;
+  rc = vp_ckpt_dir ? read_checkpoint() : -1;
+  if (rc < 0 && RS.complete) {
+    vp_log(VP_LOG_WARN, "run: the checkpoint in %s is of a finished run: "
+                        "nothing to do (--reset-checkpoint starts over)",
+           vp_ckpt_dir);
+    rc = 0;
+  }
+  if (rc < 0)
+    rc = open_files();
   if (rc < 0)
     rc = run_init();
+  if (rc < 0 && RS.on)
+    load_program_state();
   if (rc < 0) {
     install_signals();
     rc = start_regions();
   }
+  if (rc < 0 && RS.on)
+    rc = resume_input();
+  if (rc < 0 && vp_ckpt_dir && !RS.on)
+    rc = take_checkpoint(false);  // what a restart before the next one needs
   if (rc >= 0)
     return finish(rc);
 
   R.started = true;
-  read_loop(NULL);
-  rc = read_sources();
+  if (R.reader == 0)
+    read_loop(NULL);
+  rc = R.fatal ? R.fatal : read_sources();
   drain_all();
-  if (prog->finish && !stop_signal) {
+  if (prog->finish && !stop_signal && rc < 0) {
     prog->finish(R.opt.flush_windows);
     drain_all();
   }
+  if (vp_ckpt_dir && rc < 0)
+    rc = take_checkpoint(!stop_signal);
   return finish(rc < 0 ? 0 : rc);
 }

@@ -63,6 +63,12 @@ typedef struct vp_program {
   // Called once at the end of input (5.5): releases sessions, and every
   // window when flush_windows is set (--flush-windows-at-eof); may be NULL.
   void (*finish)(bool flush_windows);
+  // Checkpoints (7.3): a hash of the generated program, which a
+  // checkpoint must carry to be resumed by it; save appends the state of
+  // every operator outside regions, load reads it back after init.
+  uint64_t fingerprint;
+  void (*save)(vp_buf *b);
+  void (*load)(vp_rd *r);
   // Defaults set by a config: block (2.9); NULL/AUTO when absent.
   vp_format default_format;
   const char *default_output;
@@ -108,6 +114,14 @@ void vp_parse_error(const vp_event *ev, const char *message);
 typedef void (*vp_event_writer)(vp_out *o, const void *rec);
 void vp_dead_letter(const vp_stream_error *err, vp_event_writer write_event,
                     const void *rec, const vp_str *handler_error);
+
+// Opens a file connector's output (2.11): appending or truncating, or,
+// when the run resumes from a checkpoint, at the length it recorded.
+// Returns NULL with errno set on failure.
+vp_out *vp_sink_open(const char *path, bool append);
+
+// A worker could not save its state for the checkpoint in progress.
+void vp_ckpt_worker_failed(const vp_stream_error *err);
 
 // log_error(e) of 6.11: "[ERROR] stream: kind: message (worker W, attempt A,
 // seq S)".

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "ckpt.h"
 #include "dyn.h"
 #include "err.h"
 #include "input.h"

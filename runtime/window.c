@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "ckpt.h"
 #include "dyn.h"
 #include "err.h"
 #include "output.h"
@@ -319,6 +320,72 @@ bool vp_window_finish(vp_window *w, bool all, bool (*enough)(void)) {
     e->bytes.n = 0;
   }
   return true;
+}
+
+// Checkpoints (7.3): every key with its items, bytes and window marks.
+// The origin at the head of each item's bytes points to an input name of
+// this process; the saved copy names the input by its index instead.
+
+static void save_key(const wkey *e, vp_buf *b) {
+  vp_buf_str(b, (vp_str){ (const char *)e->key, (int64_t)e->keylen });
+  vp_buf_i64(b, (int64_t)e->n);
+  for (size_t i = 0; i < e->n; i++) {
+    const vp_win_item *it = &e->items[i];
+    vp_meta m;
+    memcpy(&m, e->bytes.p + it->off, sizeof m);
+    vp_buf_i64(b, it->time_ns);
+    vp_buf_i64(b, vp_ckpt_input_ref(m.origin.input));
+    vp_buf_u8(b, (uint8_t)(it->released | it->passed << 1 | it->done << 2));
+    vp_buf_str(b, (vp_str){ (const char *)e->bytes.p + it->off,
+                            (int64_t)it->len });
+  }
+  int64_t marks[4] = { e->start, e->last, e->last_release, e->since };
+  vp_buf_put(b, marks, sizeof marks);
+  vp_buf_u8(b, e->released_once);
+}
+
+void vp_window_save(const vp_window *w, vp_buf *b) {
+  vp_buf_i64(b, (int64_t)w->nkeys);
+  for (size_t i = 0; i < w->nkeys; i++)
+    save_key(w->keys[i], b);
+}
+
+static void load_item(wkey *e, vp_rd *r) {
+  int64_t t = vp_ckpt_i64(r);
+  const char *input = vp_ckpt_input_at(vp_ckpt_i64(r));
+  vp_ckpt_need(r, 1);
+  uint8_t flags = vp_rd_u8(r);
+  vp_str bytes = vp_ckpt_str(r);
+  if ((size_t)bytes.n < sizeof(vp_meta))
+    vp_ckpt_need(r, SIZE_MAX);
+  push(e, t, bytes.p, (size_t)bytes.n);
+  vp_win_item *it = &e->items[e->n - 1];
+  it->released = flags & 1;
+  it->passed = flags >> 1 & 1;
+  it->done = flags >> 2 & 1;
+  vp_meta *m = (vp_meta *)(void *)(e->bytes.p + it->off);
+  memcpy(&m->origin.input, &input, sizeof input);
+}
+
+void vp_window_load(vp_window *w, vp_rd *r) {
+  int64_t nkeys = vp_ckpt_i64(r);
+  for (int64_t i = 0; i < nkeys; i++) {
+    vp_str key = vp_ckpt_str(r);
+    vp_key k = { (uint8_t *)key.p, (size_t)key.n, 0 };
+    wkey *e = find_key(w, key.n ? &k : NULL);
+    int64_t n = vp_ckpt_i64(r);
+    for (int64_t j = 0; j < n; j++)
+      load_item(e, r);
+    int64_t marks[4];
+    vp_ckpt_need(r, sizeof marks + 1);
+    memcpy(marks, r->p, sizeof marks);
+    r->p += sizeof marks;
+    e->start = marks[0];
+    e->last = marks[1];
+    e->last_release = marks[2];
+    e->since = marks[3];
+    e->released_once = vp_rd_u8(r);
+  }
 }
 
 // Orderings.

@@ -18,11 +18,13 @@
 #include "value.h"
 
 // Records a keyed region's workers exchange with the main thread besides
-// events (5.7): the end-of-input marker, the fates of an outcome, and the
-// dead letter of a record that failed after the marker released it.
+// events (5.7): the end-of-input marker, the fates of an outcome, the dead
+// letter of a record that failed after the marker released it, and the
+// checkpoint barrier (7.3), on which a worker saves its state.
 #define VP_FINISH_SEQ (INT64_MIN + 1)
 #define VP_FATES_SEQ INT64_MIN
 #define VP_DEAD_SEQ (INT64_MIN + 2)
+#define VP_CKPT_SEQ (INT64_MIN + 3)
 
 typedef enum vp_win_kind {
   VP_WIN_COUNT,          // .window(N)
@@ -81,6 +83,11 @@ void vp_window_watermark(vp_window *w, int64_t wm);
 // key, the call stops there and returns false, and a later call goes on
 // with the keys left. Returns true when every key is finished.
 bool vp_window_finish(vp_window *w, bool all, bool (*enough)(void));
+
+// Checkpoints (7.3): appends the window's state to b; loads such state
+// into a new window of the same kind.
+void vp_window_save(const vp_window *w, vp_buf *b);
+void vp_window_load(vp_window *w, vp_rd *r);
 
 // The message of a late event's dead letter (7.2), in the event arena.
 vp_str vp_window_late_message(int64_t t, int64_t wm, int64_t lateness);

@@ -187,7 +187,7 @@ static void run(vp_strategy strategy, vp_order ord, int workers, int qcap,
     tune(&desc);
   nworkers = workers;
 
-  vp_region *r = vp_region_start(&desc, 0);
+  vp_region *r = vp_region_start(&desc, 0, NULL);
   assert_non_null(r);
   for (int i = 0; i < nev; i++) {
     vp_origin o = { i, "test", i + 1 };
@@ -377,7 +377,7 @@ static void test_region_large_events_wait_for_room(void **state) {
   int64_t *buf = calloc(1, 3 * big);
   vp_region_desc desc = region_desc(1, VP_STRATEGY_ROUND_ROBIN, VP_ORDER_INPUT,
                                     1024);
-  vp_region *r = vp_region_start(&desc, 0);
+  vp_region *r = vp_region_start(&desc, 0, NULL);
   for (int i = 0; i < 40; i++) {
     vals[i] = 21 * i + 1;
     buf[0] = vals[i];
@@ -435,8 +435,8 @@ static void test_region_result_handler_submits_to_another_region(void **state) {
   b.on_result = on_result_b;
   a.on_error = b.on_error = on_error;
   b_results = 0;
-  vp_region *ra = vp_region_start(&a, 0);
-  region_b = vp_region_start(&b, 0);
+  vp_region *ra = vp_region_start(&a, 0, NULL);
+  region_b = vp_region_start(&b, 0, NULL);
   int want = 0;
   for (int i = 0; i < 600; i++) {
     vp_origin o = { i, "test", i + 1 };
@@ -454,7 +454,7 @@ static void test_region_deterministic_releases_before_returning(void **state) {
   vp_deterministic = true;
   vp_region_desc desc =
       region_desc(4, VP_STRATEGY_ROUND_ROBIN, VP_ORDER_COMPLETION, 8);
-  vp_region *r = vp_region_start(&desc, 0);
+  vp_region *r = vp_region_start(&desc, 0, NULL);
   for (int i = 0; i < 200; i++) {
     vp_origin o = { i, "test", i + 1 };
     vp_region_submit(r, &o, 0, &vals[i], sizeof vals[i]);
@@ -509,7 +509,7 @@ static void test_region_escalation_fails_events_then_restarts(void **state) {
   vals[10] = V_ABORT;
   vp_deterministic = true;  // one event at a time: exact fates
 
-  vp_region *r = vp_region_start(&desc, 0);
+  vp_region *r = vp_region_start(&desc, 0, NULL);
   for (int i = 0; i < 40; i++) {
     if (i == 30)
       usleep(300000);  // past restart_window: the region restarts
@@ -620,7 +620,7 @@ static void test_region_hang_is_killed_as_timeout(void **state) {
 static void test_region_work_proceeds_while_parent_is_away(void **state) {
   vp_region_desc desc = region_desc(1, VP_STRATEGY_ROUND_ROBIN, VP_ORDER_INPUT,
                                     1024);
-  vp_region *r = vp_region_start(&desc, 0);
+  vp_region *r = vp_region_start(&desc, 0, NULL);
   int sent = 0;
   for (int round = 0; round < 6; round++) {
     int burst = round % 2 ? 1 + round : 300;

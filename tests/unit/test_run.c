@@ -238,7 +238,19 @@ static void test_run_usage_errors_exit_64(void **state) {
   assert_int_equal(RUN(&heavy, "h", "--deterministic=yes"), 64);
   assert_int_equal(RUN(&heavy, "h", "--checkpoint-dir", "d"), 64);
   assert_non_null(strstr(slurp("stderr.txt"),
-                         "option '--checkpoint-dir' is not supported yet"));
+                         "--checkpoint-dir needs inputs that are regular "
+                         "files; standard input is not"));
+  assert_int_equal(RUN(&heavy, "h", "--checkpoint-every", "0"), 64);
+  assert_non_null(strstr(slurp("stderr.txt"),
+                         "--checkpoint-every: expected a positive number of "
+                         "records, got '0'"));
+  assert_int_equal(RUN(&heavy, "h", "--checkpoint-interval", "soon"), 64);
+  assert_non_null(strstr(slurp("stderr.txt"),
+                         "--checkpoint-interval: expected a positive "
+                         "duration such as 5s or 250ms, got 'soon'"));
+  assert_int_equal(RUN(&heavy, "h", "--record-ids"), 64);
+  assert_non_null(strstr(slurp("stderr.txt"),
+                         "option '--record-ids' is not supported yet"));
   assert_int_equal(RUN(&heavy, "h", "--replay"), 64);
 }
 
