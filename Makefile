@@ -32,8 +32,8 @@ CC_LIB_OBJ := $(filter-out $(B)/obj/compiler/main.o,$(CC_OBJ))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all check unit e2e compile-fail samples fault sanitize install \
-        uninstall clean deps sample
+.PHONY: all check unit e2e compile-fail samples fault checkpoint sanitize \
+        install uninstall clean deps sample
 all: $(VPC) $(LIBVPRT) headers
 
 # Installs the build and test dependencies that are missing (Debian).
@@ -116,6 +116,9 @@ samples: all
 fault: all
 	tests/run-fault.sh
 
+checkpoint: all
+	tests/run-checkpoint.sh
+
 doc-examples: all
 	tests/run-doc-examples.sh
 
@@ -153,11 +156,12 @@ bench: all
 	bench/run.sh
 .PHONY: bench
 
-# Every test: unit tests, compile-fail, end-to-end, samples and faults.
+# Every test: unit tests, compile-fail, end-to-end, samples, faults and
+# checkpoints.
 check: deps
 	$(MAKE) all
 	$(MAKE) -k unit compile-fail e2e doc-examples fuzz-regressions samples \
-	  fault
+	  fault checkpoint
 
 # The runtime's unit tests under AddressSanitizer and UBSan.
 sanitize:
