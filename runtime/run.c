@@ -661,7 +661,7 @@ static struct resume {
 } RS;
 
 int64_t vp_ckpt_input_ref(const char *input) {
-  if (!input)
+  if (!input || !R.prog)
     return -1;
   for (int i = 0; i < R.opt.ninputs; i++)
     if (R.opt.inputs[i] == input || !strcmp(R.opt.inputs[i], input))
@@ -673,6 +673,8 @@ int64_t vp_ckpt_input_ref(const char *input) {
 }
 
 const char *vp_ckpt_input_at(int64_t ref) {
+  if (!R.prog)
+    return NULL;
   if (ref >= 0 && ref < R.opt.ninputs)
     return R.opt.inputs[ref];
   if (ref >= R.opt.ninputs && ref < R.opt.ninputs + R.prog->nsources)

@@ -249,8 +249,8 @@ build() {  # build PROG VPL
 build eo exactly_once.vpl
 build seq sequential.vpl
 python3 tests/gen_events.py 1000000 >"$work/eo.evt"
-head -200000 "$work/eo.evt" >"$work/seq.evt"
-sed -n 200001,230000p "$work/eo.evt" >"$work/extra.evt"
+head -100000 "$work/eo.evt" >"$work/seq.evt"
+sed -n 100001,200000p "$work/eo.evt" >"$work/extra.evt"
 (cd "$work" && ./eo eo.evt -o eo_ref.out --dlq eo_ref.dlq \
   --stats eo_ref.stats 2>/dev/null)
 fresh_sink
