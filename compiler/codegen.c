@@ -1604,10 +1604,13 @@ static void gen_record_helpers(gen *g, vpc_event *ev) {
   emit(g, "  (void)rd;\n  (void)r;\n}\n\n");
 
   // A field named timestamp is the event time, written once (8.7).
+  // stream names the record's stream for its id (--record-ids, 7.3);
+  // NULL where a record is written without one (dead letters, logs).
   emit(g, "static void write_%s(vp_out *o, const %s *r, vp_str type, "
-          "const vp_meta *m) {\n",
+          "const vp_meta *m, const char *stream) {\n",
        c, c);
-  emit(g, "  vp_w_begin(o, type, m->time_from_data, m->time_ns);\n");
+  emit(g, "  vp_w_begin(o, type, m->time_from_data, m->time_ns);\n"
+          "  if (stream)\n    vp_w_record_id(o, m->origin.seq, stream);\n");
   for (int i = 0; i < ev->fields.n; i++) {
     vpc_field *f = ev->fields.items[i];
     if (!strcmp(f->name, "timestamp"))
@@ -1632,7 +1635,7 @@ static void gen_record_helpers(gen *g, vpc_event *ev) {
 
   emit(g, "static void write_any_%s(vp_out *o, const void *p) {\n", c);
   emit(g, "  const dlq_ref *d = p;\n");
-  emit(g, "  write_%s(o, d->rec, d->type, d->meta);\n}\n\n", c);
+  emit(g, "  write_%s(o, d->rec, d->type, d->meta, NULL);\n}\n\n", c);
 }
 
 static const char *list_item_kind(const vpc_type *elem) {
@@ -1739,11 +1742,14 @@ static void gen_dynrec_helpers(gen *g) {
           "static void unpack_vp_dynrec(vp_rd *rd, vp_dynrec *r) {\n"
           "  *r = vp_unpack_dynrec(rd);\n}\n\n"
           "static void write_vp_dynrec(vp_out *o, const vp_dynrec *r, vp_str "
-          "type, const vp_meta *m) {\n"
-          "  vp_w_dynrec(o, r, type, m->time_from_data, m->time_ns);\n}\n\n"
+          "type, const vp_meta *m, const char *stream) {\n"
+          "  vp_w_begin(o, type, m->time_from_data, m->time_ns);\n"
+          "  if (stream)\n    vp_w_record_id(o, m->origin.seq, stream);\n"
+          "  vp_w_dynrec_fields(o, r, m->time_from_data);\n"
+          "  vp_w_end(o);\n}\n\n"
           "static void write_any_vp_dynrec(vp_out *o, const void *p) {\n"
           "  const dlq_ref *d = p;\n"
-          "  write_vp_dynrec(o, d->rec, d->type, d->meta);\n}\n\n");
+          "  write_vp_dynrec(o, d->rec, d->type, d->meta, NULL);\n}\n\n");
 }
 
 static void gen_types(gen *g) {
@@ -2114,8 +2120,9 @@ static void gen_projection(gen *g, vpc_stream *st, vpc_stage *sg) {
   }
   line_to_c(g);
   if (sg->kind == VPC_STAGE_EMIT) {
-    emit(g, "  write_%s(vp_main_out(), %s, %s, m);\n",
-         sg->out->event->cname, rec, type_name_code(sg->out_name, rec));
+    emit(g, "  write_%s(vp_main_out(), %s, %s, m, \"%s\");\n",
+         sg->out->event->cname, rec, type_name_code(sg->out_name, rec),
+         st->name);
   }
   emit(g, "  return %s(m, %s);\n}\n\n", next_fn(st, sg->index), rec);
 }
@@ -2537,8 +2544,8 @@ static void gen_stream_end(gen *g, vpc_stream *st) {
           "  vp_counts[%d].out++;\n",
        st->name, c, st->id);
   if (st->writes_output)
-    emit(g, "  write_%s(vp_main_out(), rec, %s, m);\n", c,
-         str_literal(st->name, strlen(st->name)));
+    emit(g, "  write_%s(vp_main_out(), rec, %s, m, \"%s\");\n", c,
+         str_literal(st->name, strlen(st->name)), st->name);
   for (int i = 0; i < st->subscribers.n; i++) {
     vpc_stream *sub = st->subscribers.items[i];
     emit(g, "  vp_buf_i64(&queue, %d);\n"
@@ -2683,7 +2690,7 @@ static void gen_print(gen *g, vpc_stream *st, vpc_stage *sg) {
     emit(g, "  vp_out_raw(err_out(), %s.p, %zu);\n"
             "  vp_out_raw(err_out(), %s.p, (size_t)%s.n);\n"
             "  vp_out_raw(err_out(), \": \", 2);\n"
-            "  write_%s(err_out(), ev, %s, m);\n"
+            "  write_%s(err_out(), ev, %s, m, NULL);\n"
             "  vp_out_flush(err_out());\n",
          str_literal(head, strlen(head)), strlen(head), type, type,
          sg->in->event->cname, type);
@@ -2726,7 +2733,8 @@ static void gen_log(gen *g, vpc_stream *st, vpc_stage *sg) {
             "    vp_out_raw(err_out(), \"\\n\", 1);\n",
          gen_as(g, data, &ty_any));
   } else {
-    emit(g, "    write_%s(err_out(), ev, %s, m);\n", sg->in->event->cname,
+    emit(g, "    write_%s(err_out(), ev, %s, m, NULL);\n",
+         sg->in->event->cname,
          type_name_code(sg->in_name, "ev"));
   }
   emit(g, "    vp_out_flush(err_out());\n  }\n");
@@ -2737,10 +2745,10 @@ static void gen_log(gen *g, vpc_stream *st, vpc_stage *sg) {
 static void gen_to(gen *g, vpc_stream *st, vpc_stage *sg) {
   stage_head(g, st, sg);
   line_to_c(g);
-  emit(g, "  write_%s(conn_%s, ev, %s, m);\n"
+  emit(g, "  write_%s(conn_%s, ev, %s, m, \"%s\");\n"
           "  return %s(m, ev);\n}\n\n",
        sg->in->event->cname, sg->sink->name,
-       type_name_code(sg->in_name, "ev"), next_fn(st, sg->index));
+       type_name_code(sg->in_name, "ev"), st->name, next_fn(st, sg->index));
 }
 
 // Windows, aggregates and the other stateful stages (5.4-5.6). A window

@@ -34,6 +34,12 @@ struct vp_out {
   int64_t records;
   int64_t bytes;
   int err;  // first write error, negative errno
+  bool record_ids;  // --record-ids (7.3)
+  struct id_count {
+    const char *stream;
+    int64_t seq, k;
+  } *ids;  // per stream: the seq of its last record and its count there
+  int nids;
   int depth;
   uint8_t kind[MAX_NEST];
   int64_t count[MAX_NEST];  // members or items written at each level
@@ -206,6 +212,7 @@ int vp_out_close(vp_out *o) {
   int rc = vp_out_flush(o);
   if (o->own_fd && o->fd >= 0 && close(o->fd) != 0 && rc == 0)
     rc = -errno;
+  free(o->ids);
   free(o->path);
   free(o->buf);
   free(o);
@@ -446,6 +453,42 @@ void vp_w_begin(vp_out *o, vp_str type, bool has_time, int64_t time_ns) {
     vp_w_time(o, time_ns);
   }
   o->count[o->depth - 1] = 1;
+}
+
+void vp_out_set_record_ids(vp_out *o) {
+  o->record_ids = true;
+}
+
+// k counts the records of one stream for one input record: they come out
+// together, so the seq of the stream's previous record tells.
+static int64_t next_k(vp_out *o, const char *stream, int64_t seq) {
+  struct id_count *e = NULL;
+  for (int i = 0; i < o->nids && !e; i++)
+    if (o->ids[i].stream == stream || !strcmp(o->ids[i].stream, stream))
+      e = &o->ids[i];
+  if (!e) {
+    o->ids = realloc(o->ids, (size_t)(o->nids + 1) * sizeof *o->ids);
+    if (!o->ids)
+      vp_arena_oom();
+    e = &o->ids[o->nids++];
+    *e = (struct id_count){ stream, seq, -1 };
+  }
+  e->k = e->seq == seq ? e->k + 1 : 0;
+  e->seq = seq;
+  return e->k;
+}
+
+void vp_w_record_id(vp_out *o, int64_t seq, const char *stream) {
+  if (!o->record_ids || o->depth != 1)
+    return;
+  char id[64];
+  int64_t k = next_k(o, stream, seq);
+  int n = snprintf(id, sizeof id, "%lld-", (long long)seq);
+  put(o, ",\"_id\":\"", 8);
+  put(o, id, (size_t)n);
+  put(o, stream, strlen(stream));  // an identifier: nothing to escape
+  n = snprintf(id, sizeof id, "-%lld\"", (long long)k);
+  put(o, id, (size_t)n);
 }
 
 void vp_w_end(vp_out *o) {

@@ -53,6 +53,7 @@ typedef struct options {
   int64_t ckpt_every;        // --checkpoint-every, input records
   int64_t ckpt_interval_ns;  // --checkpoint-interval
   bool reset_ckpt;           // --reset-checkpoint
+  bool record_ids;           // --record-ids
 } options;
 
 // State of the one run in this process.
@@ -115,6 +116,7 @@ typedef enum opt_id {
   OPT_CKPT_EVERY,
   OPT_CKPT_INTERVAL,
   OPT_RESET_CKPT,
+  OPT_RECORD_IDS,
   OPT_LATER,  // phase 2 options, rejected
 } opt_id;
 
@@ -141,7 +143,7 @@ static const opt_spec specs[] = {
   { "checkpoint-every", 0, true, OPT_CKPT_EVERY },
   { "checkpoint-interval", 0, true, OPT_CKPT_INTERVAL },
   { "reset-checkpoint", 0, false, OPT_RESET_CKPT },
-  { "record-ids", 0, false, OPT_LATER },
+  { "record-ids", 0, false, OPT_RECORD_IDS },
   { "flush-windows-at-eof", 0, false, OPT_FLUSH_WINDOWS },
   { "replay", 0, false, OPT_LATER },
   { "ingestion-time", 0, false, OPT_LATER },
@@ -187,6 +189,8 @@ static void usage(FILE *f) {
           "      --reset-checkpoint\n"
           "                        ignore the checkpoint in DIR and start "
           "over\n"
+          "      --record-ids      give every output record an \"_id\" "
+          "(SEQ-STREAM-K)\n"
           "  -h, --help            print this help and exit\n"
           "      --version         print the version and exit\n\n"
           "Exit status: 0 all input processed, 1 fatal error, 2 stopped by "
@@ -297,6 +301,9 @@ static int apply(const opt_spec *sp, const char *flag, const char *val) {
   }
   case OPT_RESET_CKPT:
     o->reset_ckpt = true;
+    return -1;
+  case OPT_RECORD_IDS:
+    o->record_ids = true;
     return -1;
   case OPT_LATER:
     return usage_error("option '%s' is not supported yet (planned: P2)",
@@ -972,6 +979,8 @@ vp_out *vp_sink_open(const char *path, bool append) {
                        : vp_out_open(path, false);
   if (!o)
     return NULL;
+  if (R.opt.record_ids)
+    vp_out_set_record_ids(o);
   R.sinks = realloc(R.sinks, (size_t)(R.nsinks + 1) * sizeof *R.sinks);
   if (!R.sinks)
     vp_arena_oom();
@@ -1062,6 +1071,8 @@ static int open_files(void) {
     vp_log(VP_LOG_ERROR, "cannot open output %s: %s", out, strerror(errno));
     return EXIT_FATAL;
   }
+  if (R.opt.record_ids)
+    vp_out_set_record_ids(R.out);
 
   static char dlq_default[4096];
   const char *dlq = R.opt.dlq ? R.opt.dlq : R.prog->default_dlq;
