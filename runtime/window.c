@@ -3,6 +3,7 @@
 #include "window.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -363,8 +364,8 @@ static void load_item(wkey *e, vp_rd *r) {
   it->released = flags & 1;
   it->passed = flags >> 1 & 1;
   it->done = flags >> 2 & 1;
-  vp_meta *m = (vp_meta *)(void *)(e->bytes.p + it->off);
-  memcpy(&m->origin.input, &input, sizeof input);
+  memcpy(e->bytes.p + it->off + offsetof(vp_meta, origin.input), &input,
+         sizeof input);
 }
 
 void vp_window_load(vp_window *w, vp_rd *r) {
