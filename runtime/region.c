@@ -1752,6 +1752,13 @@ int vp_region_take_states(vp_region *r, vp_buf *body) {
   return 0;
 }
 
+size_t vp_region_replay_bytes(const vp_region *r) {
+  size_t n = 0;
+  for (int si = 0; si < r->n; si++)
+    n += r->slots[si].replay.n;
+  return n;
+}
+
 void vp_region_checkpoint_done(vp_region *r) {
   for (int si = 0; si < r->n && r->desc->save; si++) {
     slot *s = &r->slots[si];

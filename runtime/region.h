@@ -106,6 +106,8 @@ int vp_region_workers(const vp_region_desc *desc, int workers);
 void vp_region_barrier(vp_region *r);
 int vp_region_take_states(vp_region *r, vp_buf *body);
 void vp_region_checkpoint_done(vp_region *r);
+// Bytes of the events kept for replay since the last checkpoint.
+size_t vp_region_replay_bytes(const vp_region *r);
 
 // Hands one packed event to the region. key_hash is the FNV-1a hash of the
 // routing key's canonical encoding (consistent_hash only). When the slot's

@@ -806,10 +806,22 @@ static int take_checkpoint(bool complete) {
   return rc == 0 ? -1 : EXIT_FATAL;
 }
 
+// The events a region keeps for replay cost memory until the next
+// checkpoint: past this much, that checkpoint comes early.
+#define REPLAY_MAX ((size_t)256 << 20)
+
+static bool replay_full(void) {
+  size_t n = 0;
+  for (int i = 0; i < R.prog->nregions; i++)
+    n += vp_region_replay_bytes(vp_regions[i]);
+  return n > REPLAY_MAX;
+}
+
 static void maybe_checkpoint(void) {
   bool due = R.records >= R.ckpt_due;
   if (!due && (R.records & 255) == 0)
-    due = (now_s() - R.ckpt_at) * 1e9 >= (double)R.opt.ckpt_interval_ns;
+    due = (now_s() - R.ckpt_at) * 1e9 >= (double)R.opt.ckpt_interval_ns ||
+          replay_full();
   if (due) {
     int rc = take_checkpoint(false);
     if (rc >= 0)
