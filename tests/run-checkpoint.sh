@@ -17,9 +17,9 @@ RANDOM=7  # the same kill moments on every run of the suite
 run() {
   local prog=$1 name=$2
   shift 2
-  (cd "$work" && exec "./$prog" "$prog.evt" -o "$name.out" --dlq "$name.dlq" \
-    --checkpoint-dir "$name.ckpt" --stats "$name.stats" "$@") \
-    2>>"$work/$name.err"
+  (cd "$work" && exec timeout 300 "./$prog" "$prog.evt" -o "$name.out" \
+    --dlq "$name.dlq" --checkpoint-dir "$name.ckpt" --stats "$name.stats" \
+    "$@") 2>>"$work/$name.err"
   echo $? >"$work/$name.rc"
 }
 
@@ -123,7 +123,23 @@ workers_killed_from_outside() {
   done
   wait "$pid" || return 1
   echo "killed $kills workers"
-  [ "$kills" -ge 1 ] && same_outputs eo_wk eo_ref
+  [ "$kills" -ge 1 ] || return 1
+  cmp "$work/eo_wk.out" "$work/eo_ref.out" || return 1
+  # An event whose worker died under it ran again: its dead letter, if it
+  # has one, says attempt 2. Nothing else may differ.
+  python3 - "$work/eo_wk.dlq" "$work/eo_ref.dlq" <<'PY'
+import json, sys
+def letters(path):
+    out = []
+    for line in open(path):
+        d = json.loads(line)
+        d.pop("attempt")
+        out.append(d)
+    return out
+a, b = (letters(p) for p in sys.argv[1:3])
+if a != b:
+    sys.exit("dead letters differ beyond their attempt numbers")
+PY
 }
 
 # stop_midway NAME: starts the region pipeline with checkpoints in
