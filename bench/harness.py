@@ -20,13 +20,18 @@ CHECK = os.path.join(SHARED, 'check.py')
 
 
 def cmd(name):
-    """argv of a program: C baselines are base/NAME, vpc ones vpc/NAME."""
+    """argv of a program: C baselines are base/NAME, vpc ones vpc/NAME;
+    vpc/NAME+ckptN checkpoints every N events into a fresh directory."""
     kind, prog = name.split('/')
     if kind == 'C':
         return [os.path.join(BASE, prog), DATA]
+    prog, _, variant = prog.partition('+')
     argv = [os.path.join(BIN, prog), DATA]
     if prog == 'w4':
         argv += ['--dlq', 'w4_dead_letters.jsonl']
+    if variant.startswith('ckpt'):
+        argv += ['--checkpoint-dir', 'ckpt-' + variant, '--reset-checkpoint',
+                 '--checkpoint-every', variant[4:]]
     return argv
 
 
@@ -102,6 +107,7 @@ def main():
           (N, RUNS, ' '.join(open('/proc/loadavg').read().split()[:3])))
     print('correctness (check.py against the C baseline):')
     ok = all([check('w1', 'w1'), check('w1', 'w1_region1'),
+              check('w2', 'w2'), check('w2', 'w2+ckpt1000'),
               check('w3', 'w3'), check('w3', 'w3_2w'),
               check('w4', 'w4', extra_dlq=True)])
     if not ok:
@@ -114,6 +120,13 @@ def main():
     line('W1 C baseline', r, 'C/w1', 'C/w1')
     line('W1 vpc (ratio: / C)', r, 'vpc/w1', 'C/w1')
     line('W1 vpc max_workers:1 (/ no region)', r, 'vpc/w1_region1', 'vpc/w1')
+
+    r = rounds(['C/w2', 'vpc/w2', 'vpc/w2+ckpt100000', 'vpc/w2+ckpt1000'])
+    line('W2 C baseline', r, 'C/w2', 'C/w2')
+    line('W2 vpc (/ C)', r, 'vpc/w2', 'C/w2')
+    line('W2 vpc checkpoint/100000 (/ vpc)', r, 'vpc/w2+ckpt100000',
+         'vpc/w2')
+    line('W2 vpc checkpoint/1000 (/ vpc)', r, 'vpc/w2+ckpt1000', 'vpc/w2')
 
     r = rounds(['C/w3', 'C/w3_mt', 'vpc/w3', 'vpc/w3_2w'])
     line('W3 C baseline, 1 thread', r, 'C/w3', 'C/w3')

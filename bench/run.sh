@@ -39,11 +39,10 @@ make -C "$ROOT" all >/dev/null
 mkdir -p "$OUT/base" "$OUT/bin" "$OUT/data"
 make -s -C "$SHARED/baseline" OUT="$OUT/base" >/dev/null
 VPC=$ROOT/build/bin/vpc
-for w in w1 w3 w3_2w w4; do
+for w in w1 w2 w3 w3_2w w4; do
   "$VPC" "$SHARED/vpl/$w.vpl" -o "$OUT/bin/$w"
 done
 "$VPC" "$ROOT/bench/w1_region1.vpl" -o "$OUT/bin/w1_region1"
-echo "bench: W2 skipped: windows are not implemented yet"
 
 DATA=$OUT/data/orders-$N.evt
 if [ ! -s "$DATA" ]; then
