@@ -12,10 +12,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stddef.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1622,12 +1622,10 @@ static size_t pow2_at_least(size_t n) {
 
 static void free_slots(vp_region *r) {
   for (int i = 0; i < r->n; i++) {
-    vp_buf_free(&r->slots[i].state);
-    vp_buf_free(&r->slots[i].next_state);
-    vp_buf_free(&r->slots[i].replay);
-  }
-  for (int i = 0; i < r->n; i++) {
     slot *s = &r->slots[i];
+    vp_buf_free(&s->state);
+    vp_buf_free(&s->next_state);
+    vp_buf_free(&s->replay);
     vp_ring_destroy(s->in);
     vp_ring_destroy(s->out);
     if (s->shm)

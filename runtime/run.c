@@ -73,6 +73,7 @@ static struct run {
   uint32_t route_mask;
   vp_region_stats *rstats;
   int64_t records;
+  int64_t resumed_at;  // records read before, by the runs a checkpoint continues
   int64_t parse_errors;
   int64_t unrouted;
   int64_t late;
@@ -509,7 +510,8 @@ static void show_progress(void) {
                    "\r[progress] records %lld, emitted %lld, dead-lettered "
                    "%lld, %.0f events/s\033[K",
                    (long long)R.records, (long long)vp_out_records(R.out),
-                   (long long)dead_lettered(), t > 0 ? R.records / t : 0.0);
+                   (long long)dead_lettered(),
+                   t > 0 ? (R.records - R.resumed_at) / t : 0.0);
   if (write(2, line, (size_t)n) == n)
     vp_log_set_progress(true);
 }
@@ -885,7 +887,7 @@ static int read_checkpoint(void) {
   int64_t counters[4];
   for (int i = 0; i < 4; i++)
     counters[i] = vp_ckpt_i64(&r);
-  R.records = counters[0];
+  R.records = R.resumed_at = counters[0];
   R.parse_errors = counters[1];
   R.unrouted = counters[2];
   R.late = counters[3];
@@ -1240,7 +1242,7 @@ static void summary(int64_t emitted, int64_t dead, double secs) {
          "unrouted=%lld parse_errors=%lld seconds=%.3f events_per_s=%.0f",
          (long long)R.records, (long long)emitted, (long long)dead,
          (long long)R.unrouted, (long long)R.parse_errors, secs,
-         secs > 0 ? R.records / secs : 0.0);
+         secs > 0 ? (R.records - R.resumed_at) / secs : 0.0);
   for (int i = 0; i < R.prog->nstreams; i++) {
     const vp_stream_counts *c = &vp_counts[i];
     vp_log(lvl,
@@ -1321,6 +1323,35 @@ static int finish(int status) {
   return status;
 }
 
+// Opens the files, runs the program's initialisation and starts the
+// regions, resuming from a checkpoint when there is one; returns -1 to
+// read on, else the exit status.
+static int start_run(void) {
+  vp_ckpt_dir = R.opt.ckpt_dir;
+  int rc = vp_ckpt_dir ? read_checkpoint() : -1;
+  if (rc < 0 && RS.complete) {
+    vp_log(VP_LOG_WARN, "run: the checkpoint in %s is of a finished run: "
+                        "nothing to do (--reset-checkpoint starts over)",
+           vp_ckpt_dir);
+    return 0;
+  }
+  if (rc < 0)
+    rc = open_files();
+  if (rc < 0)
+    rc = run_init();
+  if (rc < 0 && RS.on)
+    load_program_state();
+  if (rc < 0) {
+    install_signals();
+    rc = start_regions();
+  }
+  if (rc < 0 && RS.on)
+    rc = resume_input();
+  if (rc < 0 && vp_ckpt_dir && !RS.on)
+    rc = take_checkpoint(false);  // what a restart before the next one needs
+  return rc;
+}
+
 int vp_main(const vp_program *prog, int argc, char **argv) {
   memset(&R, 0, sizeof R);
   stop_signal = 0;
@@ -1345,28 +1376,7 @@ int vp_main(const vp_program *prog, int argc, char **argv) {
   R.progress = isatty(2);
   build_routes();
 
-  vp_ckpt_dir = R.opt.ckpt_dir;
-  rc = vp_ckpt_dir ? read_checkpoint() : -1;
-  if (rc < 0 && RS.complete) {
-    vp_log(VP_LOG_WARN, "run: the checkpoint in %s is of a finished run: "
-                        "nothing to do (--reset-checkpoint starts over)",
-           vp_ckpt_dir);
-    rc = 0;
-  }
-  if (rc < 0)
-    rc = open_files();
-  if (rc < 0)
-    rc = run_init();
-  if (rc < 0 && RS.on)
-    load_program_state();
-  if (rc < 0) {
-    install_signals();
-    rc = start_regions();
-  }
-  if (rc < 0 && RS.on)
-    rc = resume_input();
-  if (rc < 0 && vp_ckpt_dir && !RS.on)
-    rc = take_checkpoint(false);  // what a restart before the next one needs
+  rc = start_run();
   if (rc >= 0)
     return finish(rc);
 
