@@ -645,8 +645,8 @@ static void drain_all(void) {
 // header ckpt.c writes: whether the run was complete; the reader; the
 // main inputs' paths and sizes; the reading position and the hash of the
 // bytes before it; the main output, the dead-letter output and each file
-// connector as path, length and records; the run's counters; the
-// program's state; and per region, each worker slot's state.
+// connector as path, length and records; the run's counters and .tap
+// counts; the program's state; and per region, each worker slot's state.
 
 typedef struct saved_out {
   vp_str path;
@@ -764,6 +764,7 @@ static bool put_run(vp_buf *b, bool complete) {
   vp_buf_put(b, counters, sizeof counters);
   vp_buf_i64(b, R.prog->nstreams);
   vp_buf_put(b, vp_counts, (size_t)R.prog->nstreams * sizeof *vp_counts);
+  vp_taps_save(b);
   return true;
 }
 
@@ -897,6 +898,7 @@ static int read_checkpoint(void) {
   vp_ckpt_need(&r, nc);
   memcpy(vp_counts, r.p, nc);
   r.p += nc;
+  vp_taps_load(&r);
   RS.rest = r;
   return -1;
 }

@@ -6,6 +6,7 @@
 #define VP_TAP_H
 
 #include "output.h"
+#include "pack.h"
 #include "value.h"
 
 // Counts one event for counter `counter` of stream `stream` with the
@@ -16,5 +17,10 @@ void vp_tap(const char *counter, const char *stream, int nlabels,
 // Writes the entries {"counter":…,"stream":…,"labels":{…},"count":…},
 // comma-separated, inside an array the caller opened.
 void vp_taps_write(vp_out *o);
+
+// Checkpoints (7.3): appends every entry to b; loads them back, before any
+// event is counted.
+void vp_taps_save(vp_buf *b);
+void vp_taps_load(vp_rd *r);
 
 #endif

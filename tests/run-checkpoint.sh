@@ -28,7 +28,8 @@ same_file() {  # same_file A B: equal, or both absent
 }
 
 # same_outputs NAME REFERENCE: the same outputs and dead letters, and the
-# same counts of records and of each stream's fates in --stats.
+# same counts of records, of each stream's fates and of each .tap in
+# --stats.
 same_outputs() {
   same_file "$work/$1.out" "$work/$2.out" &&
     same_file "$work/$1.dlq" "$work/$2.dlq" || return 1
@@ -37,7 +38,7 @@ import json, sys
 def counts(path):
     s = json.load(open(path))
     return {k: s[k] for k in ("records", "emitted", "dead_lettered",
-                              "streams")}
+                              "streams", "taps")}
 a, b = (counts(p) for p in sys.argv[1:3])
 if a != b:
     sys.exit("counts differ:\n%s\n%s" % (a, b))
