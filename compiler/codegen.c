@@ -1610,7 +1610,7 @@ static void gen_record_helpers(gen *g, vpc_event *ev) {
           "const vp_meta *m, const char *stream) {\n",
        c, c);
   emit(g, "  vp_w_begin(o, type, m->time_from_data, m->time_ns);\n"
-          "  if (stream)\n    vp_w_record_id(o, m->origin.seq, stream);\n");
+          "  if (stream)\n    vp_w_record_id(o, vp_record_seq, stream);\n");
   for (int i = 0; i < ev->fields.n; i++) {
     vpc_field *f = ev->fields.items[i];
     if (!strcmp(f->name, "timestamp"))
@@ -1744,7 +1744,7 @@ static void gen_dynrec_helpers(gen *g) {
           "static void write_vp_dynrec(vp_out *o, const vp_dynrec *r, vp_str "
           "type, const vp_meta *m, const char *stream) {\n"
           "  vp_w_begin(o, type, m->time_from_data, m->time_ns);\n"
-          "  if (stream)\n    vp_w_record_id(o, m->origin.seq, stream);\n"
+          "  if (stream)\n    vp_w_record_id(o, vp_record_seq, stream);\n"
           "  vp_w_dynrec_fields(o, r, m->time_from_data);\n"
           "  vp_w_end(o);\n}\n\n"
           "static void write_any_vp_dynrec(vp_out *o, const void *p) {\n"
@@ -1953,6 +1953,8 @@ static void gen_connectors(gen *g) {
   emit(g, "}\n\nstatic void open_connectors(void) {\n");
   for (int i = 0; i < s->connectors.n; i++) {
     vpc_connector *c = s->connectors.items[i];
+    if (!c->written)
+      continue;  // a source only: read, never opened for writing
     if (c->to_stdout) {
       emit(g, "  conn_%s = vp_out_open_fd(1);\n", c->name);
       continue;

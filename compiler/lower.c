@@ -1047,6 +1047,7 @@ static void lower_to(chain *ch, vpc_node *op) {
   }
   vpc_stage *st = add_stage(ch, VPC_STAGE_TO, op);
   st->sink = c;
+  c->written = true;
   ch->has_to = true;
 }
 

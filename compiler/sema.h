@@ -153,6 +153,7 @@ typedef struct vpc_connector {
   const char *path;
   bool append;
   const char *format;  // "auto", "evt" or "jsonl", for sources
+  bool written;        // some .to(...) writes it: opened as a sink
   vpc_node *decl;
 } vpc_connector;
 

@@ -105,9 +105,13 @@ static vp_ckpt_status check(const char *path, const vp_buf *f,
     return VP_CKPT_BAD;
   }
   uint64_t len = 0, theirs = 0, sum = 0;
-  if (f->n >= HEAD_LEN)
-    memcpy(&len, f->p + MAGIC_LEN, sizeof len);
-  if (f->n < HEAD_LEN + TAIL_LEN || len != f->n) {
+  if (f->n < HEAD_LEN + TAIL_LEN) {
+    snprintf(why, whylen, "checkpoint %s is truncated (%zu bytes)", path,
+             f->n);
+    return VP_CKPT_BAD;
+  }
+  memcpy(&len, f->p + MAGIC_LEN, sizeof len);
+  if (len != f->n) {
     snprintf(why, whylen,
              "checkpoint %s is truncated or damaged (%zu bytes, expected "
              "%llu)",

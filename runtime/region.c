@@ -1342,12 +1342,16 @@ static void deliver(vp_region *r, taken *t) {
   if (s)
     s->pins++;
   r->collecting++;
+  int64_t seq = vp_record_seq;
+  if (t->origin.seq >= 0)  // markers leave the record in hand
+    vp_record_seq = t->origin.seq;
   if (t->ok) {
     r->desc->on_result(&t->origin, &t->records, t->nrecords);
   } else {
     r->st.errors++;
     r->desc->on_error(&t->err, t->in, t->len);
   }
+  vp_record_seq = seq;
   r->collecting--;
 
   if (s && --s->pins == 0) {
@@ -1730,6 +1734,7 @@ void vp_region_barrier(vp_region *r) {
 
 int vp_region_take_states(vp_region *r, vp_buf *body) {
   vp_buf_i64(body, r->n);
+  vp_buf_i64(body, r->rr);
   for (int si = 0; si < r->n && r->desc->save; si++) {
     slot *s = &r->slots[si];
     char path[4096];
@@ -1748,6 +1753,10 @@ int vp_region_take_states(vp_region *r, vp_buf *body) {
                                (int64_t)s->next_state.n });
   }
   return 0;
+}
+
+void vp_region_set_round_robin(vp_region *r, int64_t next) {
+  r->rr = next >= 0 && next < r->n ? (int)next : 0;
 }
 
 size_t vp_region_replay_bytes(const vp_region *r) {

@@ -101,11 +101,14 @@ int vp_region_workers(const vp_region_desc *desc, int workers);
 // Checkpoints (7.3), on a drained region: barrier sends each worker the
 // marker on which it saves its state (VP_CKPT_SEQ; the generated worker
 // calls vp_worker_save_state); once drained again, take_states appends
-// every slot's state to body (or returns a negative errno), and
-// checkpoint_done makes them the states new workers start from.
+// every slot's state and the round-robin position to body (or returns a
+// negative errno), and checkpoint_done makes them the states new workers
+// start from.
 void vp_region_barrier(vp_region *r);
 int vp_region_take_states(vp_region *r, vp_buf *body);
 void vp_region_checkpoint_done(vp_region *r);
+// The slot round robin takes next, as a checkpoint recorded it.
+void vp_region_set_round_robin(vp_region *r, int64_t next);
 // Bytes of the events kept for replay since the last checkpoint.
 size_t vp_region_replay_bytes(const vp_region *r);
 

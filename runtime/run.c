@@ -6,10 +6,12 @@
 #include "run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +37,7 @@ enum {
 vp_arena *vp_event_arena;
 vp_region **vp_regions;
 vp_stream_counts *vp_counts;
+int64_t vp_record_seq;
 bool vp_deterministic;
 uint64_t vp_seed;
 const char *vp_trace_path;
@@ -53,6 +56,7 @@ typedef struct options {
   int64_t ckpt_every;        // --checkpoint-every, input records
   int64_t ckpt_interval_ns;  // --checkpoint-interval
   bool reset_ckpt;           // --reset-checkpoint
+  bool ckpt_options;         // one of the three above was given
   bool record_ids;           // --record-ids
 } options;
 
@@ -290,6 +294,7 @@ static int apply(const opt_spec *sp, const char *flag, const char *val) {
                          "records, got '%s'",
                          val);
     o->ckpt_every = (int64_t)n;
+    o->ckpt_options = true;
     return -1;
   case OPT_CKPT_INTERVAL: {
     vp_value v = { .kind = VP_KIND_STR };
@@ -298,10 +303,12 @@ static int apply(const opt_spec *sp, const char *flag, const char *val) {
       return usage_error("--checkpoint-interval: expected a positive "
                          "duration such as 5s or 250ms, got '%s'",
                          val);
+    o->ckpt_options = true;
     return -1;
   }
   case OPT_RESET_CKPT:
     o->reset_ckpt = true;
+    o->ckpt_options = true;
     return -1;
   case OPT_RECORD_IDS:
     o->record_ids = true;
@@ -383,6 +390,9 @@ static int parse_args(int argc, char **argv) {
         return rc;
     }
   }
+  if (R.opt.ckpt_options && !R.opt.ckpt_dir)
+    return usage_error("%s", "--checkpoint-every, --checkpoint-interval and "
+                             "--reset-checkpoint need --checkpoint-dir");
   return -1;
 }
 
@@ -572,6 +582,7 @@ static void read_loop(const vp_source *src) {
     if (st == VP_READ_END)
       break;
     R.records++;
+    vp_record_seq = ev.origin.seq;
     if (st == VP_READ_MALFORMED)
       vp_parse_error(&ev, msg);
     else
@@ -739,9 +750,40 @@ static saved_out get_out(vp_rd *r) {
   return o;
 }
 
-// Everything up to the outputs; false when an output cannot be synced.
+// A checkpoint this run cannot resume: says why, returns the status.
+static int bad_checkpoint(const char *what) {
+  vp_log(VP_LOG_ERROR, "checkpoint %s/checkpoint: %s; --reset-checkpoint "
+                       "starts over",
+         vp_ckpt_dir, what);
+  return EXIT_FATAL;
+}
+
+// The options that change what a run reads or writes: a resumed run must
+// be given the same ones.
+static void put_options(vp_buf *b) {
+  int64_t v[3] = { R.opt.fmt, R.opt.record_ids, R.opt.flush_windows };
+  vp_buf_put(b, v, sizeof v);
+}
+
+static int check_options(vp_rd *r) {
+  static const char *const names[] = { "--format", "--record-ids",
+                                       "--flush-windows-at-eof" };
+  int64_t now[3] = { R.opt.fmt, R.opt.record_ids, R.opt.flush_windows };
+  for (int i = 0; i < 3; i++) {
+    if (vp_ckpt_i64(r) != now[i]) {
+      char what[128];
+      snprintf(what, sizeof what, "it was taken with another %s", names[i]);
+      return bad_checkpoint(what);
+    }
+  }
+  return -1;
+}
+
+// The run's part of the body, before the program's state and the
+// regions'; false when an output cannot be synced.
 static bool put_run(vp_buf *b, bool complete) {
   vp_buf_u8(b, complete);
+  put_options(b);
   vp_buf_i64(b, R.reader);
   int n = vp_input_count(R.main_in);
   vp_buf_i64(b, n);
@@ -794,7 +836,7 @@ static int take_checkpoint(bool complete) {
   if (rc == 0) {
     rc = vp_ckpt_write(vp_ckpt_dir, R.prog->fingerprint, &b);
     if (rc < 0)
-      vp_log(VP_LOG_ERROR, "checkpoint: cannot write %s/checkpoint: %s",
+      vp_log(VP_LOG_ERROR, "checkpoint: cannot write a checkpoint in %s: %s",
              vp_ckpt_dir, strerror(-rc));
   }
   if (rc == 0) {
@@ -832,13 +874,6 @@ static void maybe_checkpoint(void) {
   }
 }
 
-static int bad_checkpoint(const char *what) {
-  vp_log(VP_LOG_ERROR, "checkpoint %s/checkpoint: %s; --reset-checkpoint "
-                       "starts over",
-         vp_ckpt_dir, what);
-  return EXIT_FATAL;
-}
-
 // Reads DIR/checkpoint up to the program's state. Returns -1 to go on
 // (resuming when RS.on), else an exit status.
 static int read_checkpoint(void) {
@@ -849,6 +884,15 @@ static int read_checkpoint(void) {
     return EXIT_FATAL;
   }
   char path[4096];
+  snprintf(path, sizeof path, "%s/lock", dir);
+  int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+    vp_log(VP_LOG_ERROR, "checkpoint directory %s %s", dir,
+           errno == EWOULDBLOCK ? "is in use by another run"
+                                : strerror(errno));
+    return EXIT_FATAL;
+  }
+  // The lock holds until this process and its workers end.
   snprintf(path, sizeof path, "%s/checkpoint", dir);
   if (R.opt.reset_ckpt && unlink(path) < 0 && errno != ENOENT) {
     vp_log(VP_LOG_ERROR, "cannot remove %s: %s", path, strerror(errno));
@@ -868,6 +912,9 @@ static int read_checkpoint(void) {
   vp_rd r = { RS.body.p, RS.body.p + RS.body.n };
   vp_ckpt_need(&r, 1);
   RS.complete = vp_rd_u8(&r);
+  int rc = check_options(&r);
+  if (rc >= 0)
+    return rc;
   R.reader = vp_ckpt_i64(&r);
   RS.ninputs = vp_ckpt_i64(&r);
   RS.inputs = r;
@@ -965,19 +1012,44 @@ static int resume_input(void) {
   return vp_input_seek(R.main_in, &end) < 0 ? EXIT_FATAL : -1;
 }
 
-static vp_out *open_output(const char *path, const saved_out *saved,
-                           bool lazy) {
-  if (RS.on && saved && saved->length != VP_OUT_NOT_FILE && path &&
-      strcmp(path, "-") != 0) {
-    vp_out *o = vp_out_open_at(path, saved->length, saved->records, lazy);
+// Whether saved, recorded by the checkpoint, is path ("" or "-": stdout).
+static bool same_path(const saved_out *saved, const char *path) {
+  const char *p = path && strcmp(path, "-") ? path : "";
+  return strlen(p) == (size_t)saved->path.n &&
+         !memcmp(p, saved->path.p, (size_t)saved->path.n);
+}
+
+// Opens an output; a resumed run opens the one its checkpoint recorded, at
+// the recorded length. NULL (logged) on failure.
+static vp_out *open_output(const char *what, const char *path,
+                           const saved_out *saved, bool lazy) {
+  if (RS.on && !same_path(saved, path)) {
+    vp_log(VP_LOG_ERROR,
+           "checkpoint %s/checkpoint: its %s was %.*s, not %s; "
+           "--reset-checkpoint starts over",
+           vp_ckpt_dir, what, saved->path.n ? (int)saved->path.n : 15,
+           saved->path.n ? saved->path.p : "standard output",
+           path && strcmp(path, "-") ? path : "standard output");
+    return NULL;
+  }
+  vp_out *o;
+  if (RS.on && saved->length != VP_OUT_NOT_FILE && saved->path.n) {
+    o = vp_out_open_at(path, saved->length, saved->records, lazy);
     if (!o && errno == ERANGE)
       vp_log(VP_LOG_ERROR, "cannot resume %s: the file is shorter than the "
                            "%lld bytes the checkpoint recorded",
              path, (long long)saved->length);
+    else if (!o)
+      vp_log(VP_LOG_ERROR, "cannot resume %s %s at the %lld bytes the "
+                           "checkpoint recorded: %s",
+             what, path, (long long)saved->length, strerror(errno));
     return o;
   }
-  vp_out *o = vp_out_open(path, lazy);
-  if (o && RS.on && saved && saved->length == VP_OUT_NOT_FILE)
+  o = vp_out_open(path, lazy);
+  if (!o)
+    vp_log(VP_LOG_ERROR, "cannot open %s %s: %s", what,
+           path ? path : "standard output", strerror(errno));
+  else if (RS.on && saved->length == VP_OUT_NOT_FILE)
     vp_log(VP_LOG_INFO, "resuming: %s is not a file: records written since "
                         "the checkpoint may appear again",
            path ? path : "standard output");
@@ -990,9 +1062,11 @@ vp_out *vp_sink_open(const char *path, bool append) {
     if (strlen(path) == (size_t)RS.sinks[i].path.n &&
         !memcmp(path, RS.sinks[i].path.p, (size_t)RS.sinks[i].path.n))
       saved = &RS.sinks[i];
-  vp_out *o = saved ? open_output(path, saved, false)
+  vp_out *o = saved ? open_output("file connector", path, saved, false)
               : append ? vp_out_open_append(path)
                        : vp_out_open(path, false);
+  if (!o && saved)
+    exit(EXIT_FATAL);  // said why
   if (!o)
     return NULL;
   if (R.opt.record_ids)
@@ -1019,10 +1093,12 @@ static void load_program_state(void) {
   }
 }
 
-// Slot states of region i, or a failure when its worker count changed.
-static int region_states(int i, vp_str **states) {
+// Slot states of region i and its round-robin position, or a failure
+// when its worker count changed.
+static int region_states(int i, vp_str **states, int64_t *rr) {
   const vp_region_desc *d = &R.prog->regions[i];
   int64_t n = vp_ckpt_i64(&RS.rest);
+  *rr = vp_ckpt_i64(&RS.rest);
   int want = vp_region_workers(d, R.opt.workers);
   *states = NULL;
   if (!d->save)
@@ -1064,8 +1140,8 @@ static const char *basename_of(const char *path) {
   return slash ? slash + 1 : path;
 }
 
-// Opens inputs and outputs; returns -1 on success, else the exit status.
-static int open_files(void) {
+// Opens the inputs; returns -1 on success, else the exit status.
+static int open_inputs(void) {
   char why[512];
   R.in = vp_input_open(R.opt.inputs, R.opt.ninputs, R.opt.fmt, why,
                        sizeof why);
@@ -1075,18 +1151,19 @@ static int open_files(void) {
   }
   vp_input_set_stop(R.in, &stop_signal);
   R.main_in = R.in;
-  if (vp_ckpt_dir) {
-    int rc = check_inputs();
-    if (rc >= 0)
-      return rc;
-  }
+  return vp_ckpt_dir ? check_inputs() : -1;
+}
+
+// Opens inputs and outputs; returns -1 on success, else the exit status.
+static int open_files(void) {
+  int rc = open_inputs();
+  if (rc >= 0)
+    return rc;
 
   const char *out = R.opt.output ? R.opt.output : R.prog->default_output;
-  R.out = open_output(out, &RS.out, false);
-  if (!R.out) {
-    vp_log(VP_LOG_ERROR, "cannot open output %s: %s", out, strerror(errno));
+  R.out = open_output("output", out, &RS.out, false);
+  if (!R.out)
     return EXIT_FATAL;
-  }
   if (R.opt.record_ids)
     vp_out_set_record_ids(R.out);
 
@@ -1097,12 +1174,9 @@ static int open_files(void) {
     dlq = dlq_default;
   }
   R.opt.dlq = dlq;
-  R.dlq = open_output(dlq, &RS.dlq, true);
-  if (!R.dlq) {
-    vp_log(VP_LOG_ERROR, "cannot open dead-letter output %s: %s", dlq,
-           strerror(errno));
+  R.dlq = open_output("dead-letter output", dlq, &RS.dlq, true);
+  if (!R.dlq)
     return EXIT_FATAL;
-  }
 
   if (vp_trace_path && vp_region_trace_open(vp_trace_path) < 0) {
     vp_log(VP_LOG_ERROR, "cannot open trace output %s: %s", vp_trace_path,
@@ -1153,14 +1227,17 @@ static int start_regions(void) {
   vp_out_flush(R.dlq);
   for (int i = 0; i < n; i++) {
     vp_str *states = NULL;
+    int64_t rr = 0;
     if (RS.on) {
-      int rc = region_states(i, &states);
+      int rc = region_states(i, &states, &rr);
       if (rc >= 0)
         return rc;
     }
     vp_regions[i] = vp_region_start(&R.prog->regions[i], R.opt.workers,
                                     states);
     free(states);
+    if (vp_regions[i])
+      vp_region_set_round_robin(vp_regions[i], rr);
     if (!vp_regions[i]) {
       vp_log(VP_LOG_ERROR, "cannot start region of stream %s",
              R.prog->regions[i].stream);
@@ -1332,10 +1409,13 @@ static int start_run(void) {
   vp_ckpt_dir = R.opt.ckpt_dir;
   int rc = vp_ckpt_dir ? read_checkpoint() : -1;
   if (rc < 0 && RS.complete) {
-    vp_log(VP_LOG_WARN, "run: the checkpoint in %s is of a finished run: "
-                        "nothing to do (--reset-checkpoint starts over)",
-           vp_ckpt_dir);
-    return 0;
+    rc = open_inputs();  // the same inputs, unchanged, or an error
+    if (rc < 0)
+      vp_log(VP_LOG_WARN, "run: the checkpoint in %s is of a finished run "
+                          "over these inputs: nothing to do "
+                          "(--reset-checkpoint starts over)",
+             vp_ckpt_dir);
+    return rc < 0 ? 0 : rc;
   }
   if (rc < 0)
     rc = open_files();
@@ -1388,6 +1468,7 @@ int vp_main(const vp_program *prog, int argc, char **argv) {
   rc = R.fatal ? R.fatal : read_sources();
   drain_all();
   if (prog->finish && !stop_signal && rc < 0) {
+    vp_record_seq = R.records;
     prog->finish(R.opt.flush_windows);
     drain_all();
   }

@@ -84,6 +84,11 @@ extern bool vp_deterministic;
 extern uint64_t vp_seed;
 extern const char *vp_trace_path;
 
+// The input record whose processing writes outputs now (the one routed,
+// or the one whose region outcome is delivered; the record count at the
+// end of input): the SEQ of --record-ids.
+extern int64_t vp_record_seq;
+
 // Services for generated code.
 
 // The main output (-o, default stdout).

@@ -51,14 +51,16 @@ fresh_sink() {
   echo '{"before":"the run"}' >"$work/audit.jsonl"
 }
 
-# kill_loop PROG NAME KILLS EVERY: runs PROG with checkpoints every EVERY
-# records and kills it with SIGKILL after a random part of the time an
-# uninterrupted run takes, KILLS times, then lets it finish.
+# kill_loop PROG NAME KILLS EVERY [OPTION...]: runs PROG with checkpoints
+# every EVERY records (and the options) and kills it with SIGKILL after a
+# random part of the time an uninterrupted run takes, KILLS times, then
+# lets it finish.
 kill_loop() {
   local prog=$1 name=$2 kills=$3 every=$4
+  shift 4
   local t0 t1 ms landed=0 tries=0
   t0=$(date +%s%N)
-  run "$prog" "$name.timing" --checkpoint-every "$every"
+  run "$prog" "$name.timing" --checkpoint-every "$every" "$@"
   t1=$(date +%s%N)
   ms=$(((t1 - t0) / 1000000))
   echo "an uninterrupted run takes $ms ms"
@@ -67,7 +69,7 @@ kill_loop() {
     tries=$((tries + 1))
     (cd "$work" && exec "./$prog" "$prog.evt" -o "$name.out" \
       --dlq "$name.dlq" --checkpoint-dir "$name.ckpt" \
-      --checkpoint-every "$every") 2>>"$work/$name.err" &
+      --checkpoint-every "$every" "$@") 2>>"$work/$name.err" &
     local pid=$!
     local delay=$((ms / 30 + RANDOM % (ms / 8 + 1)))
     sleep "$(printf '0.%03d' "$delay")"
@@ -83,7 +85,7 @@ kill_loop() {
     fi
   done
   [ "$landed" -eq "$kills" ] || { echo "only $landed kills landed"; return 1; }
-  run "$prog" "$name" --checkpoint-every "$every"
+  run "$prog" "$name" --checkpoint-every "$every" "$@"
   [ "$(cat "$work/$name.rc")" -eq 0 ] || { cat "$work/$name.err"; return 1; }
 }
 
@@ -180,11 +182,11 @@ expect_fatal() {
   [ "$(cat "$work/$1.rc")" -eq 1 ] && grep -qF -- "$2" "$work/$1.err"
 }
 
-# A copy of a checkpoint the region pipeline took when SIGTERM stopped it.
+# A checkpoint the region pipeline took when SIGTERM stopped it, with its
+# outputs NAME.out and NAME.dlq.
 make_checkpoint() {  # make_checkpoint NAME
-  cp -r "$work/eo_mid.ckpt" "$work/$1.ckpt"
-  cp "$work/eo_mid.out" "$work/$1.out"
-  cp "$work/eo_mid.dlq" "$work/$1.dlq"
+  stop_midway "$1"
+  [ "$(cat "$work/$1.rc")" -eq 2 ] || echo "the run to stop midway ended"
 }
 
 damaged_checkpoints_are_refused() {
@@ -196,6 +198,7 @@ damaged_checkpoints_are_refused() {
   expect_fatal flip "flip.ckpt/checkpoint is corrupt (checksum mismatch)" ||
     return 1
   make_checkpoint cut
+  size=$(stat -c %s "$work/cut.ckpt/checkpoint")
   truncate -s $((size - 100)) "$work/cut.ckpt/checkpoint"
   run eo cut
   expect_fatal cut "cut.ckpt/checkpoint is truncated or damaged ($((size - 100)) bytes, expected $size)" ||
@@ -252,8 +255,71 @@ finished_run_is_not_run_again() {
   run eo done_twice
   run eo done_twice
   [ "$(cat "$work/done_twice.rc")" -eq 0 ] || return 1
-  grep -q "is of a finished run: nothing to do" "$work/done_twice.err" &&
+  grep -q "is of a finished run over these inputs: nothing to do" "$work/done_twice.err" &&
     same_outputs done_twice eo_ref
+}
+
+# Round robin goes on from where it was: the same worker takes each event.
+round_robin_position_survives() {
+  kill_loop rr rr_kill 5 20000 --deterministic || return 1
+  same_outputs rr_kill rr_ref
+}
+
+# A connector that is only a source is read, never opened for writing: a
+# resume neither cuts it back nor misses what was appended to it.
+source_connector_is_only_read() {
+  cp "$work/extra.evt" "$work/extra.keep"
+  (cd "$work" && exec ./seq seq.evt -o src.out --dlq src.dlq \
+    --checkpoint-dir src.ckpt --checkpoint-every 500) 2>"$work/src.err" &
+  local pid=$!
+  sleep 0.05
+  kill -9 "$pid"
+  wait "$pid"
+  echo 'Order { order_id: 424242, customer_id: "C1", quantity: 1, price: 1.0 }' \
+    >>"$work/extra.evt"
+  run seq src --checkpoint-every 500
+  local rc lines
+  rc=$(cat "$work/src.rc")
+  lines=$(wc -l <"$work/extra.evt")
+  mv "$work/extra.keep" "$work/extra.evt"
+  cat "$work/src.err"
+  [ "$rc" -eq 0 ] && [ "$lines" -eq 100001 ]
+}
+
+another_output_is_refused() {
+  make_checkpoint other
+  (cd "$work" && timeout 60 ./eo eo.evt -o other.jsonl --dlq other.dlq \
+    --checkpoint-dir other.ckpt) 2>"$work/other.err"
+  echo $? >"$work/other.rc"
+  expect_fatal other "its output was other.out, not other.jsonl" || return 1
+  make_checkpoint ids
+  run eo ids --record-ids
+  expect_fatal ids "it was taken with another --record-ids"
+}
+
+finished_run_with_changed_input_is_refused() {
+  run eo fin
+  cp "$work/eo.evt" "$work/eo.evt.keep"
+  echo 'Order { order_id: 0, customer_id: "C1", quantity: 1, price: 1.0 }' \
+    >>"$work/eo.evt"
+  run eo fin
+  mv "$work/eo.evt.keep" "$work/eo.evt"
+  expect_fatal fin "input eo.evt changed"
+}
+
+one_run_per_directory() {
+  (cd "$work" && exec ./eo eo.evt -o lock1.out --dlq lock1.dlq \
+    --checkpoint-dir lock.ckpt) 2>"$work/lock1.err" &
+  local pid=$!
+  for _ in $(seq 1 500); do
+    [ -s "$work/lock1.out" ] && break
+    sleep 0.01
+  done
+  (cd "$work" && timeout 60 ./eo eo.evt -o lock2.out --dlq lock2.dlq \
+    --checkpoint-dir lock.ckpt) 2>"$work/lock2.err"
+  echo $? >"$work/lock2.rc"
+  wait "$pid" || return 1
+  expect_fatal lock2 "checkpoint directory lock.ckpt is in use by another run"
 }
 
 build() {  # build PROG VPL
@@ -265,6 +331,7 @@ build() {  # build PROG VPL
 
 build eo exactly_once.vpl
 build seq sequential.vpl
+build rr round_robin.vpl
 python3 tests/gen_events.py 1000000 >"$work/eo.evt"
 head -100000 "$work/eo.evt" >"$work/seq.evt"
 sed -n 100001,200000p "$work/eo.evt" >"$work/extra.evt"
@@ -274,7 +341,9 @@ fresh_sink
 (cd "$work" && ./seq seq.evt -o seq_ref.out --dlq seq_ref.dlq \
   --stats seq_ref.stats 2>/dev/null)
 cp "$work/audit.jsonl" "$work/seq_ref.audit"
-stop_midway eo_mid  # the checkpoint the damage tests start from
+cp "$work/eo.evt" "$work/rr.evt"
+(cd "$work" && ./rr rr.evt -o rr_ref.out --dlq rr_ref.dlq --deterministic \
+  --stats rr_ref.stats 2>/dev/null)
 check "SIGKILL of the region pipeline at 10 moments" region_survives_kills
 check "SIGKILL of the sequential pipeline at 10 moments" \
   sequential_survives_kills
@@ -288,4 +357,12 @@ check "damaged and foreign checkpoints are refused" \
 check "changed inputs, worker counts and outputs are refused" \
   mismatches_are_refused
 check "a finished run is not run again" finished_run_is_not_run_again
+check "round robin goes on from where it was" round_robin_position_survives
+check "a connector source is read, never cut back" \
+  source_connector_is_only_read
+check "another output path or --record-ids is refused" \
+  another_output_is_refused
+check "a finished run over a changed input is refused" \
+  finished_run_with_changed_input_is_refused
+check "one run at a time per checkpoint directory" one_run_per_directory
 report

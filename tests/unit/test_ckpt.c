@@ -109,6 +109,9 @@ static void test_ckpt_damage_is_reported(void **state) {
   assert_int_equal(truncate(tmp_path(ckpt_file), 40), 0);
   expect_bad("checkpoint %s is truncated or damaged (40 bytes, expected 56)");
 
+  put_file(tmp_path(ckpt_file), "VPCKPT01\x38\0\0\0", 12);
+  expect_bad("checkpoint %s is truncated (12 bytes)");
+
   put_file(tmp_path(ckpt_file), "VPCK", 4);
   expect_bad("checkpoint %s is not a vpc checkpoint");
 

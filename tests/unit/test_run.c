@@ -240,6 +240,10 @@ static void test_run_usage_errors_exit_64(void **state) {
   assert_non_null(strstr(slurp("stderr.txt"),
                          "--checkpoint-dir needs inputs that are regular "
                          "files; standard input is not"));
+  assert_int_equal(RUN(&heavy, "h", "--checkpoint-every", "10"), 64);
+  assert_non_null(strstr(slurp("stderr.txt"),
+                         "--checkpoint-every, --checkpoint-interval and "
+                         "--reset-checkpoint need --checkpoint-dir"));
   assert_int_equal(RUN(&heavy, "h", "--checkpoint-every", "0"), 64);
   assert_non_null(strstr(slurp("stderr.txt"),
                          "--checkpoint-every: expected a positive number of "
