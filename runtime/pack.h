@@ -22,6 +22,8 @@ void vp_buf_grow(vp_buf *b, size_t extra);
 void vp_buf_free(vp_buf *b);
 
 static inline void vp_buf_put(vp_buf *b, const void *src, size_t n) {
+  if (n == 0)
+    return;  // src may be NULL then (an empty buffer's bytes)
   if (b->cap - b->n < n)
     vp_buf_grow(b, n);
   memcpy(b->p + b->n, src, n);

@@ -261,7 +261,7 @@ finished_run_is_not_run_again() {
 
 # Round robin goes on from where it was: the same worker takes each event.
 round_robin_position_survives() {
-  kill_loop rr rr_kill 5 20000 --deterministic || return 1
+  kill_loop rr rr_kill 5 5000 --deterministic || return 1
   same_outputs rr_kill rr_ref
 }
 
@@ -308,8 +308,9 @@ finished_run_with_changed_input_is_refused() {
 }
 
 one_run_per_directory() {
+  # Frequent checkpoints keep the first run going for seconds.
   (cd "$work" && exec ./eo eo.evt -o lock1.out --dlq lock1.dlq \
-    --checkpoint-dir lock.ckpt) 2>"$work/lock1.err" &
+    --checkpoint-dir lock.ckpt --checkpoint-every 1000) 2>"$work/lock1.err" &
   local pid=$!
   for _ in $(seq 1 500); do
     [ -s "$work/lock1.out" ] && break
@@ -341,7 +342,7 @@ fresh_sink
 (cd "$work" && ./seq seq.evt -o seq_ref.out --dlq seq_ref.dlq \
   --stats seq_ref.stats 2>/dev/null)
 cp "$work/audit.jsonl" "$work/seq_ref.audit"
-cp "$work/eo.evt" "$work/rr.evt"
+head -50000 "$work/eo.evt" >"$work/rr.evt"  # --deterministic is slow
 (cd "$work" && ./rr rr.evt -o rr_ref.out --dlq rr_ref.dlq --deterministic \
   --stats rr_ref.stats 2>/dev/null)
 check "SIGKILL of the region pipeline at 10 moments" region_survives_kills
