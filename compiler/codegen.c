@@ -3112,6 +3112,14 @@ static const char *const win_kind_names[] = {
   "VP_WIN_TIME_SLIDING", "VP_WIN_SESSION",
 };
 
+// The call that makes the window of stage sg.
+static const char *window_new(vpc_stream *st, vpc_stage *sg) {
+  return vpc_format("vp_window_new(%s, %lld, %lld, %lld, %d, %s_release)",
+                    win_kind_names[sg->win_kind], (long long)sg->win_n,
+                    (long long)sg->win_dur, (long long)sg->win_slide, st->id,
+                    stage_fn(st, sg->index));
+}
+
 static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
   const char *c = sg->in->event->cname;
   vpc_stage *next = sg->index + 1 < st->stages.n ? stage_at(st, sg->index + 1)
@@ -3157,7 +3165,7 @@ static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
   stage_head(g, st, sg);
   line_to_c(g);
   emit(g, "  if (!%s)\n"
-          "    %s = vp_window_new(%s, %lld, %lld, %lld, %d, %s_release);\n"
+          "    %s = %s;\n"
           "  pack_buf.n = 0;\n"
           "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
           "  pack_%s(&pack_buf, ev);\n"
@@ -3167,9 +3175,7 @@ static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
           "    win_err_kind = NULL;\n"
           "    vp_raise_str(kind, win_err_message);\n  }\n"
           "  return -1;\n}\n\n",
-       win_var(st, sg), win_var(st, sg), win_kind_names[sg->win_kind],
-       (long long)sg->win_n, (long long)sg->win_dur,
-       (long long)sg->win_slide, st->id, stage_fn(st, sg->index), c,
+       win_var(st, sg), win_var(st, sg), window_new(st, sg), c,
        win_var(st, sg), sg->keyed ? vpc_format("&%s", key_var(st)) : "NULL");
 }
 
@@ -3321,10 +3327,10 @@ static void gen_finish(gen *g) {
 
 // Checkpoints (7.3): save and load functions for the state outside
 // regions (global vars, windows, distinct sets, limit counters,
-// watermarks, restart counts) and, per keyed region, for the state its
-// workers hold. Both walk the same list in the same order.
+// watermarks) and, per keyed region, for the state its workers hold. Both
+// walk the same list in the same order.
 
-typedef enum state_part { PART_MAIN = -1 } state_part;
+enum { PART_MAIN = -1 };  // the main process's stages, not a region's
 
 // Saves or loads global var v.
 static void gen_global_state(gen *g, vpc_sym *v, bool save) {
@@ -3374,13 +3380,7 @@ static void gen_object_state(gen *g, const char *var, const char *make,
 
 static void gen_stage_state(gen *g, vpc_stream *st, vpc_stage *sg, bool save) {
   if (sg->kind == VPC_STAGE_WINDOW) {
-    gen_object_state(
-        g, win_var(st, sg),
-        vpc_format("vp_window_new(%s, %lld, %lld, %lld, %d, %s_release)",
-                   win_kind_names[sg->win_kind], (long long)sg->win_n,
-                   (long long)sg->win_dur, (long long)sg->win_slide, st->id,
-                   stage_fn(st, sg->index)),
-        "window", save);
+    gen_object_state(g, win_var(st, sg), window_new(st, sg), "window", save);
   } else if (sg->kind == VPC_STAGE_DISTINCT) {
     gen_object_state(g, distinct_var(st, sg), "vp_distinct_new(100000)",
                      "distinct", save);
