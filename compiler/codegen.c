@@ -1610,7 +1610,8 @@ static void gen_record_helpers(gen *g, vpc_event *ev) {
           "const vp_meta *m, const char *stream) {\n",
        c, c);
   emit(g, "  vp_w_begin(o, type, m->time_from_data, m->time_ns);\n"
-          "  if (stream)\n    vp_w_record_id(o, vp_record_seq, stream);\n");
+          "  if (vp_record_ids && stream)\n"
+          "    vp_w_record_id(o, vp_record_seq, stream);\n");
   for (int i = 0; i < ev->fields.n; i++) {
     vpc_field *f = ev->fields.items[i];
     if (!strcmp(f->name, "timestamp"))
@@ -1744,7 +1745,8 @@ static void gen_dynrec_helpers(gen *g) {
           "static void write_vp_dynrec(vp_out *o, const vp_dynrec *r, vp_str "
           "type, const vp_meta *m, const char *stream) {\n"
           "  vp_w_begin(o, type, m->time_from_data, m->time_ns);\n"
-          "  if (stream)\n    vp_w_record_id(o, vp_record_seq, stream);\n"
+          "  if (vp_record_ids && stream)\n"
+          "    vp_w_record_id(o, vp_record_seq, stream);\n"
           "  vp_w_dynrec_fields(o, r, m->time_from_data);\n"
           "  vp_w_end(o);\n}\n\n"
           "static void write_any_vp_dynrec(vp_out *o, const void *p) {\n"
@@ -2747,10 +2749,13 @@ static void gen_log(gen *g, vpc_stream *st, vpc_stage *sg) {
 static void gen_to(gen *g, vpc_stream *st, vpc_stage *sg) {
   stage_head(g, st, sg);
   line_to_c(g);
-  emit(g, "  write_%s(conn_%s, ev, %s, m, \"%s\");\n"
+  // Records on a stdout connector carry no id: only files are resumed.
+  emit(g, "  write_%s(conn_%s, ev, %s, m, %s);\n"
           "  return %s(m, ev);\n}\n\n",
        sg->in->event->cname, sg->sink->name,
-       type_name_code(sg->in_name, "ev"), st->name, next_fn(st, sg->index));
+       type_name_code(sg->in_name, "ev"),
+       sg->sink->to_stdout ? "NULL" : vpc_format("\"%s\"", st->name),
+       next_fn(st, sg->index));
 }
 
 // Windows, aggregates and the other stateful stages (5.4-5.6). A window

@@ -34,7 +34,6 @@ struct vp_out {
   int64_t records;
   int64_t bytes;
   int err;  // first write error, negative errno
-  bool record_ids;  // --record-ids (7.3)
   struct id_count {
     const char *stream;
     int64_t seq, k;
@@ -455,10 +454,6 @@ void vp_w_begin(vp_out *o, vp_str type, bool has_time, int64_t time_ns) {
   o->count[o->depth - 1] = 1;
 }
 
-void vp_out_set_record_ids(vp_out *o) {
-  o->record_ids = true;
-}
-
 // k counts the records of one stream for one input record: they come out
 // together, so the seq of the stream's previous record tells.
 static int64_t next_k(vp_out *o, const char *stream, int64_t seq) {
@@ -479,7 +474,7 @@ static int64_t next_k(vp_out *o, const char *stream, int64_t seq) {
 }
 
 void vp_w_record_id(vp_out *o, int64_t seq, const char *stream) {
-  if (!o->record_ids || o->depth != 1)
+  if (o->depth != 1)
     return;
   char id[64];
   int64_t k = next_k(o, stream, seq);

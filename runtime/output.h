@@ -57,9 +57,7 @@ void vp_w_begin(vp_out *o, vp_str type, bool has_time, int64_t time_ns);
 void vp_w_end(vp_out *o);
 // --record-ids (7.3): after vp_w_begin of a record of stream, writes
 // "_id":"SEQ-STREAM-K", K counting that stream's records written while
-// input record SEQ is processed, from 0; nothing unless vp_out_set_record_ids was called, or inside
-// another record.
-void vp_out_set_record_ids(vp_out *o);
+// input record SEQ is processed, from 0; nothing inside another record.
 void vp_w_record_id(vp_out *o, int64_t seq, const char *stream);
 
 // An object or array nested in a value position (no event_type). An

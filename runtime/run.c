@@ -38,6 +38,7 @@ vp_arena *vp_event_arena;
 vp_region **vp_regions;
 vp_stream_counts *vp_counts;
 int64_t vp_record_seq;
+bool vp_record_ids;
 bool vp_deterministic;
 uint64_t vp_seed;
 const char *vp_trace_path;
@@ -57,7 +58,6 @@ typedef struct options {
   int64_t ckpt_interval_ns;  // --checkpoint-interval
   bool reset_ckpt;           // --reset-checkpoint
   bool ckpt_options;         // one of the three above was given
-  bool record_ids;           // --record-ids
 } options;
 
 // State of the one run in this process.
@@ -311,7 +311,7 @@ static int apply(const opt_spec *sp, const char *flag, const char *val) {
     o->ckpt_options = true;
     return -1;
   case OPT_RECORD_IDS:
-    o->record_ids = true;
+    vp_record_ids = true;
     return -1;
   case OPT_LATER:
     return usage_error("option '%s' is not supported yet (planned: P2)",
@@ -761,14 +761,14 @@ static int bad_checkpoint(const char *what) {
 // The options that change what a run reads or writes: a resumed run must
 // be given the same ones.
 static void put_options(vp_buf *b) {
-  int64_t v[3] = { R.opt.fmt, R.opt.record_ids, R.opt.flush_windows };
+  int64_t v[3] = { R.opt.fmt, vp_record_ids, R.opt.flush_windows };
   vp_buf_put(b, v, sizeof v);
 }
 
 static int check_options(vp_rd *r) {
   static const char *const names[] = { "--format", "--record-ids",
                                        "--flush-windows-at-eof" };
-  int64_t now[3] = { R.opt.fmt, R.opt.record_ids, R.opt.flush_windows };
+  int64_t now[3] = { R.opt.fmt, vp_record_ids, R.opt.flush_windows };
   for (int i = 0; i < 3; i++) {
     if (vp_ckpt_i64(r) != now[i]) {
       char what[128];
@@ -1069,8 +1069,6 @@ vp_out *vp_sink_open(const char *path, bool append) {
     exit(EXIT_FATAL);  // said why
   if (!o)
     return NULL;
-  if (R.opt.record_ids)
-    vp_out_set_record_ids(o);
   R.sinks = realloc(R.sinks, (size_t)(R.nsinks + 1) * sizeof *R.sinks);
   if (!R.sinks)
     vp_arena_oom();
@@ -1164,8 +1162,6 @@ static int open_files(void) {
   R.out = open_output("output", out, &RS.out, false);
   if (!R.out)
     return EXIT_FATAL;
-  if (R.opt.record_ids)
-    vp_out_set_record_ids(R.out);
 
   static char dlq_default[4096];
   const char *dlq = R.opt.dlq ? R.opt.dlq : R.prog->default_dlq;
@@ -1440,6 +1436,7 @@ int vp_main(const vp_program *prog, int argc, char **argv) {
   vp_deterministic = false;
   vp_seed = 0;
   vp_trace_path = NULL;
+  vp_record_ids = false;
   R.prog = prog;
   R.base = basename_of(argc > 0 && argv[0] ? argv[0] : "vpl");
   clock_gettime(CLOCK_MONOTONIC, &R.start);

@@ -88,6 +88,8 @@ extern const char *vp_trace_path;
 // or the one whose region outcome is delivered; the record count at the
 // end of input): the SEQ of --record-ids.
 extern int64_t vp_record_seq;
+// --record-ids: generated code writes ids when it is set.
+extern bool vp_record_ids;
 
 // Services for generated code.
 
