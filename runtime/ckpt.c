@@ -163,10 +163,13 @@ void vp_ckpt_state_path(char *buf, size_t size, int region, int slot) {
   snprintf(buf, size, "%s/state-r%d-w%d.tmp", vp_ckpt_dir, region, slot);
 }
 
+void vp_ckpt_corrupt(void) {
+  vp_log(VP_LOG_ERROR, "checkpoint body is not what this executable "
+                       "wrote: it cannot read it");
+  exit(1);
+}
+
 void vp_ckpt_need(const vp_rd *r, size_t n) {
-  if ((size_t)(r->end - r->p) < n) {
-    vp_log(VP_LOG_ERROR, "checkpoint body ends early: this executable "
-                         "cannot read it");
-    exit(1);
-  }
+  if ((size_t)(r->end - r->p) < n)
+    vp_ckpt_corrupt();
 }

@@ -40,8 +40,11 @@ void vp_ckpt_state_path(char *buf, size_t size, int region, int slot);
 int vp_ckpt_slurp(const char *path, vp_buf *b);
 
 // Bounds-checked reads of a body. A body passed its checksum and
-// fingerprint, so a short read means a bug, not bad luck: it raises a
-// crash rather than reading past the end.
+// fingerprint, so a body that does not hold what it should means a bug,
+// not bad luck: vp_ckpt_corrupt says so and ends the run (exit 1) rather
+// than reading past the end; vp_ckpt_need calls it when fewer than n
+// bytes are left.
+_Noreturn void vp_ckpt_corrupt(void);
 void vp_ckpt_need(const vp_rd *r, size_t n);
 
 static inline int64_t vp_ckpt_i64(vp_rd *r) {
@@ -52,7 +55,9 @@ static inline int64_t vp_ckpt_i64(vp_rd *r) {
 // A length-prefixed run of bytes (vp_buf_str), as a view into the body.
 static inline vp_str vp_ckpt_str(vp_rd *r) {
   int64_t n = vp_ckpt_i64(r);
-  vp_ckpt_need(r, n < 0 ? SIZE_MAX : (size_t)n);
+  if (n < 0)
+    vp_ckpt_corrupt();
+  vp_ckpt_need(r, (size_t)n);
   vp_str s = { (const char *)r->p, n };
   r->p += n;
   return s;

@@ -132,7 +132,7 @@ static void load_entry(vp_rd *r) {
   // The key starts with the counter and stream names, each ending in 0.
   size_t c = strnlen((const char *)keybuf.p, keybuf.n);
   if (c + 1 >= keybuf.n || at < 0 || (size_t)at > keybuf.n || nlabels < 0)
-    vp_ckpt_need(r, SIZE_MAX);
+    vp_ckpt_corrupt();
   tap_entry *e = add_entry(vp_fnv1a64(VP_FNV_OFFSET, keybuf.p, keybuf.n),
                            (size_t)at);
   e->counter = (const char *)e->key;

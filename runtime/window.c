@@ -358,7 +358,7 @@ static void load_item(wkey *e, vp_rd *r) {
   uint8_t flags = vp_rd_u8(r);
   vp_str bytes = vp_ckpt_str(r);
   if ((size_t)bytes.n < sizeof(vp_meta))
-    vp_ckpt_need(r, SIZE_MAX);
+    vp_ckpt_corrupt();
   push(e, t, bytes.p, (size_t)bytes.n);
   vp_win_item *it = &e->items[e->n - 1];
   it->released = flags & 1;
