@@ -23,25 +23,8 @@
 #include "output.h"
 #include "partition.h"
 #include "run.h"
+#include "scratch.h"
 #include "window.h"
-
-static char tmpdir[] = "/tmp/vp_test_ckpt_XXXXXX";
-
-static int setup(void **state) {
-  return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-  return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tmp_path(const char *name) {
-  static char path[256];
-  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-  return path;
-}
 
 static void put_file(const char *path, const void *p, size_t n) {
   FILE *f = fopen(path, "wb");
@@ -57,13 +40,13 @@ static const char ckpt_file[] = "checkpoint";
 static vp_ckpt_status read_back(vp_buf *body, char *why) {
   body->n = 0;
   why[0] = 0;
-  return vp_ckpt_read(tmpdir, 42, body, why, 512);
+  return vp_ckpt_read(scratch_dir, 42, body, why, 512);
 }
 
 static void write_body(void) {
   vp_buf body = { 0 };
   vp_buf_str(&body, VP_STR_LIT("state of the run"));
-  assert_int_equal(vp_ckpt_write(tmpdir, 42, &body), 0);
+  assert_int_equal(vp_ckpt_write(scratch_dir, 42, &body), 0);
   vp_buf_free(&body);
 }
 
@@ -71,7 +54,7 @@ static void expect_bad(const char *want) {
   vp_buf body = { 0 };
   char why[512], full[600];
   assert_int_equal(read_back(&body, why), VP_CKPT_BAD);
-  snprintf(full, sizeof full, want, tmp_path(ckpt_file));
+  snprintf(full, sizeof full, want, scratch_path(ckpt_file));
   assert_string_equal(why, full);
   vp_buf_free(&body);
 }
@@ -79,7 +62,7 @@ static void expect_bad(const char *want) {
 static void test_ckpt_round_trip_and_no_temporary_left(void **state) {
   vp_buf body = { 0 };
   char why[512];
-  unlink(tmp_path(ckpt_file));
+  unlink(scratch_path(ckpt_file));
   assert_int_equal(read_back(&body, why), VP_CKPT_NONE);
   write_body();
   assert_int_equal(read_back(&body, why), VP_CKPT_OK);
@@ -89,16 +72,16 @@ static void test_ckpt_round_trip_and_no_temporary_left(void **state) {
   assert_memory_equal(s.p, "state of the run", 16);
   assert_ptr_equal(r.p, r.end);
   struct stat st;
-  assert_int_equal(stat(tmp_path("checkpoint.tmp"), &st), -1);
+  assert_int_equal(stat(scratch_path("checkpoint.tmp"), &st), -1);
   // magic 8 + length 8 + fingerprint 8 + body (8 + 16) + checksum 8
-  assert_int_equal(stat(tmp_path(ckpt_file), &st), 0);
+  assert_int_equal(stat(scratch_path(ckpt_file), &st), 0);
   assert_int_equal(st.st_size, 56);
   vp_buf_free(&body);
 }
 
 static void test_ckpt_damage_is_reported(void **state) {
   write_body();
-  FILE *f = fopen(tmp_path(ckpt_file), "r+b");
+  FILE *f = fopen(scratch_path(ckpt_file), "r+b");
   assert_non_null(f);
   fseek(f, 30, SEEK_SET);
   fputc('X', f);  // one byte of the body
@@ -106,25 +89,25 @@ static void test_ckpt_damage_is_reported(void **state) {
   expect_bad("checkpoint %s is corrupt (checksum mismatch)");
 
   write_body();
-  assert_int_equal(truncate(tmp_path(ckpt_file), 40), 0);
+  assert_int_equal(truncate(scratch_path(ckpt_file), 40), 0);
   expect_bad("checkpoint %s is truncated or damaged (40 bytes, expected 56)");
 
-  put_file(tmp_path(ckpt_file), "VPCKPT01\x38\0\0\0", 12);
+  put_file(scratch_path(ckpt_file), "VPCKPT01\x38\0\0\0", 12);
   expect_bad("checkpoint %s is truncated (12 bytes)");
 
-  put_file(tmp_path(ckpt_file), "VPCK", 4);
+  put_file(scratch_path(ckpt_file), "VPCK", 4);
   expect_bad("checkpoint %s is not a vpc checkpoint");
 
   write_body();
   vp_buf body = { 0 };
   char why[512], want[600];
-  assert_int_equal(vp_ckpt_read(tmpdir, 43, &body, why, sizeof why),
+  assert_int_equal(vp_ckpt_read(scratch_dir, 43, &body, why, sizeof why),
                    VP_CKPT_BAD);
   snprintf(want, sizeof want,
            "checkpoint %s was written by another program (fingerprint "
            "000000000000002a, this program 000000000000002b); "
            "--reset-checkpoint starts over",
-           tmp_path(ckpt_file));
+           scratch_path(ckpt_file));
   assert_string_equal(why, want);
   vp_buf_free(&body);
 }
@@ -251,8 +234,8 @@ static void test_ckpt_input_seek_goes_on(void **state) {
   static const char one[] = "A { n: 1 }\n# note\nA { n: 2 }\n";
   static const char two[] = "BATCH 5\nA { n: 3 }\nA { n: 4 }\n";
   char p1[256], p2[256];
-  snprintf(p1, sizeof p1, "%s", tmp_path("one.evt"));
-  snprintf(p2, sizeof p2, "%s", tmp_path("two.evt"));
+  snprintf(p1, sizeof p1, "%s", scratch_path("one.evt"));
+  snprintf(p2, sizeof p2, "%s", scratch_path("two.evt"));
   put_file(p1, one, strlen(one));
   put_file(p2, two, strlen(two));
   const char *paths[] = { p1, p2 };
@@ -292,7 +275,7 @@ static void test_ckpt_input_seek_goes_on(void **state) {
 }
 
 static void test_ckpt_output_cut_to_length(void **state) {
-  const char *path = tmp_path("out.jsonl");
+  const char *path = scratch_path("out.jsonl");
   put_file(path, "{\"a\":1}\n{\"a\":2}\n{\"a", 19);
   vp_out *o = vp_out_open_at(path, 16, 2, false);
   assert_non_null(o);
@@ -319,5 +302,5 @@ int main(void) {
     cmocka_unit_test(test_ckpt_input_seek_goes_on),
     cmocka_unit_test(test_ckpt_output_cut_to_length),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

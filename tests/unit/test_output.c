@@ -17,47 +17,18 @@
 #include <cmocka.h>
 
 #include "output.h"
-
-static char tmpdir[] = "/tmp/vp_test_output_XXXXXX";
-
-static int setup(void **state) {
-  return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-  return system(cmd);
-}
-
-static const char *tmp_path(const char *name) {
-  static char path[256];
-  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-  return path;
-}
-
-// Returns the whole file (static buffer), or NULL when it does not exist.
-static const char *slurp(const char *path) {
-  static char buf[1 << 16];
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
+#include "scratch.h"
 
 // Opens a writer on a fresh file; finish() closes it and returns the text.
 static vp_out *start(void) {
-  vp_out *o = vp_out_open(tmp_path("out.jsonl"), false);
+  vp_out *o = vp_out_open(scratch_path("out.jsonl"), false);
   assert_non_null(o);
   return o;
 }
 
 static const char *finish(vp_out *o) {
   assert_int_equal(vp_out_close(o), 0);
-  return slurp(tmp_path("out.jsonl"));
+  return slurp(scratch_path("out.jsonl"));
 }
 
 static void test_output_float_table(void **state) {
@@ -285,7 +256,7 @@ static void test_output_dlq_event_and_handler_error(void **state) {
 }
 
 static void test_output_lazy_file_created_on_first_record(void **state) {
-  const char *path = tmp_path("lazy.dlq.jsonl");
+  const char *path = scratch_path("lazy.dlq.jsonl");
   struct stat st;
   unlink(path);
   vp_out *o = vp_out_open(path, true);
@@ -304,7 +275,7 @@ static void test_output_lazy_file_created_on_first_record(void **state) {
 }
 
 static void test_output_lazy_file_truncated_at_open(void **state) {
-  const char *path = tmp_path("old.dlq.jsonl");
+  const char *path = scratch_path("old.dlq.jsonl");
   FILE *f = fopen(path, "w");
   fputs("old contents\n", f);
   fclose(f);
@@ -318,10 +289,10 @@ static void test_output_lazy_file_truncated_at_open(void **state) {
 
 static void test_output_open_fails_in_missing_directory(void **state) {
   errno = 0;
-  assert_null(vp_out_open(tmp_path("missing/dir/x.jsonl"), true));
+  assert_null(vp_out_open(scratch_path("missing/dir/x.jsonl"), true));
   assert_int_equal(errno, ENOENT);
   errno = 0;
-  assert_null(vp_out_open(tmp_path("missing/dir/x.jsonl"), false));
+  assert_null(vp_out_open(scratch_path("missing/dir/x.jsonl"), false));
   assert_int_equal(errno, ENOENT);
 }
 
@@ -341,7 +312,7 @@ static void test_output_large_record_spans_buffers(void **state) {
   assert_int_equal(vp_out_close(o), 0);
 
   struct stat st;
-  assert_int_equal(stat(tmp_path("out.jsonl"), &st), 0);
+  assert_int_equal(stat(scratch_path("out.jsonl"), &st), 0);
   assert_int_equal(st.st_size, 3 * line);
 }
 
@@ -361,5 +332,5 @@ int main(void) {
     cmocka_unit_test(test_output_open_fails_in_missing_directory),
     cmocka_unit_test(test_output_large_record_spans_buffers),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -18,33 +18,20 @@
 #include "err.h"
 #include "log.h"
 #include "run.h"
+#include "scratch.h"
 
-static char tmpdir[] = "/tmp/vp_test_run_XXXXXX";
 static char oldcwd[4096];
 
 static int setup(void **state) {
-  if (!mkdtemp(tmpdir) || !getcwd(oldcwd, sizeof oldcwd))
+  if (scratch_setup(state) < 0 || !getcwd(oldcwd, sizeof oldcwd))
     return -1;
-  return chdir(tmpdir);
+  return chdir(scratch_dir);
 }
 
 static int teardown(void **state) {
-  char cmd[128];
   if (chdir(oldcwd) != 0)
     return -1;
-  snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-  return system(cmd);
-}
-
-static const char *slurp(const char *path) {
-  static char buf[1 << 16];
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
+  return scratch_teardown(state);
 }
 
 static void put_file(const char *path, const char *text) {
