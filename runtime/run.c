@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -885,14 +884,17 @@ static int read_checkpoint(void) {
   }
   char path[4096];
   snprintf(path, sizeof path, "%s/lock", dir);
+  // A POSIX record lock belongs to this process alone: workers do not
+  // inherit it, so it ends the moment this process does, even while
+  // killed workers are still on their way out (flock would wait for them).
   int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+  struct flock whole = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+  if (lock < 0 || fcntl(lock, F_SETLK, &whole) < 0) {
+    bool busy = errno == EACCES || errno == EAGAIN;
     vp_log(VP_LOG_ERROR, "checkpoint directory %s %s", dir,
-           errno == EWOULDBLOCK ? "is in use by another run"
-                                : strerror(errno));
+           busy ? "is in use by another run" : strerror(errno));
     return EXIT_FATAL;
   }
-  // The lock holds until this process and its workers end.
   snprintf(path, sizeof path, "%s/checkpoint", dir);
   if (R.opt.reset_ckpt && unlink(path) < 0 && errno != ENOENT) {
     vp_log(VP_LOG_ERROR, "cannot remove %s: %s", path, strerror(errno));

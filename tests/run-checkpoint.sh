@@ -78,8 +78,14 @@ kill_loop() {
       wait "$pid"
       echo "kill $landed after $delay ms: $(wc -c <"$work/$name.out") bytes out"
     else
-      wait "$pid"
-      echo "the run ended before the kill (exit status $?): starting over"
+      local rc=0
+      wait "$pid" || rc=$?
+      if [ "$rc" -ne 0 ]; then
+        echo "a run failed before the kill (exit status $rc)"
+        cat "$work/$name.err"
+        return 1
+      fi
+      echo "the run ended before the kill: starting over"
       rm -rf "$work/$name.ckpt"
       fresh_sink
     fi
