@@ -733,6 +733,36 @@ static void to_decimal(int q, uint64_t c, uint64_t *digits, int *exp10) {
   strip_zeros(digits, exp10);
 }
 
+// Most data has few decimals, like prices. Below 1e9 a double's spacing
+// is under 1e-7, so at most one decimal with up to 6 places reads back as
+// v, and rounding v * 10^k finds it: k from 1 up, the first that reads
+// back is the shortest. Reading back is exact, as r and 10^k are exact
+// doubles and one division rounds as strtod does.
+static bool few_decimals(double v, uint64_t *digits, int *exp10) {
+#if FLT_EVAL_METHOD == 0
+  static const double pow10[] = { 1e1, 1e2, 1e3, 1e4, 1e5, 1e6 };
+  if (!(v < 1e9))
+    return false;
+  for (int k = 0; k < 6; k++) {
+    double x = v * pow10[k];
+    uint64_t r = (uint64_t)x;
+    if (x - (double)r >= 0.5)
+      r++;
+    if ((double)r / pow10[k] == v) {
+      *digits = r;
+      *exp10 = -(k + 1);
+      strip_zeros(digits, exp10);
+      return true;
+    }
+  }
+#else
+  (void)v;
+  (void)digits;
+  (void)exp10;
+#endif
+  return false;
+}
+
 void vp_num_shortest(double v, uint64_t *digits, int *exp10) {
   uint64_t bits;
   memcpy(&bits, &v, sizeof bits);
@@ -757,6 +787,8 @@ void vp_num_shortest(double v, uint64_t *digits, int *exp10) {
       return;
     }
   }
+  if (few_decimals(v, digits, exp10))
+    return;
   to_decimal(q, c, digits, exp10);
 }
 

@@ -61,6 +61,17 @@ static const struct {
   { 0x4097700000000000u, "1500.0" },
   { 0x404dfc28f5c28f5cu, "59.97" },
   { 0x41b016265eee147bu, "269887070.93" },
+  // Around the few-decimals path: up to 6 places below 1e9, and the values
+  // just outside it that need the general algorithm.
+  { 0x3fd3333333333334u, "0.30000000000000004" },
+  { 0x40ab57dc28f5c290u, "3499.9300000000003" },
+  { 0x41cdcd64fffffff8u, "999999999.999999" },
+  { 0x40fe240c9fcb0c02u, "123456.789012" },
+  { 0x3f201f31f46ed246u, "0.000123" },
+  { 0x3e7ad7f29abcaf48u, "1e-07" },
+  { 0x3fecccccccccccccu, "0.8999999999999999" },
+  { 0x41cdcd64ffc00000u, "999999999.5" },
+  { 0x41cdcd6500400000u, "1000000000.5" },
   { 0x7953a6f252e6b438u, "2.7216092808335446e+276" },
   { 0x32899387269e0d37u, "3.035766360112293e-65" },
   { 0x062e3fe8a6a3a450u, "6.665830898196862e-279" },
