@@ -3708,9 +3708,102 @@ static void gen_watermark(gen *g, vpc_list *types) {
   emit(g, "}\n\n");
 }
 
-static void gen_route(gen *g, const char *type, int index, bool wm) {
+// Whether a declared type gets a fast .evt reader (evtfast.h): one that
+// fills its fields straight from the text. Only plain field types can be
+// read that way, and a field named timestamp also gives the event time
+// (rule 2 of 8.5), which only the generic path works out.
+static bool has_fast_reader(const vpc_event *ev) {
+  if (!ev || ev->time_field >= 0 || ev->fields.n > 64)
+    return false;
+  for (int i = 0; i < ev->fields.n; i++) {
+    const vpc_field *f = ev->fields.items[i];
+    const vpc_type *t = f->type;
+    if (t->kind == VPC_TY_OPTIONAL)
+      t = t->elem;
+    if (!strcmp(f->name, "timestamp"))
+      return false;
+    if (t->kind != VPC_TY_INT && t->kind != VPC_TY_FLOAT &&
+        t->kind != VPC_TY_BOOL && t->kind != VPC_TY_STR)
+      return false;
+  }
+  return true;
+}
+
+static const char *fast_value_reader(const vpc_type *t) {
+  switch (t->kind) {
+  case VPC_TY_INT:
+    return "vp_fx_int";
+  case VPC_TY_FLOAT:
+    return "vp_fx_float";
+  case VPC_TY_BOOL:
+    return "vp_fx_bool";
+  default:
+    return "vp_fx_str";
+  }
+}
+
+// The fields of one name length: a match reads the value into its field
+// (a repeated field's last value counts, as in the generic parser);
+// anything else leaves the record to the generic parser.
+static void gen_fast_fields_of_length(gen *g, const vpc_event *ev,
+                                      size_t len) {
+  emit(g, "    case %zu:\n", len);
+  for (int i = 0; i < ev->fields.n; i++) {
+    const vpc_field *f = ev->fields.items[i];
+    if (strlen(f->name) != len)
+      continue;
+    bool opt = f->type->kind == VPC_TY_OPTIONAL;
+    const vpc_type *t = opt ? f->type->elem : f->type;
+    emit(g, "      if (!memcmp(name, \"%s\", %zu)) {\n"
+            "        if (!%s(&c, &rec.f_%s%s))\n"
+            "          return false;\n"
+            "        seen |= UINT64_C(1) << %d;\n",
+         f->name, len, fast_value_reader(t), f->name, opt ? ".v" : "", i);
+    if (opt)
+      emit(g, "        rec.f_%s.has = true;\n", f->name);
+    emit(g, "        break;\n      }\n");
+  }
+  emit(g, "      return false;\n");
+}
+
+// The fast reader of a declared type: `{ field: value, ... }` after the
+// type name, every required field present.
+static void gen_fast_reader(gen *g, const vpc_event *ev, const char *type) {
+  uint64_t required = 0;
+  bool lengths[256] = { false };
+  for (int i = 0; i < ev->fields.n; i++) {
+    const vpc_field *f = ev->fields.items[i];
+    if (f->type->kind != VPC_TY_OPTIONAL)
+      required |= UINT64_C(1) << i;
+    if (strlen(f->name) < sizeof lengths)
+      lengths[strlen(f->name)] = true;
+  }
+  emit(g, "static bool fast_%s(const vp_event *e, const char *body, "
+          "const char *end) {\n"
+          "  %s rec = { 0 };\n"
+          "  uint64_t seen = 0;\n"
+          "  vp_fx c = { body, end };\n"
+          "  if (!vp_fx_eat(&c, '{'))\n    return false;\n"
+          "  while (!vp_fx_eat(&c, '}')) {\n"
+          "    const char *name;\n    size_t len;\n"
+          "    if (!vp_fx_name(&c, &name, &len))\n      return false;\n"
+          "    switch (len) {\n",
+       type, ev->cname);
+  for (size_t len = 1; len < sizeof lengths; len++)
+    if (lengths[len])
+      gen_fast_fields_of_length(g, ev, len);
+  emit(g, "    default:\n      return false;\n    }\n"
+          "    if (!vp_fx_next(&c))\n      return false;\n  }\n"
+          "  if (!vp_fx_finish(&c) || (seen & UINT64_C(%llu)) != "
+          "UINT64_C(%llu))\n    return false;\n"
+          "  vp_meta m = { e->origin, e->time_ns, e->time_from_data, 0 };\n"
+          "  deliver_%s(m, rec);\n  return true;\n}\n\n",
+       (unsigned long long)required, (unsigned long long)required, type);
+}
+
+// What a route does with its record `rec` and metadata `m`.
+static void gen_route_body(gen *g, const char *type, int index, bool wm) {
   vpc_sema *s = g->s;
-  gen_route_head(g, vpc_format("route_%s", type), type);
   if (wm)
     emit(g, "  wm_note(%d, m.time_ns);\n", index);
   for (int j = 0; j < s->streams.n; j++) {
@@ -3737,7 +3830,26 @@ static void gen_route(gen *g, const char *type, int index, bool wm) {
     }
     emit(g, "  s_%s_in(&m, &rec);\n", st->name);
   }
+}
+
+// A route hands each record of its type to the streams reading it. A
+// declared type's record is decoded, or read by its fast reader, and
+// then delivered.
+static void gen_route(gen *g, const char *type, int index, bool wm) {
+  vpc_event *ev = vpc_find_event(type);
+  if (!ev) {
+    gen_route_head(g, vpc_format("route_%s", type), type);
+    gen_route_body(g, type, index, wm);
+    emit(g, "}\n\n");
+    return;
+  }
+  emit(g, "static void deliver_%s(vp_meta m, %s rec) {\n", type, ev->cname);
+  gen_route_body(g, type, index, wm);
   emit(g, "}\n\n");
+  gen_route_head(g, vpc_format("route_%s", type), type);
+  emit(g, "  deliver_%s(m, rec);\n}\n\n", type);
+  if (has_fast_reader(ev))
+    gen_fast_reader(g, ev, type);
 }
 
 static int gen_routes(gen *g) {
@@ -3765,9 +3877,13 @@ static int gen_routes(gen *g) {
     return 0;
   }
   emit(g, "static const vp_route routes[] = {\n");
-  for (int i = 0; i < types.n; i++)
-    emit(g, "  { \"%s\", route_%s },\n", (const char *)types.items[i],
-         (const char *)types.items[i]);
+  for (int i = 0; i < types.n; i++) {
+    const char *t = types.items[i];
+    if (has_fast_reader(vpc_find_event(t)))
+      emit(g, "  { \"%s\", route_%s, fast_%s },\n", t, t, t);
+    else
+      emit(g, "  { \"%s\", route_%s, NULL },\n", t, t);
+  }
   emit(g, "};\n\n");
   return types.n;
 }

@@ -71,6 +71,7 @@ int vp_input_error(const vp_input *in);
 
 typedef enum vp_read_status {
   VP_READ_RECORD,      // *ev holds a record
+  VP_READ_TAKEN,       // the fast reader took the record (ev has its origin)
   VP_READ_MALFORMED,   // *ev has origin and raw; *msg says what is wrong
   VP_READ_END,         // no more input
 } vp_read_status;
@@ -80,6 +81,15 @@ typedef enum vp_read_status {
 // parse_error message of LANGUAGE.md 8.8, also allocated in a.
 vp_read_status vp_input_next(vp_input *in, vp_arena *a, vp_event *ev,
                              const char **msg);
+
+// A reader that may take a .evt record before the generic parser does:
+// called with the record's origin, raw text and event time set in *ev and
+// its trimmed text t[0..n), which starts with a name character. It
+// returns true when it has handled the record, false to leave the record
+// to the generic parser, having done nothing with it.
+typedef bool (*vp_fast_reader)(const vp_event *ev, const char *t, size_t n);
+
+void vp_input_set_fast(vp_input *in, vp_fast_reader fast);
 
 // Bytes consumed so far over all inputs (for progress display).
 int64_t vp_input_bytes(const vp_input *in);

@@ -14,6 +14,7 @@
 #include "arena.h"
 #include "ckpt.h"
 #include "dyn.h"
+#include "evtfast.h"
 #include "err.h"
 #include "input.h"
 #include "log.h"

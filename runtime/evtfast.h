@@ -1,0 +1,167 @@
+// Reading a .evt record straight into a declared event's C struct.
+//
+// Generated code parses the common shape of a record of a declared type,
+// `Name { field: value, ... }` with every field declared and plain
+// values, field by field into its struct, without building the generic
+// name/value list that input.c makes and the decoder then searches. Each
+// helper returns false for anything outside that shape (escapes, null,
+// non-ASCII bytes, unknown fields, a value of another type,
+// nested values); the record is then read again by the generic parser,
+// which gives the same result or the parse error. So these helpers only
+// ever accept text that the generic path reads into the same values.
+// SPDX-License-Identifier: MIT
+#ifndef VP_EVTFAST_H
+#define VP_EVTFAST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "num.h"
+#include "value.h"
+
+typedef struct vp_fx {
+  const char *p;
+  const char *end;
+} vp_fx;
+
+// Space between tokens, as vp_scan_skip_ws skips it.
+static inline void vp_fx_skip_ws(vp_fx *c) {
+  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
+                           *c->p == '\r' || *c->p == '\n'))
+    c->p++;
+}
+
+// Space trimmed off the end of a bare word, as evt.c trims it.
+static inline bool vp_fx_is_trailing_ws(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static inline bool vp_fx_eat(vp_fx *c, char ch) {
+  vp_fx_skip_ws(c);
+  if (c->p < c->end && *c->p == ch) {
+    c->p++;
+    return true;
+  }
+  return false;
+}
+
+static inline bool vp_fx_is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_';
+}
+
+// A field name and its ':'; quoted names are left to the generic parser.
+static inline bool vp_fx_name(vp_fx *c, const char **name, size_t *len) {
+  vp_fx_skip_ws(c);
+  const char *start = c->p;
+  while (c->p < c->end && vp_fx_is_name_char(*c->p))
+    c->p++;
+  *name = start;
+  *len = (size_t)(c->p - start);
+  return *len > 0 && vp_fx_eat(c, ':');
+}
+
+// A bare word as evt.c reads one: up to ',' or '}', trailing space
+// trimmed.
+static inline bool vp_fx_word(vp_fx *c, const char **w, size_t *n) {
+  vp_fx_skip_ws(c);
+  const char *start = c->p, *p = start;
+  while (p < c->end && *p != ',' && *p != '}')
+    p++;
+  c->p = p;
+  while (p > start && vp_fx_is_trailing_ws(p[-1]))
+    p--;
+  *w = start;
+  *n = (size_t)(p - start);
+  return *n > 0;
+}
+
+// An optional sign and 1 to 18 digits: always an int64, as scan.c reads it.
+static inline bool vp_fx_digits(const char *w, size_t n, int64_t *out) {
+  size_t i = (w[0] == '-' || w[0] == '+') ? 1 : 0;
+  if (i == n || n - i > 18)
+    return false;
+  int64_t v = 0;
+  for (; i < n; i++) {
+    unsigned d = (unsigned)(unsigned char)w[i] - '0';
+    if (d > 9)
+      return false;
+    v = v * 10 + (int64_t)d;
+  }
+  *out = w[0] == '-' ? -v : v;
+  return true;
+}
+
+static inline bool vp_fx_int(vp_fx *c, int64_t *out) {
+  const char *w;
+  size_t n;
+  return vp_fx_word(c, &w, &n) && vp_fx_digits(w, n, out);
+}
+
+// An int or a decimal float; inf, nan and the like take the generic path.
+static inline bool vp_fx_float(vp_fx *c, double *out) {
+  const char *w;
+  size_t n;
+  if (!vp_fx_word(c, &w, &n))
+    return false;
+  int64_t i;
+  if (vp_fx_digits(w, n, &i)) {
+    *out = (double)i;
+    return true;
+  }
+  return vp_num_parse_float(w, n, out);
+}
+
+static inline bool vp_fx_bool(vp_fx *c, bool *out) {
+  const char *w;
+  size_t n;
+  if (!vp_fx_word(c, &w, &n))
+    return false;
+  if (n == 4 && w[0] == 't' && w[1] == 'r' && w[2] == 'u' && w[3] == 'e')
+    *out = true;
+  else if (n == 5 && w[0] == 'f' && w[1] == 'a' && w[2] == 'l' &&
+           w[3] == 's' && w[4] == 'e')
+    *out = false;
+  else
+    return false;
+  return true;
+}
+
+// A quoted string of ASCII without escapes, pointing into the line.
+static inline bool vp_fx_str(vp_fx *c, vp_str *out) {
+  vp_fx_skip_ws(c);
+  if (c->p >= c->end || (*c->p != '"' && *c->p != '\''))
+    return false;
+  char q = *c->p;
+  const char *start = c->p + 1, *p = start;
+  while (p < c->end && *p != q) {
+    if (*p == '\\' || (unsigned char)*p >= 0x80)
+      return false;
+    p++;
+  }
+  if (p >= c->end)
+    return false;
+  *out = (vp_str){ start, (int64_t)(p - start) };
+  c->p = p + 1;
+  return true;
+}
+
+// After a value: a ',' (eaten) or the closing '}' (left for vp_fx_close).
+static inline bool vp_fx_next(vp_fx *c) {
+  vp_fx_skip_ws(c);
+  if (c->p < c->end && *c->p == ',') {
+    c->p++;
+    return true;
+  }
+  return c->p < c->end && *c->p == '}';
+}
+
+// The record's end: '}', an optional ';', and nothing else.
+static inline bool vp_fx_finish(vp_fx *c) {
+  vp_fx_eat(c, ';');
+  vp_fx_skip_ws(c);
+  return c->p == c->end;
+}
+
+#endif
