@@ -7,8 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-// Letters, digits and '_', the characters of names.
-static const bool name_chars[256] = {
+const bool vp_evt_name_chars[256] = {
   ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
   ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1,
   ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
@@ -24,7 +23,7 @@ static const bool name_chars[256] = {
 };
 
 static inline bool is_name_char(char c) {
-  return name_chars[(unsigned char)c];
+  return vp_evt_name_chars[(unsigned char)c];
 }
 
 static bool is_ws(char c) {

@@ -12,6 +12,9 @@
 #include "scan.h"
 #include "value.h"
 
+// Letters, digits and '_': the characters of record and field names.
+extern const bool vp_evt_name_chars[256];
+
 // Returns true when the trimmed line p[0..n) is a BATCH line ("BATCH" alone
 // or followed by whitespace). Then *has_offset says whether it set an offset
 // (in *offset_ns), and *err is a message when the offset is malformed.

@@ -13,10 +13,12 @@
 #ifndef VP_EVTFAST_H
 #define VP_EVTFAST_H
 
+#include <float.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "evt.h"
 #include "num.h"
 #include "value.h"
 
@@ -47,8 +49,7 @@ static inline bool vp_fx_eat(vp_fx *c, char ch) {
 }
 
 static inline bool vp_fx_is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '_';
+  return vp_evt_name_chars[(unsigned char)c];
 }
 
 // A field name and its ':'; quoted names are left to the generic parser.
@@ -93,7 +94,48 @@ static inline bool vp_fx_digits(const char *w, size_t n, int64_t *out) {
   return true;
 }
 
+// Whether a number that ended at p also ends its word: trailing space,
+// then ',' or '}'.
+static inline bool vp_fx_word_ends(const vp_fx *c, const char *p) {
+  while (p < c->end && vp_fx_is_trailing_ws(*p))
+    p++;
+  return p < c->end && (*p == ',' || *p == '}');
+}
+
+// A number with up to 15 digits and no exponent, in one pass: m / 10^k is
+// exact for such a number, as in vp_num_parse_float. *dot says whether
+// it had a '.'. Anything else is for the word-based readers.
+static inline bool vp_fx_short_number(vp_fx *c, bool *neg, int64_t *m,
+                                      int *frac, bool *dot) {
+  const char *p = c->p;
+  *neg = p < c->end && *p == '-';
+  if (p < c->end && (*p == '-' || *p == '+'))
+    p++;
+  int64_t v = 0;
+  int digits = 0, after = 0;
+  for (; p < c->end && (unsigned)(*p - '0') <= 9; p++, digits++)
+    v = v * 10 + (*p - '0');
+  *dot = p < c->end && *p == '.';
+  if (*dot)
+    for (p++; p < c->end && (unsigned)(*p - '0') <= 9; p++, after++)
+      v = v * 10 + (*p - '0');
+  if (digits + after == 0 || digits + after > 15 || !vp_fx_word_ends(c, p))
+    return false;
+  c->p = p;
+  *m = v;
+  *frac = after;
+  return true;
+}
+
 static inline bool vp_fx_int(vp_fx *c, int64_t *out) {
+  vp_fx_skip_ws(c);
+  bool neg, dot;
+  int64_t m;
+  int frac;
+  if (vp_fx_short_number(c, &neg, &m, &frac, &dot)) {
+    *out = neg ? -m : m;
+    return !dot;
+  }
   const char *w;
   size_t n;
   return vp_fx_word(c, &w, &n) && vp_fx_digits(w, n, out);
@@ -101,6 +143,27 @@ static inline bool vp_fx_int(vp_fx *c, int64_t *out) {
 
 // An int or a decimal float; inf, nan and the like take the generic path.
 static inline bool vp_fx_float(vp_fx *c, double *out) {
+  static const double exact_pow10[16] = { 1e0,  1e1,  1e2,  1e3,
+                                          1e4,  1e5,  1e6,  1e7,
+                                          1e8,  1e9,  1e10, 1e11,
+                                          1e12, 1e13, 1e14, 1e15 };
+  vp_fx_skip_ws(c);
+  bool neg, dot;
+  int64_t m;
+  int frac;
+  if (vp_fx_short_number(c, &neg, &m, &frac, &dot)) {
+    if (!dot) {
+      *out = (double)(neg ? -m : m);  // an int: -0 is 0
+      return true;
+    }
+#if FLT_EVAL_METHOD == 0
+    double d = (double)m / exact_pow10[frac];
+    *out = neg ? -d : d;
+    return true;
+#else
+    return false;  // no exact double division to rely on
+#endif
+  }
   const char *w;
   size_t n;
   if (!vp_fx_word(c, &w, &n))

@@ -450,11 +450,21 @@ static const vp_route *find_route(vp_str type) {
 // Gives a .evt record to the fast reader of its route (evtfast.h), if
 // the route has one.
 static bool take_fast(const vp_event *ev, const char *t, size_t n) {
+  // Records mostly come in runs of one type: the last route is tried first.
+  static const vp_route *last;
+  static size_t last_len;
   size_t len = 0;
   while (len < n && vp_fx_is_name_char(t[len]))
     len++;
-  const vp_route *route = find_route((vp_str){ t, (int64_t)len });
-  if (!route || !route->fast)
+  const vp_route *route = last;
+  if (!route || len != last_len || memcmp(t, route->type, len) != 0) {
+    route = find_route((vp_str){ t, (int64_t)len });
+    if (!route)
+      return false;
+    last = route;
+    last_len = len;
+  }
+  if (!route->fast)
     return false;
   vp_record_seq = ev->origin.seq;
   return route->fast(ev, t + len, t + n);
