@@ -19,8 +19,10 @@
 
 typedef struct wkey {
   uint64_t hash;
-  uint8_t *key;
+  uint8_t *key;  // short keys point at small
   size_t keylen;
+  uint8_t small[24];
+  bool kept;  // keeps its buffers between windows (keep_buffers)
   vp_win_item *items;
   size_t n, cap;
   vp_buf bytes;
@@ -38,8 +40,9 @@ struct vp_window {
   vp_win_release release;
   wkey **keys;  // in first-seen order
   size_t nkeys, capkeys;
-  size_t *table;  // open addressing: index + 1 into keys, 0 empty
+  wkey **table;  // open addressing, NULL when free
   size_t tcap;
+  size_t kept;  // bytes of buffers kept by idle keys
   int64_t *out;
   size_t outcap;
 };
@@ -62,7 +65,8 @@ void vp_window_free(vp_window *w) {
   if (!w)
     return;
   for (size_t i = 0; i < w->nkeys; i++) {
-    free(w->keys[i]->key);
+    if (w->keys[i]->key != w->keys[i]->small)
+      free(w->keys[i]->key);
     free(w->keys[i]->items);
     vp_buf_free(&w->keys[i]->bytes);
     free(w->keys[i]);
@@ -80,12 +84,12 @@ static void *xrealloc(void *p, size_t n) {
   return q;
 }
 
-static void table_insert(vp_window *w, size_t idx) {
+static void table_insert(vp_window *w, wkey *e) {
   size_t mask = w->tcap - 1;
-  size_t i = (size_t)w->keys[idx]->hash & mask;
+  size_t i = (size_t)e->hash & mask;
   while (w->table[i])
     i = (i + 1) & mask;
-  w->table[i] = idx + 1;
+  w->table[i] = e;
 }
 
 static wkey *find_key(vp_window *w, const vp_key *k) {
@@ -93,7 +97,7 @@ static wkey *find_key(vp_window *w, const vp_key *k) {
   if (w->tcap) {
     size_t mask = w->tcap - 1;
     for (size_t i = (size_t)h & mask; w->table[i]; i = (i + 1) & mask) {
-      wkey *e = w->keys[w->table[i] - 1];
+      wkey *e = w->table[i];
       size_t len = k ? k->n : 0;
       if (e->hash == h && e->keylen == len &&
           (len == 0 || !memcmp(e->key, k->p, len)))
@@ -105,7 +109,7 @@ static wkey *find_key(vp_window *w, const vp_key *k) {
     vp_arena_oom();
   e->hash = h;
   if (k && k->n) {
-    e->key = xrealloc(NULL, k->n);
+    e->key = k->n <= sizeof e->small ? e->small : xrealloc(NULL, k->n);
     memcpy(e->key, k->p, k->n);
     e->keylen = k->n;
   }
@@ -121,9 +125,9 @@ static wkey *find_key(vp_window *w, const vp_key *k) {
     if (!w->table)
       vp_arena_oom();
     for (size_t i = 0; i < w->nkeys; i++)
-      table_insert(w, i);
+      table_insert(w, w->keys[i]);
   } else {
-    table_insert(w, w->nkeys - 1);
+    table_insert(w, e);
   }
   return e;
 }
@@ -187,6 +191,23 @@ static void remove_items(vp_window *w, wkey *e, const bool *drop) {
   e->bytes.n = off;
 }
 
+// Whether an idle key keeps its buffers for its next window. Keys that
+// fill count windows one after the other would otherwise allocate and
+// free them for every window; keys seen once keep only their small
+// header. What idle keys keep is bounded over the whole window.
+#define KEPT_LIMIT ((size_t)8 << 20)
+
+static bool keep_buffers(vp_window *w, wkey *e) {
+  if (e->kept)
+    return true;
+  size_t size = e->cap * sizeof *e->items + e->bytes.cap;
+  if (w->kind != VP_WIN_COUNT || w->kept + size > KEPT_LIMIT)
+    return false;
+  w->kept += size;
+  e->kept = true;
+  return true;
+}
+
 static void clear_all(vp_window *w, wkey *e, size_t keep_last) {
   bool stack[64] = { false };
   bool *drop = e->n <= 64 ? stack : xrealloc(NULL, e->n);
@@ -195,8 +216,7 @@ static void clear_all(vp_window *w, wkey *e, size_t keep_last) {
   remove_items(w, e, drop);
   if (drop != stack)
     free(drop);
-  if (e->n == 0) {
-    // An idle key keeps only its small header.
+  if (e->n == 0 && !keep_buffers(w, e)) {
     free(e->items);
     e->items = NULL;
     e->cap = 0;
