@@ -3742,32 +3742,26 @@ static const char *fast_value_reader(const vpc_type *t) {
   }
 }
 
-// The fields of one name length: a match reads the value into its field
-// (a repeated field's last value counts, as in the generic parser);
-// anything else leaves the record to the generic parser.
-static void gen_fast_fields_of_length(gen *g, const vpc_event *ev,
-                                      size_t len) {
-  emit(g, "    case %zu:\n", len);
+// The field names of one length, matched to their indexes; anything else
+// leaves the record to the generic parser.
+static void gen_fast_names_of_length(gen *g, const vpc_event *ev,
+                                     size_t len) {
+  emit(g, "      case %zu:\n", len);
   for (int i = 0; i < ev->fields.n; i++) {
     const vpc_field *f = ev->fields.items[i];
-    if (strlen(f->name) != len)
-      continue;
-    bool opt = f->type->kind == VPC_TY_OPTIONAL;
-    const vpc_type *t = opt ? f->type->elem : f->type;
-    emit(g, "      if (!memcmp(name, \"%s\", %zu)) {\n"
-            "        if (!%s(&c, &rec.f_%s%s))\n"
-            "          return false;\n"
-            "        seen |= UINT64_C(1) << %d;\n",
-         f->name, len, fast_value_reader(t), f->name, opt ? ".v" : "", i);
-    if (opt)
-      emit(g, "        rec.f_%s.has = true;\n", f->name);
-    emit(g, "        break;\n      }\n");
+    if (strlen(f->name) == len)
+      emit(g, "        if (!memcmp(name, \"%s\", %zu)) {\n"
+              "          f = %d;\n          break;\n        }\n",
+           f->name, len, i);
   }
-  emit(g, "      return false;\n");
+  emit(g, "        return false;\n");
 }
 
 // The fast reader of a declared type: `{ field: value, ... }` after the
-// type name, every required field present.
+// type name, every required field present. Records mostly list their
+// fields in the declared order, so the field after the last one read is
+// tried first; any other name is looked up by length and bytes. A
+// repeated field's last value counts, as in the generic parser.
 static void gen_fast_reader(gen *g, const vpc_event *ev, const char *type) {
   uint64_t required = 0;
   bool lengths[256] = { false };
@@ -3782,17 +3776,40 @@ static void gen_fast_reader(gen *g, const vpc_event *ev, const char *type) {
           "const char *end) {\n"
           "  %s rec = { 0 };\n"
           "  uint64_t seen = 0;\n"
+          "  int f = -1;\n"
           "  vp_fx c = { body, end };\n"
           "  if (!vp_fx_eat(&c, '{'))\n    return false;\n"
           "  while (!vp_fx_eat(&c, '}')) {\n"
-          "    const char *name;\n    size_t len;\n"
-          "    if (!vp_fx_name(&c, &name, &len))\n      return false;\n"
-          "    switch (len) {\n",
+          "    switch (f + 1) {\n",
        type, ev->cname);
+  for (int i = 0; i < ev->fields.n; i++) {
+    const vpc_field *f = ev->fields.items[i];
+    emit(g, "    case %d:\n      f = vp_fx_lit(&c, \"%s\", %zu) ? %d : -1;\n"
+            "      break;\n",
+         i, f->name, strlen(f->name), i);
+  }
+  emit(g, "    default:\n      f = -1;\n    }\n"
+          "    if (f < 0) {\n"
+          "      const char *name;\n      size_t len;\n"
+          "      if (!vp_fx_name(&c, &name, &len))\n        return false;\n"
+          "      switch (len) {\n");
   for (size_t len = 1; len < sizeof lengths; len++)
     if (lengths[len])
-      gen_fast_fields_of_length(g, ev, len);
-  emit(g, "    default:\n      return false;\n    }\n"
+      gen_fast_names_of_length(g, ev, len);
+  emit(g, "      default:\n        return false;\n      }\n    }\n"
+          "    switch (f) {\n");
+  for (int i = 0; i < ev->fields.n; i++) {
+    const vpc_field *f = ev->fields.items[i];
+    bool opt = f->type->kind == VPC_TY_OPTIONAL;
+    const vpc_type *t = opt ? f->type->elem : f->type;
+    emit(g, "    case %d:\n      if (!%s(&c, &rec.f_%s%s))\n"
+            "        return false;\n",
+         i, fast_value_reader(t), f->name, opt ? ".v" : "");
+    if (opt)
+      emit(g, "      rec.f_%s.has = true;\n", f->name);
+    emit(g, "      break;\n");
+  }
+  emit(g, "    }\n    seen |= UINT64_C(1) << f;\n"
           "    if (!vp_fx_next(&c))\n      return false;\n  }\n"
           "  if (!vp_fx_finish(&c) || (seen & UINT64_C(%llu)) != "
           "UINT64_C(%llu))\n    return false;\n"

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "evt.h"
 #include "num.h"
@@ -61,6 +62,21 @@ static inline bool vp_fx_name(vp_fx *c, const char **name, size_t *len) {
   *name = start;
   *len = (size_t)(c->p - start);
   return *len > 0 && vp_fx_eat(c, ':');
+}
+
+// The field name expected next, name[0..len), and its ':'. Nothing is
+// consumed when the name differs.
+static inline bool vp_fx_lit(vp_fx *c, const char *name, size_t len) {
+  vp_fx_skip_ws(c);
+  const char *p = c->p;
+  if ((size_t)(c->end - p) <= len || memcmp(p, name, len) != 0 ||
+      vp_fx_is_name_char(p[len]))
+    return false;
+  c->p = p + len;
+  if (vp_fx_eat(c, ':'))
+    return true;
+  c->p = p;
+  return false;
 }
 
 // A bare word as evt.c reads one: up to ',' or '}', trailing space
