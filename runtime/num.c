@@ -734,33 +734,32 @@ static void to_decimal(int q, uint64_t c, uint64_t *digits, int *exp10) {
 }
 
 // Most data has few decimals, like prices. Below 1e9 a double's spacing
-// is under 1e-7, so at most one decimal with up to 6 places reads back as
-// v, and rounding v * 10^k finds it: k from 1 up, the first that reads
-// back is the shortest. Reading back is exact, as r and 10^k are exact
-// doubles and one division rounds as strtod does.
+// is under 1e-7, so at most one decimal with 6 places reads back as v,
+// and rounding v * 10^6 finds it (the rounding errors stay well under a
+// half). A decimal with fewer places is the same decimal with zeros
+// appended, so it is found too, and stripping the zeros gives the
+// shortest digits. Reading back is exact: r and 10^6 are exact doubles
+// and one division rounds as strtod does.
 static bool few_decimals(double v, uint64_t *digits, int *exp10) {
 #if FLT_EVAL_METHOD == 0
-  static const double pow10[] = { 1e1, 1e2, 1e3, 1e4, 1e5, 1e6 };
   if (!(v < 1e9))
     return false;
-  for (int k = 0; k < 6; k++) {
-    double x = v * pow10[k];
-    uint64_t r = (uint64_t)x;
-    if (x - (double)r >= 0.5)
-      r++;
-    if ((double)r / pow10[k] == v) {
-      *digits = r;
-      *exp10 = -(k + 1);
-      strip_zeros(digits, exp10);
-      return true;
-    }
-  }
+  double x = v * 1e6;
+  uint64_t r = (uint64_t)x;
+  if (x - (double)r >= 0.5)
+    r++;
+  if (r == 0 || (double)r / 1e6 != v)
+    return false;
+  *digits = r;
+  *exp10 = -6;
+  strip_zeros(digits, exp10);
+  return true;
 #else
   (void)v;
   (void)digits;
   (void)exp10;
-#endif
   return false;
+#endif
 }
 
 void vp_num_shortest(double v, uint64_t *digits, int *exp10) {
@@ -816,16 +815,20 @@ static void put_digits(char *end, uint64_t v) {
 }
 
 static int count_digits(uint64_t v) {
-  int n = 1;
-  while (v >= 10000) {
-    v /= 10000;
-    n += 4;
-  }
-  while (v >= 10) {
-    v /= 10;
-    n++;
-  }
-  return n;
+  static const uint64_t pow10[20] = {
+    1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u,
+    100000000u, 1000000000u, 10000000000u, 100000000000u,
+    1000000000000u, 10000000000000u, 100000000000000u,
+    1000000000000000u, 10000000000000000u, 100000000000000000u,
+    1000000000000000000u, 10000000000000000000u,
+  };
+  if (v < 10)
+    return 1;
+  // floor(log10(2^bits)) by 1233/4096 ~ log10(2): the count is that or
+  // one more.
+  int bits = 64 - __builtin_clzll(v);
+  int t = (bits * 1233) >> 12;
+  return t + 1 - (v < pow10[t]);
 }
 
 int vp_num_format_u64(char *buf, uint64_t v) {
