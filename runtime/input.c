@@ -416,26 +416,21 @@ static bool skip_line(vp_input *in, const char *t, size_t n,
   return true;
 }
 
-// Offers a .evt record line[0..n) to the fast reader, before the UTF-8
-// check: the fast reader accepts ASCII only. The record's time is that of
-// a line without '@' (rules 3 and 4 of 8.5), since such a line does not
-// start with a name character.
-static bool try_fast(vp_input *in, vp_event *ev, const char *line, size_t n) {
-  if (!in->fast || in->fmt == VP_FORMAT_JSONL)
+// Offers the trimmed .evt record t[0..n) to the fast reader, before the
+// UTF-8 check: the fast reader accepts ASCII only. The record's time is
+// that of a line without '@' (rules 3 and 4 of 8.5), since such a line
+// does not start with a name character.
+static bool try_fast(vp_input *in, vp_event *ev, const char *t, size_t n) {
+  if (!in->fast || in->fmt == VP_FORMAT_JSONL || n == 0)
     return false;
-  size_t lo = 0, hi = n;
-  while (lo < hi && is_space(line[lo]))
-    lo++;
-  while (hi > lo && is_space(line[hi - 1]))
-    hi--;
-  char c = lo < hi ? line[lo] : '\0';
+  char c = t[0];
   if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'))
     return false;
   if (in->batch_set) {
     ev->time_ns = in->batch_ns;
     ev->time_from_data = true;
   }
-  if (in->fast(ev, line + lo, hi - lo)) {
+  if (in->fast(ev, t, n)) {
     in->last_time = ev->time_ns;
     return true;
   }
@@ -446,7 +441,7 @@ static bool try_fast(vp_input *in, vp_event *ev, const char *line, size_t n) {
 vp_read_status vp_input_next(vp_input *in, vp_arena *a, vp_event *ev,
                              const char **msg) {
   const char *line, *err = NULL;
-  size_t n;
+  size_t n, lo, hi;
   bool too_long;
 
   for (;;) {
@@ -454,7 +449,8 @@ vp_read_status vp_input_next(vp_input *in, vp_arena *a, vp_event *ev,
       return VP_READ_END;
     in->line++;
 
-    size_t lo = 0, hi = n;
+    lo = 0;
+    hi = n;
     while (lo < hi && is_space(line[lo]))
       lo++;
     while (hi > lo && is_space(line[hi - 1]))
@@ -469,25 +465,20 @@ vp_read_status vp_input_next(vp_input *in, vp_arena *a, vp_event *ev,
   ev->origin.seq = in->seq++;
   ev->origin.input = in->srcs[in->cur].path;
   ev->origin.line = in->line;
+  clear_event(in, ev);
+  // The fast reader is done with the line before the next read, so it
+  // reads it where it is; the generic parser gets its own copy.
+  ev->raw = (vp_str){ line, (int64_t)n };
+  if (!too_long && !err && try_fast(in, ev, line + lo, hi - lo))
+    return VP_READ_TAKEN;
   char *copy = vp_arena_dup(a, line, n);
   ev->raw = (vp_str){ copy, (int64_t)n };
-  clear_event(in, ev);
-
-  if (!too_long && !err && try_fast(in, ev, copy, n))
-    return VP_READ_TAKEN;
   if (too_long)
     err = "line too long (limit 1 MiB)";
   else if (!err && !vp_utf8_valid(copy, n))
     err = "invalid UTF-8";
-  if (!err) {
-    size_t lo = 0, hi = n;
-    while (is_space(copy[lo]))
-      lo++;
-    while (hi > lo && is_space(copy[hi - 1]))
-      hi--;
-    if (!parse_line(in, a, ev, copy + lo, hi - lo))
-      err = in->scan.err;
-  }
+  if (!err && !parse_line(in, a, ev, copy + lo, hi - lo))
+    err = in->scan.err;
   if (err) {
     clear_event(in, ev);
     *msg = err;
