@@ -30,9 +30,13 @@ typedef struct vp_fx {
 
 // Space between tokens, as vp_scan_skip_ws skips it.
 static inline void vp_fx_skip_ws(vp_fx *c) {
-  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
-                           *c->p == '\r' || *c->p == '\n'))
-    c->p++;
+  const uint64_t ws = UINT64_C(1) << ' ' | UINT64_C(1) << '\t' |
+                      UINT64_C(1) << '\r' | UINT64_C(1) << '\n';
+  const char *p = c->p;
+  while (p < c->end && (unsigned char)*p <= ' ' &&
+         (ws >> (unsigned char)*p & 1))
+    p++;
+  c->p = p;
 }
 
 // Space trimmed off the end of a bare word, as evt.c trims it.
