@@ -1576,6 +1576,96 @@ static const char *write_scalar(const vpc_type *t) {
   }
 }
 
+// Whether records of ev can be written in one piece (vp_out_room): flat
+// fields of bounded text, and no field that is the event time.
+static bool has_direct_writer(const vpc_event *ev) {
+  for (int i = 0; i < ev->fields.n; i++) {
+    const vpc_field *f = ev->fields.items[i];
+    vpc_type_kind k = f->type->kind;
+    if (!strcmp(f->name, "timestamp") ||
+        (k != VPC_TY_INT && k != VPC_TY_FLOAT && k != VPC_TY_BOOL &&
+         k != VPC_TY_STR))
+      return false;
+  }
+  return true;
+}
+
+// Writes out the literal text gathered so far as one copy.
+static void flush_lit(gen *g, vpc_sbuf *lit) {
+  if (!lit->n)
+    return;
+  emit(g, "      memcpy(d, \"%s\", %zu);\n      d += %zu;\n",
+       c_escape(lit->p, lit->n), lit->n, lit->n);
+  lit->n = 0;
+}
+
+// The one-piece writer of a record: the literal text between values goes
+// out in single copies; strings that need escapes, event times and record
+// ids take the general writer below it.
+static void gen_direct_writer(gen *g, vpc_event *ev) {
+  size_t fixed = sizeof "{\"event_type\":\"\"}";
+  vpc_sbuf size = { 0 };
+  emit(g, "  if (!m->time_from_data && !(vp_record_ids && stream) && "
+          "vp_str_plain(type)");
+  for (int i = 0; i < ev->fields.n; i++) {
+    vpc_field *f = ev->fields.items[i];
+    fixed += strlen(f->name) + 6;  // ,"name":"" at most
+    switch (f->type->kind) {
+    case VPC_TY_STR:
+      emit(g, " &&\n      vp_str_plain(r->f_%s)", f->name);
+      vpc_sbuf_printf(&size, " + (size_t)r->f_%s.n", f->name);
+      break;
+    case VPC_TY_FLOAT:
+      fixed += 32;
+      break;
+    default:
+      fixed += 24;
+    }
+  }
+  emit(g, ") {\n    char *d = vp_out_room(o, %zu + (size_t)type.n%s);\n"
+          "    if (d) {\n",
+       fixed, size.n ? size.p : "");
+  vpc_sbuf lit = { 0 };
+  vpc_sbuf_puts(&lit, "{\"event_type\":\"");
+  flush_lit(g, &lit);
+  emit(g, "      memcpy(d, type.p, (size_t)type.n);\n"
+          "      d += type.n;\n");
+  vpc_sbuf_puts(&lit, "\"");
+  for (int i = 0; i < ev->fields.n; i++) {
+    vpc_field *f = ev->fields.items[i];
+    vpc_sbuf_puts(&lit, vpc_format(",\"%s\":", f->name));
+    switch (f->type->kind) {
+    case VPC_TY_STR:
+      vpc_sbuf_puts(&lit, "\"");
+      flush_lit(g, &lit);
+      emit(g, "      memcpy(d, r->f_%s.p, (size_t)r->f_%s.n);\n"
+              "      d += r->f_%s.n;\n",
+           f->name, f->name, f->name);
+      vpc_sbuf_puts(&lit, "\"");
+      break;
+    case VPC_TY_BOOL:
+      flush_lit(g, &lit);
+      emit(g, "      if (r->f_%s) {\n        memcpy(d, \"true\", 4);\n"
+              "        d += 4;\n      } else {\n"
+              "        memcpy(d, \"false\", 5);\n        d += 5;\n      }\n",
+           f->name);
+      break;
+    case VPC_TY_FLOAT:
+      flush_lit(g, &lit);
+      emit(g, "      d += vp_fmt_float(d, r->f_%s);\n", f->name);
+      break;
+    default:
+      flush_lit(g, &lit);
+      emit(g, "      d += vp_num_format_i64(d, r->f_%s);\n", f->name);
+    }
+  }
+  vpc_sbuf_puts(&lit, "}");
+  flush_lit(g, &lit);
+  emit(g, "      vp_out_room_done(o, d);\n      return;\n    }\n  }\n");
+  vpc_sbuf_free(&lit);
+  vpc_sbuf_free(&size);
+}
+
 static void gen_record_helpers(gen *g, vpc_event *ev) {
   const char *c = ev->cname;
   emit(g, "static void pack_%s(vp_buf *b, const %s *r) {\n", c, c);
@@ -1609,6 +1699,8 @@ static void gen_record_helpers(gen *g, vpc_event *ev) {
   emit(g, "static void write_%s(vp_out *o, const %s *r, vp_str type, "
           "const vp_meta *m, const char *stream) {\n",
        c, c);
+  if (has_direct_writer(ev))
+    gen_direct_writer(g, ev);
   emit(g, "  vp_w_begin(o, type, m->time_from_data, m->time_ns);\n"
           "  if (vp_record_ids && stream)\n"
           "    vp_w_record_id(o, vp_record_seq, stream);\n");

@@ -353,6 +353,10 @@ static size_t plain_prefix(const char *s, size_t n) {
   return i;
 }
 
+bool vp_str_plain(vp_str s) {
+  return plain_prefix(s.p, (size_t)s.n) == (size_t)s.n;
+}
+
 // A JSON string; invalid UTF-8 (only in raw lines) becomes U+FFFD. Most
 // strings need no escape and go out with one copy.
 static void put_str(vp_out *o, const char *s, size_t n) {
@@ -488,6 +492,20 @@ void vp_w_record_id(vp_out *o, int64_t seq, const char *stream) {
 
 void vp_w_end(vp_out *o) {
   pop(o, '}');
+}
+
+char *vp_out_room(vp_out *o, size_t n) {
+  if (o->depth != 0 || n > OUT_BUF / 4)
+    return NULL;
+  return reserve(o, n + 1);  // and the line break
+}
+
+void vp_out_room_done(vp_out *o, char *end) {
+  *end++ = '\n';
+  o->n = (size_t)(end - o->buf);
+  o->records++;
+  if (o->tty)
+    vp_out_flush(o);
 }
 
 void vp_w_obj_begin(vp_out *o) {

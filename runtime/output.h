@@ -60,6 +60,17 @@ void vp_w_end(vp_out *o);
 // input record SEQ is processed, from 0; nothing inside another record.
 void vp_w_record_id(vp_out *o, int64_t seq, const char *stream);
 
+// A flat record in one piece, for generated writers: vp_out_room gives
+// room for n bytes, the writer fills it with the whole record up to its
+// closing '}', and vp_out_room_done ends the record at end, the byte after
+// it. NULL (write the record with vp_w_begin .. vp_w_end instead) inside
+// another record or when n is large.
+char *vp_out_room(vp_out *o, size_t n);
+void vp_out_room_done(vp_out *o, char *end);
+
+// Whether s goes into a JSON string as it is: no byte needs an escape.
+bool vp_str_plain(vp_str s);
+
 // An object or array nested in a value position (no event_type). An
 // object begun at depth 0 is a record of its own: its end writes the line
 // break too (the --stats object, dead letters).
