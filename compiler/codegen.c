@@ -1577,14 +1577,15 @@ static const char *write_scalar(const vpc_type *t) {
 }
 
 // Whether records of ev can be written in one piece (vp_out_room): flat
-// fields of bounded text, and no field that is the event time.
+// fields of bounded text (an any field when it holds a flat value), and
+// no field that is the event time.
 static bool has_direct_writer(const vpc_event *ev) {
   for (int i = 0; i < ev->fields.n; i++) {
     const vpc_field *f = ev->fields.items[i];
     vpc_type_kind k = f->type->kind;
     if (!strcmp(f->name, "timestamp") ||
         (k != VPC_TY_INT && k != VPC_TY_FLOAT && k != VPC_TY_BOOL &&
-         k != VPC_TY_STR))
+         k != VPC_TY_STR && k != VPC_TY_ANY))
       return false;
   }
   return true;
@@ -1614,6 +1615,13 @@ static void gen_direct_writer(gen *g, vpc_event *ev) {
     case VPC_TY_STR:
       emit(g, " &&\n      vp_str_plain(r->f_%s)", f->name);
       vpc_sbuf_printf(&size, " + (size_t)r->f_%s.n", f->name);
+      break;
+    case VPC_TY_ANY:
+      emit(g, " &&\n      vp_value_flat(&r->f_%s)", f->name);
+      vpc_sbuf_printf(&size, " + (r->f_%s.kind == VP_KIND_STR ? "
+                             "(size_t)r->f_%s.u.s.n : 0)",
+                      f->name, f->name);
+      fixed += 32;
       break;
     case VPC_TY_FLOAT:
       fixed += 32;
@@ -1653,6 +1661,10 @@ static void gen_direct_writer(gen *g, vpc_event *ev) {
     case VPC_TY_FLOAT:
       flush_lit(g, &lit);
       emit(g, "      d += vp_fmt_float(d, r->f_%s);\n", f->name);
+      break;
+    case VPC_TY_ANY:
+      flush_lit(g, &lit);
+      emit(g, "      d = vp_put_flat(d, &r->f_%s);\n", f->name);
       break;
     default:
       flush_lit(g, &lit);

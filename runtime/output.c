@@ -357,6 +357,32 @@ bool vp_str_plain(vp_str s) {
   return plain_prefix(s.p, (size_t)s.n) == (size_t)s.n;
 }
 
+bool vp_value_flat(const vp_value *v) {
+  return v->kind == VP_KIND_STR ? vp_str_plain(v->u.s)
+                                : v->kind <= VP_KIND_FLOAT;
+}
+
+char *vp_put_flat(char *d, const vp_value *v) {
+  switch (v->kind) {
+  case VP_KIND_BOOL:
+    memcpy(d, v->u.b ? "true" : "false", v->u.b ? 4 : 5);
+    return d + (v->u.b ? 4 : 5);
+  case VP_KIND_INT:
+    return d + vp_num_format_i64(d, v->u.i);
+  case VP_KIND_FLOAT:
+    return d + vp_fmt_float(d, v->u.f);
+  case VP_KIND_STR:
+    *d++ = '"';
+    memcpy(d, v->u.s.p, (size_t)v->u.s.n);
+    d += v->u.s.n;
+    *d++ = '"';
+    return d;
+  default:
+    memcpy(d, "null", 4);
+    return d + 4;
+  }
+}
+
 // A JSON string; invalid UTF-8 (only in raw lines) becomes U+FFFD. Most
 // strings need no escape and go out with one copy.
 static void put_str(vp_out *o, const char *s, size_t n) {

@@ -71,6 +71,12 @@ void vp_out_room_done(vp_out *o, char *end);
 // Whether s goes into a JSON string as it is: no byte needs an escape.
 bool vp_str_plain(vp_str s);
 
+// Whether v is null, a bool, a number or a plain string, which
+// vp_put_flat writes at d in at most 32 bytes plus the string's length;
+// it returns the end.
+bool vp_value_flat(const vp_value *v);
+char *vp_put_flat(char *d, const vp_value *v);
+
 // An object or array nested in a value position (no event_type). An
 // object begun at depth 0 is a record of its own: its end writes the line
 // break too (the --stats object, dead letters).
