@@ -18,8 +18,11 @@ struct vp_ring {
   _Alignas(64) uint64_t cap;
   uint64_t mask;
   size_t map_size;
-  // Written by the consumer, read by the producer.
+  // Written by the consumer, read by the producer; then the consumer's
+  // own: the tail it last loaded (tail only grows, so records before a
+  // stale copy are published all the same).
   _Alignas(64) uint64_t head;
+  uint64_t tail_seen;
   // Written by the producer, read by the consumer.
   _Alignas(64) uint64_t tail;
   // The producer's own: end of the reserved records, and the head it last
@@ -147,14 +150,25 @@ const void *vp_ring_next(const vp_ring *r, uint64_t *cursor, uint64_t end,
   }
 }
 
+// The consumer loads tail, a line the producer writes on every commit,
+// only when its last view of it is used up. A view below the cursor (left
+// by a consumer that was replaced) is used up too.
+static uint64_t published_end(vp_ring *r, uint64_t cursor) {
+  uint64_t end = r->tail_seen;
+  if (end <= cursor) {
+    end = vp_ring_tail(r);
+    r->tail_seen = end;
+  }
+  return end;
+}
+
 const void *vp_ring_peek(vp_ring *r, uint64_t *cursor, size_t *len) {
-  return vp_ring_next(r, cursor, vp_ring_tail(r), len);
+  return vp_ring_next(r, cursor, published_end(r, *cursor), len);
 }
 
 int vp_ring_ready(vp_ring *r, uint64_t cursor) {
-  // Acquire, paired with the release store of tail in vp_ring_commit. A
-  // published padding record is always followed by a published record.
-  return __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) != cursor;
+  // A published padding record is always followed by a published record.
+  return published_end(r, cursor) != cursor;
 }
 
 void vp_ring_release(vp_ring *r, uint64_t cursor) {

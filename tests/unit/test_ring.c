@@ -126,6 +126,50 @@ static void test_ring_abort_discards_uncommitted(void **state) {
   vp_ring_destroy(r);
 }
 
+static void put_one(vp_ring *r, uint32_t seed) {
+  void *p;
+  assert_int_equal(vp_ring_reserve(r, 16, &p), 0);
+  fill(p, 16, seed);
+  vp_ring_commit(r);
+}
+
+// The consumer keeps the tail it last loaded: records published after it
+// are found once the records it covers are read, and a consumer whose
+// cursor is past that view (one that took over) loads tail again.
+static void test_ring_peek_and_ready_reload_a_used_up_tail(void **state) {
+  vp_ring *r = vp_ring_create(1024);
+  uint64_t cur = 0;
+  size_t len;
+  assert_false(vp_ring_ready(r, cur));
+  put_one(r, 1);
+  put_one(r, 2);
+  assert_true(vp_ring_ready(r, cur));
+  const uint8_t *q = vp_ring_peek(r, &cur, &len);
+  assert_true(q && check(q, len, 1));
+  put_one(r, 3);
+  q = vp_ring_peek(r, &cur, &len);
+  assert_true(q && check(q, len, 2));
+  q = vp_ring_peek(r, &cur, &len);
+  assert_true(q && check(q, len, 3));
+  assert_false(vp_ring_ready(r, cur));
+  assert_null(vp_ring_peek(r, &cur, &len));
+
+  // A second consumer with its own cursor, ahead of the view left behind.
+  put_one(r, 4);
+  put_one(r, 5);
+  uint64_t late = cur + 24;  // at record 5, past the view (records 1-3)
+  cur = 0;
+  assert_non_null(vp_ring_peek(r, &cur, &len));  // the view still serves
+  put_one(r, 6);
+  q = vp_ring_peek(r, &late, &len);
+  assert_true(q && check(q, len, 5));
+  q = vp_ring_peek(r, &late, &len);
+  assert_true(q && check(q, len, 6));
+  assert_null(vp_ring_peek(r, &late, &len));
+  assert_int_equal(late, 144);
+  vp_ring_destroy(r);
+}
+
 // Every payload size from 1 byte to the maximum, many laps, so records land
 // at every offset and wrap with padding records.
 static void test_ring_wraparound_varying_sizes(void **state) {
@@ -325,6 +369,7 @@ int main(void) {
     cmocka_unit_test(test_ring_rejects_oversized_record),
     cmocka_unit_test(test_ring_commit_publishes_several_records),
     cmocka_unit_test(test_ring_abort_discards_uncommitted),
+    cmocka_unit_test(test_ring_peek_and_ready_reload_a_used_up_tail),
     cmocka_unit_test(test_ring_wraparound_varying_sizes),
     cmocka_unit_test(test_ring_max_record_fits_at_every_offset),
     cmocka_unit_test(test_ring_next_reads_up_to_loaded_tail),
