@@ -131,18 +131,19 @@ static inline bool vp_fx_short_number(vp_fx *c, bool *neg, int64_t *m,
   *neg = p < c->end && *p == '-';
   if (p < c->end && (*p == '-' || *p == '+'))
     p++;
-  int64_t v = 0;
+  // Unsigned: a longer number wraps here, harmlessly, before it is refused.
+  uint64_t v = 0;
   int digits = 0, after = 0;
   for (; p < c->end && (unsigned)(*p - '0') <= 9; p++, digits++)
-    v = v * 10 + (*p - '0');
+    v = v * 10 + (unsigned)(*p - '0');
   *dot = p < c->end && *p == '.';
   if (*dot)
     for (p++; p < c->end && (unsigned)(*p - '0') <= 9; p++, after++)
-      v = v * 10 + (*p - '0');
+      v = v * 10 + (unsigned)(*p - '0');
   if (digits + after == 0 || digits + after > 15 || !vp_fx_word_ends(c, p))
     return false;
   c->p = p;
-  *m = v;
+  *m = (int64_t)v;
   *frac = after;
   return true;
 }

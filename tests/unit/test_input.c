@@ -3,6 +3,7 @@
 // their messages, event time (8.5), positions, limits (8.2) and the vp_as_*
 // decoders.
 // SPDX-License-Identifier: MIT
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "evtfast.h"
 #include "input.h"
 
 static vp_arena arena;
@@ -712,10 +714,63 @@ static void test_input_event_get_hint(void **state) {
   assert_null(vp_event_get(&ev, "y", 1));
 }
 
+// The fast reader's values (evtfast.h): what it takes, and where it
+// leaves the text to the generic parser.
+static bool fx_int(const char *text, int64_t *v) {
+  vp_fx c = { text, text + strlen(text) };
+  return vp_fx_int(&c, v);
+}
+
+static bool fx_float(const char *text, double *v) {
+  vp_fx c = { text, text + strlen(text) };
+  return vp_fx_float(&c, v);
+}
+
+static void test_input_fast_reader_values(void **state) {
+  (void)state;
+  int64_t i;
+  double d;
+  assert_true(fx_int(" 42 ,", &i));
+  assert_int_equal(i, 42);
+  assert_true(fx_int("-007}", &i));
+  assert_int_equal(i, -7);
+  assert_true(fx_int("+123456789012345678,", &i));  // 18 digits
+  assert_int_equal(i, 123456789012345678);
+  assert_false(fx_int("1234567890123456789,", &i));  // 19: generic
+  assert_false(fx_int("99999999999999999999999999,", &i));
+  assert_false(fx_int("1.5,", &i));
+  assert_false(fx_int("1 2,", &i));
+  assert_false(fx_int("\"3\",", &i));
+  // At the end of the text a number is a word of its own; vp_fx_next then
+  // finds no ',' or '}' and the record goes to the generic parser.
+  assert_true(fx_int("3", &i));
+  assert_int_equal(i, 3);
+  assert_false(fx_int("null,", &i));
+
+  assert_true(fx_float("19.99 }", &d));
+  assert_true(d == 19.99);
+  assert_true(fx_float("-0,", &d));  // an int: 0, not -0
+  assert_true(d == 0.0 && !signbit(d));
+  assert_true(fx_float("-0.0,", &d));
+  assert_true(d == 0.0 && signbit(d));
+  assert_true(fx_float("1.,", &d));
+  assert_true(d == 1.0);
+  assert_true(fx_float(".5,", &d));
+  assert_true(d == 0.5);
+  assert_true(fx_float("1e3,", &d));
+  assert_true(d == 1000.0);
+  assert_true(fx_float("12345678901234567890.5,", &d));
+  assert_true(d == 12345678901234567890.5);
+  assert_false(fx_float("inf,", &d));
+  assert_false(fx_float(".,", &d));
+  assert_false(fx_float("1.5.3,", &d));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_teardown(test_input_evt_spec_example, teardown_each),
     cmocka_unit_test_teardown(test_input_evt_values, teardown_each),
+    cmocka_unit_test(test_input_fast_reader_values),
     cmocka_unit_test_teardown(test_input_evt_int_range, teardown_each),
     cmocka_unit_test_teardown(test_input_json_forms, teardown_each),
     cmocka_unit_test_teardown(test_input_json_numbers, teardown_each),
