@@ -148,6 +148,27 @@ static inline bool vp_fx_short_number(vp_fx *c, bool *neg, int64_t *m,
   return true;
 }
 
+// The longer forms, out of line so that the short path inlines well.
+__attribute__((noinline)) static bool vp_fx_int_word(vp_fx *c, int64_t *out) {
+  const char *w;
+  size_t n;
+  return vp_fx_word(c, &w, &n) && vp_fx_digits(w, n, out);
+}
+
+__attribute__((noinline)) static bool vp_fx_float_word(vp_fx *c,
+                                                       double *out) {
+  const char *w;
+  size_t n;
+  if (!vp_fx_word(c, &w, &n))
+    return false;
+  int64_t i;
+  if (vp_fx_digits(w, n, &i)) {
+    *out = (double)i;
+    return true;
+  }
+  return vp_num_parse_float(w, n, out);
+}
+
 static inline bool vp_fx_int(vp_fx *c, int64_t *out) {
   vp_fx_skip_ws(c);
   bool neg, dot;
@@ -157,9 +178,7 @@ static inline bool vp_fx_int(vp_fx *c, int64_t *out) {
     *out = neg ? -m : m;
     return !dot;
   }
-  const char *w;
-  size_t n;
-  return vp_fx_word(c, &w, &n) && vp_fx_digits(w, n, out);
+  return vp_fx_int_word(c, out);
 }
 
 // An int or a decimal float; inf, nan and the like take the generic path.
@@ -185,16 +204,7 @@ static inline bool vp_fx_float(vp_fx *c, double *out) {
     return false;  // no exact double division to rely on
 #endif
   }
-  const char *w;
-  size_t n;
-  if (!vp_fx_word(c, &w, &n))
-    return false;
-  int64_t i;
-  if (vp_fx_digits(w, n, &i)) {
-    *out = (double)i;
-    return true;
-  }
-  return vp_num_parse_float(w, n, out);
+  return vp_fx_float_word(c, out);
 }
 
 static inline bool vp_fx_bool(vp_fx *c, bool *out) {
