@@ -176,17 +176,32 @@ static int parse_digits(const char *p, const char *end, uint64_t *v) {
   return 1;
 }
 
+// The float literal a malformed one means: 1e10 as 1.0e10, .5 as 0.5,
+// 5. as 5.0.
+static const char *float_fix(const char *text) {
+  const char *dot = strchr(text, '.');
+  if (!dot) {
+    size_t m = strcspn(text, "eE");
+    return vpc_format("%.*s.0%s", (int)m, text, text + m);
+  }
+  if (dot == text)
+    return vpc_format("0%s", text);
+  return vpc_format("%.*s0%s", (int)(dot + 1 - text), text, dot + 1);
+}
+
 static int float_tok(vpc_scanner *s, vpc_token *tok, const char *tk,
                      int bad) {
-  if (glued(s))
-    bad = 1;
+  int stuck = glued(s);
   int len = (int)(s->cur - tk);
   char *text = vpc_strndup(tk, (size_t)len);
-  if (bad)
+  if (stuck)
+    err(s, tk, s->cur, "invalid number literal '%s'", text);
+  else if (bad)
     err(s, tk, s->cur,
-        "invalid float literal '%s': digits are required on both sides "
-        "of the '.'",
-        text);
+        "invalid float literal '%s': a float needs digits on both sides "
+        "of a '.' (write %s)",
+        text, float_fix(text));
+  bad = bad || stuck;
   tok->fval = strtod(text, NULL);
   if (!bad && isinf(tok->fval))
     err(s, tk, s->cur, "float literal '%s' is out of range", text);
