@@ -87,7 +87,8 @@ bool vp_evt_parse_at(vp_scan *s, int64_t *offset_ns) {
   if (ms > INT64_MAX / 1000000 / scale)
     return vp_scan_fail(s, "invalid @ offset (too large)");
   if (p >= s->end || !is_ws(*p))
-    return vp_scan_fail(s, "expected whitespace after @ offset");
+    return vp_scan_fail(s, "invalid @ offset (digits, then ms, s or m, "
+                           "then whitespace)");
   s->p = p;
   vp_scan_skip_ws(s);
   *offset_ns = ms * scale * 1000000;

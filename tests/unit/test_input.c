@@ -297,7 +297,12 @@ static void test_input_malformed_messages(void **state) {
     { "[1, 2]", "expected a record name" },
     { "BATCH x", "invalid BATCH offset (expected milliseconds)" },
     { "@x Scan { }", "invalid @ offset (expected digits)" },
-    { "@5Scan { }", "expected whitespace after @ offset" },
+    { "@5Scan { }", "invalid @ offset (digits, then ms, s or m, then "
+                    "whitespace)" },
+    { "@1h Scan { }", "invalid @ offset (digits, then ms, s or m, then "
+                      "whitespace)" },
+    { "@1.5s Scan { }", "invalid @ offset (digits, then ms, s or m, then "
+                        "whitespace)" },
     { "{\"event_type\":\"A\",}", "expected a string key in object" },
     { "{\"event_type\":\"A\" \"b\":1}", "expected ',' or '}' in object" },
     { "{\"event_type\" 1}", "expected ':' after object key" },
