@@ -3,8 +3,10 @@
 #include "ops.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "arena.h"
@@ -289,6 +291,10 @@ int64_t vp_ceil_i64(double v) {
 const char *vp_field_mismatch(const char *field, const char *want,
                               const vp_value *v) {
   const char *got = vp_kind_name(v->kind);
+  // Digits beyond the int range read as a float: say why.
+  if (!strcmp(want, "int") && v->kind == VP_KIND_FLOAT &&
+      v->u.f == floor(v->u.f) && fabs(v->u.f) >= 0x1p63)
+    got = "a whole number beyond the int range";
   size_t n = strlen(field) + strlen(want) + strlen(got) + 32;
   char *p = vp_arena_alloc(vp_event_arena, n);
   snprintf(p, n, "field %s: expected %s, got %s", field, want, got);
