@@ -77,7 +77,10 @@ typedef struct slot_shm {
   _Alignas(64) int64_t cur_entry;  // entry of the event in hand, or -1
   int64_t progress_ns;             // time of the last take or finish
   uint64_t in_pos;                 // input position after the last finish
-  uint32_t out_blocked;            // waiting for room in the output ring
+  // Waiting for room in the output ring: read by the parent for every
+  // outcome it releases, so on a line the worker writes only when it
+  // blocks and unblocks.
+  _Alignas(64) uint32_t out_blocked;
   _Alignas(64) uint32_t crash_len;
   char crash_msg[CRASH_MSG_MAX];  // why a worker exited with EXIT_CRASH
 } slot_shm;
@@ -427,6 +430,7 @@ static void publish(vp_worker *w, out_hdr *h, const char *msg, size_t msg_len,
   size_t msg_pad = (msg_len + 7) & ~(size_t)7;
   size_t total = sizeof(out_hdr) + msg_pad + rec_bytes;
   void *dst;
+  bool blocked = false;
   while (vp_ring_reserve(s->out, total, &dst) != 0) {
     room_wait rw = { s, vp_ring_head(s->out) };
     if (vp_ring_reserve(s->out, total, &dst) == 0)
@@ -434,12 +438,14 @@ static void publish(vp_worker *w, out_hdr *h, const char *msg, size_t msg_len,
     // Waiting for room is not a stall (6.8). The parent frees room as it
     // collects: it must know what is there to collect.
     __atomic_store_n(&s->shm->out_blocked, 1, __ATOMIC_RELAXED);
+    blocked = true;
     wake_parent(w, now_ns());
     if (!wait_bell(&s->shm->bell, &s->shm->sleeping, 0, WORKER_WAIT_NS,
                    room_ready, &rw))
       check_parent(ppid);  // woken without room: a timeout, or a stop
   }
-  __atomic_store_n(&s->shm->out_blocked, 0, __ATOMIC_RELAXED);
+  if (blocked)
+    __atomic_store_n(&s->shm->out_blocked, 0, __ATOMIC_RELAXED);
 
   h->nrecords = h->status == OUT_OK ? w->nrec : 0;
   h->msg_len = (uint32_t)msg_len;
