@@ -5,10 +5,10 @@
 // values, field by field into its struct, without building the generic
 // name/value list that input.c makes and the decoder then searches. Each
 // helper returns false for anything outside that shape (escapes, null,
-// non-ASCII bytes, unknown fields, a value of another type,
-// nested values); the record is then read again by the generic parser,
-// which gives the same result or the parse error. So these helpers only
-// ever accept text that the generic path reads into the same values.
+// non-ASCII bytes, unknown fields, a value of another type, nested
+// values); the record is then read again by the generic parser, which
+// gives the same result or the parse error. So these helpers only ever
+// accept text that the generic path reads into the same values.
 // SPDX-License-Identifier: MIT
 #ifndef VP_EVTFAST_H
 #define VP_EVTFAST_H
