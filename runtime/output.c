@@ -112,16 +112,19 @@ vp_out *vp_out_open_fd(int fd) {
   return o;
 }
 
-vp_out *vp_out_open_append(const char *path) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-  if (fd < 0)
-    return NULL;
+// An output on fd, which it closes, writing the file at path.
+static vp_out *open_owned(int fd, const char *path) {
   vp_out *o = vp_out_open_fd(fd);
   o->own_fd = true;
   o->path = strdup(path);
   if (!o->path)
     vp_arena_oom();
   return o;
+}
+
+vp_out *vp_out_open_append(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+  return fd < 0 ? NULL : open_owned(fd, path);
 }
 
 vp_out *vp_out_open_at(const char *path, int64_t length, int64_t records,
@@ -144,11 +147,7 @@ vp_out *vp_out_open_at(const char *path, int64_t length, int64_t records,
     errno = -rc;
     return NULL;
   }
-  vp_out *o = vp_out_open_fd(fd);
-  o->own_fd = true;
-  o->path = strdup(path);
-  if (!o->path)
-    vp_arena_oom();
+  vp_out *o = open_owned(fd, path);
   o->records = records;
   return o;
 }
