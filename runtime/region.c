@@ -1431,10 +1431,13 @@ static bool region_ready(void *arg) {
 
 // Sleeps until some worker publishes, or a few ms pass; then reaps. The
 // workers hear first of everything dispatched or freed, so none of them
-// sleeps over work the parent now waits for.
-static void wait_progress(vp_region *r) {
+// sleeps over work the parent now waits for. spins is PARENT_SPINS, or 0
+// for a parent held back by full queues: it then sleeps until a worker
+// rings after a batch of outcomes, instead of spinning for them one at a
+// time on a CPU the workers need.
+static void wait_progress(vp_region *r, int spins) {
   kick_pending(r);
-  wait_bell(&pbell->bell, &pbell->sleeping, PARENT_SPINS, PARENT_WAIT_NS,
+  wait_bell(&pbell->bell, &pbell->sleeping, spins, PARENT_WAIT_NS,
             region_ready, r);
   reap(r);
 }
@@ -1442,7 +1445,7 @@ static void wait_progress(vp_region *r) {
 static void wait_released(vp_region *r) {
   while (r->st.released < r->st.submitted)
     if (vp_region_poll(r) == 0)
-      wait_progress(r);
+      wait_progress(r, PARENT_SPINS);
 }
 
 // Dispatch.
@@ -1501,7 +1504,7 @@ static void dispatch(vp_region *r, int si, const vp_origin *origin,
     if (s->qlen < s->qcap && vp_ring_reserve(s->in, need, &dst) == 0)
       break;
     if (vp_region_poll(r) == 0)
-      wait_progress(r);
+      wait_progress(r, 0);
   }
 
   // Work starts waiting for an idle slot now (6.8).
@@ -1577,7 +1580,7 @@ static void submit_round_robin(vp_region *r, const vp_origin *origin,
       return;
     }
     if (vp_region_poll(r) == 0)
-      wait_progress(r);
+      wait_progress(r, PARENT_SPINS);
   }
 }
 
