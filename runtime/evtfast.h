@@ -21,6 +21,7 @@
 
 #include "evt.h"
 #include "num.h"
+#include "scan.h"
 #include "value.h"
 
 typedef struct vp_fx {
@@ -98,22 +99,6 @@ static inline bool vp_fx_word(vp_fx *c, const char **w, size_t *n) {
   return *n > 0;
 }
 
-// An optional sign and 1 to 18 digits: always an int64, as scan.c reads it.
-static inline bool vp_fx_digits(const char *w, size_t n, int64_t *out) {
-  size_t i = (w[0] == '-' || w[0] == '+') ? 1 : 0;
-  if (i == n || n - i > 18)
-    return false;
-  int64_t v = 0;
-  for (; i < n; i++) {
-    unsigned d = (unsigned)(unsigned char)w[i] - '0';
-    if (d > 9)
-      return false;
-    v = v * 10 + (int64_t)d;
-  }
-  *out = w[0] == '-' ? -v : v;
-  return true;
-}
-
 // Whether a number that ended at p also ends its word: trailing space,
 // then ',' or '}'.
 static inline bool vp_fx_word_ends(const vp_fx *c, const char *p) {
@@ -152,7 +137,7 @@ static inline bool vp_fx_short_number(vp_fx *c, bool *neg, int64_t *m,
 __attribute__((noinline)) static bool vp_fx_int_word(vp_fx *c, int64_t *out) {
   const char *w;
   size_t n;
-  return vp_fx_word(c, &w, &n) && vp_fx_digits(w, n, out);
+  return vp_fx_word(c, &w, &n) && vp_scan_int(w, n, out);
 }
 
 __attribute__((noinline)) static bool vp_fx_float_word(vp_fx *c,
@@ -162,7 +147,7 @@ __attribute__((noinline)) static bool vp_fx_float_word(vp_fx *c,
   if (!vp_fx_word(c, &w, &n))
     return false;
   int64_t i;
-  if (vp_fx_digits(w, n, &i)) {
+  if (vp_scan_int(w, n, &i)) {
     *out = (double)i;
     return true;
   }

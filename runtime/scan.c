@@ -185,8 +185,7 @@ bool vp_scan_pop_map(vp_scan *s, int64_t base, int64_t limit,
   return true;
 }
 
-// Returns true when p[0..n) is an optional sign and digits that fit int64.
-static bool parse_int(const char *p, size_t n, int64_t *out) {
+bool vp_scan_int(const char *p, size_t n, int64_t *out) {
   size_t i = 0;
   bool neg = false;
   if (i < n && (p[i] == '+' || p[i] == '-'))
@@ -264,7 +263,7 @@ void vp_scan_word(vp_scan *s, const char *p, size_t n, vp_value *out) {
   } else if ((n == 4 && memcmp(p, "null", 4) == 0) ||
              (n == 3 && memcmp(p, "nil", 3) == 0)) {
     out->kind = VP_KIND_NULL;
-  } else if (parse_int(p, n, &out->u.i)) {
+  } else if (vp_scan_int(p, n, &out->u.i)) {
     out->kind = VP_KIND_INT;
   } else if (parse_float(s, p, n, &out->u.f)) {
     out->kind = VP_KIND_FLOAT;

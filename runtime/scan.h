@@ -84,6 +84,10 @@ bool vp_scan_pop_map(vp_scan *s, int64_t base, int64_t limit,
 bool vp_scan_pop_map_view(vp_scan *s, int64_t base, int64_t limit,
                           vp_list *out);
 
+// Whether p[0..n) is an optional sign and digits that fit int64, the
+// spelling of an int; sets *out then.
+bool vp_scan_int(const char *p, size_t n, int64_t *out);
+
 // Classifies a bare .evt word: true, false, null, nil, int, float, or else
 // the string itself.
 void vp_scan_word(vp_scan *s, const char *p, size_t n, vp_value *out);

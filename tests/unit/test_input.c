@@ -741,7 +741,11 @@ static void test_input_fast_reader_values(void **state) {
   assert_int_equal(i, -7);
   assert_true(fx_int("+123456789012345678,", &i));  // 18 digits
   assert_int_equal(i, 123456789012345678);
-  assert_false(fx_int("1234567890123456789,", &i));  // 19: generic
+  assert_true(fx_int("1234567890123456789,", &i));  // 19: the word form
+  assert_int_equal(i, 1234567890123456789);
+  assert_true(fx_int("-9223372036854775808,", &i));
+  assert_true(i == INT64_MIN);
+  assert_false(fx_int("9223372036854775808,", &i));  // beyond: generic
   assert_false(fx_int("99999999999999999999999999,", &i));
   assert_false(fx_int("1.5,", &i));
   assert_false(fx_int("1 2,", &i));
