@@ -788,16 +788,26 @@ static int bad_checkpoint(const char *what) {
 
 // The options that change what a run reads or writes: a resumed run must
 // be given the same ones.
+enum { NOPTIONS = 3 };
+
+static void options_now(int64_t v[NOPTIONS]) {
+  v[0] = R.opt.fmt;
+  v[1] = vp_record_ids;
+  v[2] = R.opt.flush_windows;
+}
+
 static void put_options(vp_buf *b) {
-  int64_t v[3] = { R.opt.fmt, vp_record_ids, R.opt.flush_windows };
+  int64_t v[NOPTIONS];
+  options_now(v);
   vp_buf_put(b, v, sizeof v);
 }
 
 static int check_options(vp_rd *r) {
-  static const char *const names[] = { "--format", "--record-ids",
-                                       "--flush-windows-at-eof" };
-  int64_t now[3] = { R.opt.fmt, vp_record_ids, R.opt.flush_windows };
-  for (int i = 0; i < 3; i++) {
+  static const char *const names[NOPTIONS] = { "--format", "--record-ids",
+                                               "--flush-windows-at-eof" };
+  int64_t now[NOPTIONS];
+  options_now(now);
+  for (int i = 0; i < NOPTIONS; i++) {
     if (vp_ckpt_i64(r) != now[i]) {
       char what[128];
       snprintf(what, sizeof what, "it was taken with another %s", names[i]);
@@ -1268,13 +1278,12 @@ static int start_regions(void) {
     vp_regions[i] = vp_region_start(&R.prog->regions[i], R.opt.workers,
                                     states);
     free(states);
-    if (vp_regions[i])
-      vp_region_set_round_robin(vp_regions[i], rr);
     if (!vp_regions[i]) {
       vp_log(VP_LOG_ERROR, "cannot start region of stream %s",
              R.prog->regions[i].stream);
       return EXIT_FATAL;
     }
+    vp_region_set_round_robin(vp_regions[i], rr);
   }
   return -1;
 }
