@@ -30,27 +30,10 @@ static bool numeric(vp_value v, double *d) {
   return false;
 }
 
-void vp_agg_sum(vp_agg *a, double v) {
-  if (isnan(v))
-    return;
-  a->sum += v;
-  a->n++;
-}
-
 void vp_agg_sum_any(vp_agg *a, vp_value v) {
   double d;
   if (numeric(v, &d))
     vp_agg_sum(a, d);
-}
-
-void vp_agg_minmax(vp_agg *a, double v) {
-  if (isnan(v))
-    return;
-  if (a->n == 0 || v < a->min)
-    a->min = v;
-  if (a->n == 0 || v > a->max)
-    a->max = v;
-  a->n++;
 }
 
 void vp_agg_minmax_any(vp_agg *a, vp_value v) {
@@ -59,24 +42,10 @@ void vp_agg_minmax_any(vp_agg *a, vp_value v) {
     vp_agg_minmax(a, d);
 }
 
-void vp_agg_stddev(vp_agg *a, double v) {
-  a->n++;
-  double delta = v - a->mean;
-  a->mean += delta / (double)a->n;
-  a->m2 += delta * (v - a->mean);
-}
-
 void vp_agg_stddev_any(vp_agg *a, vp_value v) {
   double d;
   if (numeric(v, &d))
     vp_agg_stddev(a, d);
-}
-
-void vp_agg_ema(vp_agg *a, double v) {
-  if (isnan(v))
-    return;
-  a->ema = a->n == 0 ? v : v * a->k + a->ema * (1.0 - a->k);
-  a->n++;
 }
 
 void vp_agg_ema_any(vp_agg *a, vp_value v) {

@@ -6,31 +6,64 @@
 #ifndef VP_AGG_H
 #define VP_AGG_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "value.h"
 
+// Each aggregate call has its own state and uses one member of the union:
+// folding windows keep one per call and key, so it is kept small.
 typedef struct vp_agg {
-  int64_t n;      // numeric values seen (stddev: int/float values)
-  double sum;
-  double min, max;
-  double mean, m2;  // Welford
-  double ema, k;
+  int64_t n;  // numeric values seen (stddev: int/float values)
+  union {
+    double sum;                   // sum, avg
+    struct { double min, max; };  // min, max
+    struct { double mean, m2; };  // stddev (Welford)
+    struct { double ema, k; };    // ema
+  };
 } vp_agg;
 
 void vp_agg_init(vp_agg *a);
 void vp_agg_ema_init(vp_agg *a, int64_t n);  // k = 2 / (n + 1)
 
-// Updates with one value; the _any forms skip non-numeric values.
-void vp_agg_sum(vp_agg *a, double v);  // also avg
+// Updates with one value; the _any forms skip non-numeric values. The
+// numeric forms run for every event of a window: inline.
+static inline void vp_agg_sum(vp_agg *a, double v) {  // also avg
+  if (isnan(v))
+    return;
+  a->sum += v;
+  a->n++;
+}
+
+static inline void vp_agg_minmax(vp_agg *a, double v) {
+  if (isnan(v))
+    return;
+  if (a->n == 0 || v < a->min)
+    a->min = v;
+  if (a->n == 0 || v > a->max)
+    a->max = v;
+  a->n++;
+}
+
+static inline void vp_agg_stddev(vp_agg *a, double v) {
+  a->n++;
+  double delta = v - a->mean;
+  a->mean += delta / (double)a->n;
+  a->m2 += delta * (v - a->mean);
+}
+
+static inline void vp_agg_ema(vp_agg *a, double v) {
+  if (isnan(v))
+    return;
+  a->ema = a->n == 0 ? v : v * a->k + a->ema * (1.0 - a->k);
+  a->n++;
+}
+
 void vp_agg_sum_any(vp_agg *a, vp_value v);
-void vp_agg_minmax(vp_agg *a, double v);
 void vp_agg_minmax_any(vp_agg *a, vp_value v);
-void vp_agg_stddev(vp_agg *a, double v);
 void vp_agg_stddev_any(vp_agg *a, vp_value v);
-void vp_agg_ema(vp_agg *a, double v);
 void vp_agg_ema_any(vp_agg *a, vp_value v);
 
 // Results; the nullable ones as any (null when 5.6 says so).

@@ -257,7 +257,7 @@ void vp_distinct_load(vp_distinct *d, vp_rd *r) {
   int64_t nparts = vp_ckpt_i64(r);
   for (int64_t i = 0; i < nparts; i++) {
     vp_str key = vp_ckpt_str(r);
-    vp_key k = { (uint8_t *)key.p, (size_t)key.n, 0 };
+    vp_key k = vp_key_view(key.p, (size_t)key.n);
     load_lru(d, &k, r);
   }
 }

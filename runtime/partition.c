@@ -111,18 +111,26 @@ static void key_le64(vp_key *k, uint64_t v) {
     k->p[k->n++] = (uint8_t)(v >> (8 * i));
 }
 
+// Every setter ends here: the hash is computed once per key.
+static void key_done(vp_key *k) {
+  k->hash = vp_fnv1a64(VP_FNV_OFFSET, k->p, k->n);
+}
+
 void vp_key_null(vp_key *k) {
   key_tag(k, VP_KEY_NULL, 0);
+  key_done(k);
 }
 
 void vp_key_bool(vp_key *k, bool v) {
   key_tag(k, VP_KEY_BOOL, 1);
   k->p[k->n++] = v ? 1 : 0;
+  key_done(k);
 }
 
 void vp_key_i64(vp_key *k, int tag, int64_t v) {
   key_tag(k, tag, 8);
   key_le64(k, (uint64_t)v);
+  key_done(k);
 }
 
 void vp_key_float(vp_key *k, double v) {
@@ -136,12 +144,14 @@ void vp_key_float(vp_key *k, double v) {
   }
   key_tag(k, VP_KEY_FLOAT, 8);
   key_le64(k, bits);
+  key_done(k);
 }
 
 void vp_key_str(vp_key *k, vp_str s) {
   key_tag(k, VP_KEY_STR, (size_t)s.n);
   memcpy(k->p + 1, s.p, (size_t)s.n);
   k->n += (size_t)s.n;
+  key_done(k);
 }
 
 void vp_key_any(vp_key *k, vp_value v) {
@@ -178,6 +188,7 @@ void vp_key_value(vp_key *k, vp_value v) {
   memcpy(k->p + 1, b.p, b.n);
   k->n += b.n;
   vp_buf_free(&b);
+  key_done(k);
 }
 
 void vp_key_set(vp_key *k, const void *p, size_t n) {
@@ -185,10 +196,13 @@ void vp_key_set(vp_key *k, const void *p, size_t n) {
   if (n)
     memcpy(k->p, p, n);
   k->n = n;
+  key_done(k);
 }
 
-uint64_t vp_key_hash(const vp_key *k) {
-  return vp_fnv1a64(VP_FNV_OFFSET, k->p, k->n);
+vp_key vp_key_view(const void *p, size_t n) {
+  vp_key k = { (uint8_t *)p, n, 0, 0 };
+  key_done(&k);
+  return k;
 }
 
 static int64_t rd_le64(const uint8_t *p) {

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "value.h"
 
@@ -43,6 +44,8 @@ uint64_t vp_key_hash_str(vp_str s);
 typedef struct vp_key {
   uint8_t *p;
   size_t n, cap;
+  uint64_t hash;  // of the encoding, set with it: keyed state and
+                  // dispatch both need it for every event
 } vp_key;
 
 void vp_key_null(vp_key *k);
@@ -53,7 +56,35 @@ void vp_key_str(vp_key *k, vp_str s);
 void vp_key_any(vp_key *k, vp_value v);  // scalars only, else raises
 // Any value: a scalar's encoding, else the tag 7 and the packed value.
 void vp_key_value(vp_key *k, vp_value v);
-uint64_t vp_key_hash(const vp_key *k);
+// A key of the n bytes of an encoding at p, which it points at.
+vp_key vp_key_view(const void *p, size_t n);
+
+static inline uint64_t vp_key_hash(const vp_key *k) {
+  return k->hash;
+}
+
+// Whether the encodings a and b, both n bytes long, are equal. Keyed state
+// compares one for every event, and most keys are short: 4 to 16 bytes are
+// compared as two overlapping words, without a call.
+static inline bool vp_key_same(const uint8_t *a, const uint8_t *b, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a0, a1, b0, b1;
+    memcpy(&a0, a, 8);
+    memcpy(&b0, b, 8);
+    memcpy(&a1, a + n - 8, 8);
+    memcpy(&b1, b + n - 8, 8);
+    return a0 == b0 && a1 == b1;
+  }
+  if (n >= 4 && n < 8) {
+    uint32_t a0, a1, b0, b1;
+    memcpy(&a0, a, 4);
+    memcpy(&b0, b, 4);
+    memcpy(&a1, a + n - 4, 4);
+    memcpy(&b1, b + n - 4, 4);
+    return a0 == b0 && a1 == b1;
+  }
+  return n == 0 || !memcmp(a, b, n);
+}
 // Sets k to an encoding made elsewhere (a region's worker, 5.7).
 void vp_key_set(vp_key *k, const void *p, size_t n);
 // The canonical string of an encoded key (5.4), in the event arena.

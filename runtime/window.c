@@ -17,14 +17,16 @@
 
 // Per-key state.
 
+// The fields every event reads come first, in the key's first cache line.
 typedef struct wkey {
   uint64_t hash;
   uint8_t *key;  // short keys point at small
   size_t keylen;
+  size_t n;
   uint8_t small[24];
   bool kept;  // keeps its buffers between windows (keep_buffers)
   vp_win_item *items;
-  size_t n, cap;
+  size_t cap;
   vp_buf bytes;
   int64_t start;         // TIME: start of the open window
   int64_t last;          // SESSION: latest event time
@@ -33,6 +35,13 @@ typedef struct wkey {
   int64_t since;         // COUNT_SLIDING: arrivals since the last release
 } wkey;
 
+// A slot of the key table: the hash is kept next to the key's address so
+// that probing past other keys does not touch them.
+typedef struct wslot {
+  uint64_t hash;
+  wkey *e;  // NULL when free
+} wslot;
+
 struct vp_window {
   vp_win_kind kind;
   int64_t n, dur, slide;
@@ -40,7 +49,7 @@ struct vp_window {
   vp_win_release release;
   wkey **keys;  // in first-seen order
   size_t nkeys, capkeys;
-  wkey **table;  // open addressing, NULL when free
+  wslot *table;  // open addressing
   size_t tcap;
   size_t kept;  // bytes of buffers kept by idle keys
   int64_t *out;
@@ -65,11 +74,12 @@ void vp_window_free(vp_window *w) {
   if (!w)
     return;
   for (size_t i = 0; i < w->nkeys; i++) {
-    if (w->keys[i]->key != w->keys[i]->small)
-      free(w->keys[i]->key);
-    free(w->keys[i]->items);
-    vp_buf_free(&w->keys[i]->bytes);
-    free(w->keys[i]);
+    wkey *e = w->keys[i];
+    if (e->key != e->small)
+      free(e->key);
+    free(e->items);
+    vp_buf_free(&e->bytes);
+    free(e);
   }
   free(w->keys);
   free(w->table);
@@ -87,20 +97,21 @@ static void *xrealloc(void *p, size_t n) {
 static void table_insert(vp_window *w, wkey *e) {
   size_t mask = w->tcap - 1;
   size_t i = (size_t)e->hash & mask;
-  while (w->table[i])
+  while (w->table[i].e)
     i = (i + 1) & mask;
-  w->table[i] = e;
+  w->table[i] = (wslot){ e->hash, e };
 }
 
 static wkey *find_key(vp_window *w, const vp_key *k) {
   uint64_t h = k ? vp_key_hash(k) : 0;
+  size_t len = k ? k->n : 0;
   if (w->tcap) {
     size_t mask = w->tcap - 1;
-    for (size_t i = (size_t)h & mask; w->table[i]; i = (i + 1) & mask) {
-      wkey *e = w->table[i];
-      size_t len = k ? k->n : 0;
-      if (e->hash == h && e->keylen == len &&
-          (len == 0 || !memcmp(e->key, k->p, len)))
+    for (size_t i = (size_t)h & mask; w->table[i].e; i = (i + 1) & mask) {
+      if (w->table[i].hash != h)
+        continue;
+      wkey *e = w->table[i].e;
+      if (e->keylen == len && (len == 0 || vp_key_same(e->key, k->p, len)))
         return e;
     }
   }
@@ -392,7 +403,7 @@ void vp_window_load(vp_window *w, vp_rd *r) {
   int64_t nkeys = vp_ckpt_i64(r);
   for (int64_t i = 0; i < nkeys; i++) {
     vp_str key = vp_ckpt_str(r);
-    vp_key k = { (uint8_t *)key.p, (size_t)key.n, 0 };
+    vp_key k = vp_key_view(key.p, (size_t)key.n);
     wkey *e = find_key(w, key.n ? &k : NULL);
     int64_t n = vp_ckpt_i64(r);
     for (int64_t j = 0; j < n; j++)
