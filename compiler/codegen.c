@@ -31,6 +31,8 @@ typedef struct gen {
   vpc_type *out_type;   // BODY_PRODUCER: the record type produced
   const char *implicit;  // C expression of the implicit element (5.1)
   bool implicit_dynamic;  // ... a record of an undeclared type
+  const char *agg_base;   // where aggregate state lives: "acc->" in folding
+                          // windows, NULL for the locals of a batch
 } gen;
 
 static void emit(gen *g, const char *fmt, ...)
@@ -3048,13 +3050,20 @@ static void gen_order_cmp(gen *g, vpc_stream *st, vpc_stage *ob) {
        order_cmp_fn(st, ob), c, order_cmp_fn(st, ob));
 }
 
-static const char *agg_state(int k) {
-  return vpc_format("a%d", k);
+static bool reads_kept_event(const vpc_agg_call *c) {
+  return c->fn == VPC_AGG_FIRST || c->fn == VPC_AGG_LAST;
+}
+
+// The state of aggregate call k. first() and last() always have a local
+// of their own: a folding window reads them from its kept events.
+static const char *agg_state(gen *g, const vpc_agg_call *c, int k) {
+  bool local = !g->agg_base || reads_kept_event(c);
+  return vpc_format("%sa%d", local ? "" : g->agg_base, k);
 }
 
 // The update of aggregate call k by the event `ev`.
 static void gen_agg_update(gen *g, vpc_agg_call *c, int k) {
-  const char *a = agg_state(k);
+  const char *a = agg_state(g, c, k);
   if (c->fn == VPC_AGG_COUNT) {
     emit(g, "      %s.n++;\n", a);
     return;
@@ -3109,8 +3118,8 @@ static void gen_agg_update(gen *g, vpc_agg_call *c, int k) {
   }
 }
 
-static const char *agg_result(vpc_agg_call *c, int k) {
-  const char *a = agg_state(k);
+static const char *agg_result(gen *g, vpc_agg_call *c, int k) {
+  const char *a = agg_state(g, c, k);
   switch (c->fn) {
   case VPC_AGG_COUNT:
     return vpc_format("%s.n", a);
@@ -3137,24 +3146,57 @@ static const char *agg_fn_name(vpc_stream *st, vpc_stage *sg) {
   return vpc_format("s_%s_%d_agg", st->name, sg->index);
 }
 
+// The end of an aggregate: the results of its calls, its record, and the
+// call of the next stage with meta; last is the window's last event.
+static void gen_agg_output(gen *g, vpc_stream *st, vpc_stage *sg,
+                           const char *last, const char *meta) {
+  for (int k = 0; k < sg->aggs.n; k++) {
+    vpc_agg_call *c = sg->aggs.items[k];
+    emit(g, "  %s %s = %s;\n  (void)%s;\n", ctype(c->sym->type),
+         c->sym->cname, agg_result(g, c, k), c->sym->cname);
+  }
+  if (sg->key_sym) {
+    vpc_node name = { .kind = VPC_NODE_NAME, .type = sg->key_sym->type };
+    vpc_sym sym = { .kind = VPC_SYM_FIELD, .name = sg->key_field };
+    name.sym = &sym;
+    g->implicit = last;
+    emit(g, "  %s %s = %s;\n", ctype(sg->key_sym->type), sg->key_sym->cname,
+         gen_expr(g, &name));
+  }
+  g->implicit = NULL;
+  emit(g, "  %s rec = { 0 };\n", sg->record->cname);
+  if (sg->keyed)
+    emit(g, "  rec.f__partition = vp_key_text(key, keylen);\n");
+  line_to_vpl(g, sg->op->name_pos);
+  for (int i = 0; i < sg->op->list.n; i++) {
+    vpc_node *item = sg->op->list.items[i];
+    if (!item->name)
+      continue;
+    vpc_field *f = vpc_event_field(sg->record, item->name, NULL);
+    emit(g, "  rec.f_%s = %s;\n", item->name, gen_as(g, item->a, f->type));
+  }
+  line_to_c(g);
+  emit(g, "  vp_meta m = %s;\n  return %s(&m, &rec);\n}\n\n", meta,
+       next_fn(st, sg->index));
+}
+
 // s_S_i_agg(ms, recs, n, key): the aggregate record of a batch (5.6),
 // passed on with the batch's last event's metadata.
-static void gen_aggregate(gen *g, vpc_stream *st, vpc_stage *sg) {
+static void gen_batch_aggregate(gen *g, vpc_stream *st, vpc_stage *sg) {
   const char *in_c = sg->in->event->cname;
-  const char *out_c = sg->record->cname;
   emit(g, "static int64_t %s(const vp_meta *ms, const %s *recs, size_t n, "
           "const uint8_t *key, size_t keylen) {\n"
           "  (void)key;\n  (void)keylen;\n",
        agg_fn_name(st, sg), in_c);
   for (int k = 0; k < sg->aggs.n; k++) {
     vpc_agg_call *c = sg->aggs.items[k];
-    const char *a = agg_state(k);
+    const char *a = agg_state(g, c, k);
     emit(g, "  vp_agg %s;\n", a);
     if (c->fn == VPC_AGG_EMA)
       emit(g, "  vp_agg_ema_init(&%s, %lld);\n", a, (long long)c->ema_n);
     else
       emit(g, "  vp_agg_init(&%s);\n", a);
-    if (c->fn == VPC_AGG_FIRST || c->fn == VPC_AGG_LAST)
+    if (reads_kept_event(c))
       emit(g, "  vp_value %s_v = vp_box_null();\n", a);
     if (c->fn == VPC_AGG_COUNT_DISTINCT)
       emit(g, "  static vp_agg_set %s_set;\n"
@@ -3171,35 +3213,142 @@ static void gen_aggregate(gen *g, vpc_stream *st, vpc_stage *sg) {
     gen_agg_update(g, sg->aggs.items[k], k);
   line_to_c(g);
   emit(g, "  }\n");
+  gen_agg_output(g, st, sg, "(&recs[n - 1])", "ms[n - 1]");
+}
+
+static bool is_plain_field(const vpc_node *n) {
+  const vpc_sym *s = n->kind == VPC_NODE_NAME ? n->sym : NULL;
+  return s && s->kind == VPC_SYM_FIELD;
+}
+
+static bool calls_function(const vpc_node *n) {
+  if (!n)
+    return false;
+  if (n->kind == VPC_NODE_CALL)
+    return true;
+  for (int i = 0; i < n->list.n; i++)
+    if (calls_function(n->list.items[i]))
+      return true;
+  return calls_function(n->a) || calls_function(n->b) || calls_function(n->c);
+}
+
+// Folding windows (runtime/fold.c) keep the running state of the aggregate
+// that follows them instead of its events. A window folds when it is a
+// tumbling count window outside regions (whose errors travel with the
+// event in hand, 5.7) over a declared type, and each call of the aggregate
+// can be updated event by event, as its event arrives rather than when
+// the window closes:
+// - count_distinct's set is not kept per key;
+// - an argument calls no function, whose effects on global variables
+//   other streams could see at another moment;
+// - first() and last() read their field from the window's kept first and
+//   last events when it closes, so their argument must be a plain field,
+//   which cannot raise: the first error of a window is then the one that
+//   running the aggregate over all its events would raise.
+static vpc_stage *folded_aggregate(vpc_stream *st, vpc_stage *win) {
+  if (win->kind != VPC_STAGE_WINDOW || win->win_kind != VPC_WIN_COUNT ||
+      win->region || vpc_is_dynamic(win->in) ||
+      win->index + 1 >= st->stages.n)
+    return NULL;
+  vpc_stage *agg = stage_at(st, win->index + 1);
+  if (agg->kind != VPC_STAGE_AGGREGATE)
+    return NULL;
+  for (int k = 0; k < agg->aggs.n; k++) {
+    vpc_agg_call *c = agg->aggs.items[k];
+    if (c->fn == VPC_AGG_COUNT_DISTINCT)
+      return NULL;
+    if (c->fn != VPC_AGG_COUNT && calls_function(c->arg))
+      return NULL;
+    if (reads_kept_event(c) && !is_plain_field(c->arg))
+      return NULL;
+  }
+  return agg;
+}
+
+static bool aggregate_folds(vpc_stream *st, vpc_stage *agg) {
+  return agg->window && folded_aggregate(st, agg->window) == agg;
+}
+
+static bool keeps_first_event(vpc_stage *agg) {
+  for (int k = 0; k < agg->aggs.n; k++)
+    if (((vpc_agg_call *)agg->aggs.items[k])->fn == VPC_AGG_FIRST)
+      return true;
+  return false;
+}
+
+static const char *fold_type(vpc_stream *st, vpc_stage *agg) {
+  return vpc_format("fold_%s_%d", st->name, agg->index);
+}
+
+static const char *fold_fn_name(vpc_stream *st, vpc_stage *agg) {
+  return vpc_format("s_%s_%d_fold", st->name, agg->index);
+}
+
+static const char *fold_fn_params(vpc_stream *st, vpc_stage *agg) {
+  const char *c = agg->in->event->cname;
+  return vpc_format("const vp_meta *lm, const %s *last, const %s *first, "
+                    "const %s *acc, const uint8_t *key, size_t keylen",
+                    c, c, fold_type(st, agg));
+}
+
+// The state type of a folding window's aggregate, its initial value and
+// the prototype of the function that ends the aggregate.
+static void gen_fold_declarations(gen *g, vpc_stream *st, vpc_stage *agg) {
+  const char *type = fold_type(st, agg);
+  emit(g, "typedef struct %s {\n", type);
+  int kept = 0;
+  for (int k = 0; k < agg->aggs.n; k++) {
+    vpc_agg_call *c = agg->aggs.items[k];
+    if (!reads_kept_event(c)) {
+      emit(g, "  vp_agg a%d;\n", k);
+      kept++;
+    }
+  }
+  if (!kept)
+    emit(g, "  char none;  // first() and last() only\n");
+  emit(g, "} %s;\n\n", type);
+  emit(g, "static %s %s_init;\n\n", type, type);
+  emit(g, "static const %s *%s_start(void) {\n", type, type);
+  for (int k = 0; k < agg->aggs.n; k++) {
+    vpc_agg_call *c = agg->aggs.items[k];
+    if (c->fn == VPC_AGG_EMA)
+      emit(g, "  vp_agg_ema_init(&%s_init.a%d, %lld);\n", type, k,
+           (long long)c->ema_n);
+    else if (!reads_kept_event(c))
+      emit(g, "  vp_agg_init(&%s_init.a%d);\n", type, k);
+  }
+  emit(g, "  return &%s_init;\n}\n\n", type);
+  emit(g, "static int64_t %s(%s);\n", fold_fn_name(st, agg),
+       fold_fn_params(st, agg));
+}
+
+// s_S_i_fold: the aggregate record of a folding window, from its state
+// and its kept events.
+static void gen_fold_aggregate(gen *g, vpc_stream *st, vpc_stage *sg) {
+  emit(g, "static int64_t %s(%s) {\n"
+          "  (void)acc;\n  (void)first;\n  (void)key;\n  (void)keylen;\n",
+       fold_fn_name(st, sg), fold_fn_params(st, sg));
+  g->implicit_dynamic = false;
+  g->agg_base = "acc->";
   for (int k = 0; k < sg->aggs.n; k++) {
     vpc_agg_call *c = sg->aggs.items[k];
-    emit(g, "  %s %s = %s;\n  (void)%s;\n", ctype(c->sym->type),
-         c->sym->cname, agg_result(c, k), c->sym->cname);
-  }
-  if (sg->key_sym) {
-    vpc_node name = { .kind = VPC_NODE_NAME, .type = sg->key_sym->type };
-    vpc_sym sym = { .kind = VPC_SYM_FIELD, .name = sg->key_field };
-    name.sym = &sym;
-    g->implicit = "(&recs[n - 1])";
-    emit(g, "  %s %s = %s;\n", ctype(sg->key_sym->type), sg->key_sym->cname,
-         gen_expr(g, &name));
-  }
-  g->implicit = NULL;
-  emit(g, "  %s rec = { 0 };\n", out_c);
-  if (sg->keyed)
-    emit(g, "  rec.f__partition = vp_key_text(key, keylen);\n");
-  line_to_vpl(g, sg->op->name_pos);
-  for (int i = 0; i < sg->op->list.n; i++) {
-    vpc_node *item = sg->op->list.items[i];
-    if (!item->name)
+    if (!reads_kept_event(c))
       continue;
-    vpc_field *f = vpc_event_field(sg->record, item->name, NULL);
-    emit(g, "  rec.f_%s = %s;\n", item->name, gen_as(g, item->a, f->type));
+    g->implicit = c->fn == VPC_AGG_FIRST ? "first" : "last";
+    vpc_type *t = c->arg->type;
+    const char *v = gen_expr(g, c->arg);
+    emit(g, "  vp_value %s_v = %s;\n", agg_state(g, c, k),
+         t->kind == VPC_TY_ANY ? v : box(g, v, t));
   }
-  line_to_c(g);
-  emit(g, "  vp_meta m = ms[n - 1];\n"
-          "  return %s(&m, &rec);\n}\n\n",
-       next_fn(st, sg->index));
+  gen_agg_output(g, st, sg, "last", "*lm");
+  g->agg_base = NULL;
+}
+
+static void gen_aggregate(gen *g, vpc_stream *st, vpc_stage *sg) {
+  if (aggregate_folds(st, sg))
+    gen_fold_aggregate(g, st, sg);
+  else
+    gen_batch_aggregate(g, st, sg);
   // Without a window, each event is a batch of one (5.6).
   stage_head(g, st, sg);
   line_to_c(g);
@@ -3221,15 +3370,157 @@ static const char *const win_kind_names[] = {
   "VP_WIN_TIME_SLIDING", "VP_WIN_SESSION",
 };
 
+// The runtime module of the window of stage sg: "window" or "fold".
+static const char *window_kind(vpc_stream *st, vpc_stage *sg) {
+  return folded_aggregate(st, sg) ? "fold" : "window";
+}
+
 // The call that makes the window of stage sg.
 static const char *window_new(vpc_stream *st, vpc_stage *sg) {
+  vpc_stage *agg = folded_aggregate(st, sg);
+  if (agg)
+    return vpc_format("vp_fold_new(%lld, %d, %s_start(), sizeof(%s), "
+                      "%s, %s_release)",
+                      (long long)sg->win_n, st->id, fold_type(st, agg),
+                      fold_type(st, agg),
+                      keeps_first_event(agg) ? "true" : "false",
+                      stage_fn(st, sg->index));
   return vpc_format("vp_window_new(%s, %lld, %lld, %lld, %d, %s_release)",
                     win_kind_names[sg->win_kind], (long long)sg->win_n,
                     (long long)sg->win_dur, (long long)sg->win_slide, st->id,
                     stage_fn(st, sg->index));
 }
 
+// An int or a float, not optional: converting it to float cannot fail.
+static bool is_plain_number(const vpc_type *t) {
+  return t->kind == VPC_TY_INT || t->kind == VPC_TY_FLOAT;
+}
+
+// Whether expression n never raises: literals, fields of a declared type,
+// and float arithmetic (+, -, *) over them. Conservative: anything else
+// may raise.
+static bool cannot_raise(const vpc_node *n) {
+  switch (n->kind) {
+  case VPC_NODE_INT:
+  case VPC_NODE_FLOAT:
+  case VPC_NODE_BOOL:
+    return true;
+  case VPC_NODE_NAME:
+    return is_plain_field(n);
+  case VPC_NODE_BINARY:
+    return (n->op == VPC_TK_PLUS || n->op == VPC_TK_MINUS ||
+            n->op == VPC_TK_STAR) &&
+           n->type->kind == VPC_TY_FLOAT && is_plain_number(n->a->type) &&
+           is_plain_number(n->b->type) && cannot_raise(n->a) &&
+           cannot_raise(n->b);
+  default:
+    return false;
+  }
+}
+
+// Whether no update of a folding window's aggregate can raise: then the
+// updates need no trap of their own.
+static bool updates_cannot_raise(vpc_stage *agg) {
+  for (int k = 0; k < agg->aggs.n; k++) {
+    vpc_agg_call *c = agg->aggs.items[k];
+    if (c->arg && !reads_kept_event(c) && !cannot_raise(c->arg))
+      return false;
+  }
+  return true;
+}
+
+static const char *fold_hand(vpc_stream *st, vpc_stage *win) {
+  return vpc_format("hand_%s_%d", st->name, win->index);
+}
+
+// Declares the window's last event, last, and its metadata, lm: the kept
+// copy, or the event in hand.
+static void gen_last_event(gen *g, vpc_stream *st, vpc_stage *win) {
+  const char *c = win->in->event->cname, *hand = fold_hand(st, win);
+  emit(g, "  vp_meta lm;\n  %s last;\n"
+          "  if (b->last) {\n"
+          "    memcpy(&lm, b->last, sizeof lm);\n"
+          "    vp_rd rd = { b->last + sizeof lm, b->last + b->last_len };\n"
+          "    unpack_%s(&rd, &last);\n"
+          "  } else {\n    lm = *%s_meta;\n    last = *%s;\n  }\n",
+       c, c, hand, hand);
+}
+
+static void gen_first_event(gen *g, vpc_stage *win) {
+  const char *c = win->in->event->cname;
+  emit(g, "  %s first;\n"
+          "  vp_rd rd = { b->first + sizeof(vp_meta), b->first + "
+          "b->first_len };\n"
+          "  unpack_%s(&rd, &first);\n",
+       c, c);
+}
+
+// A folding window: its release function, which ends the aggregate or
+// dead-letters the window with the error an update raised, and its stage,
+// which updates the key's state with the event in hand.
+static void gen_fold_window(gen *g, vpc_stream *st, vpc_stage *sg,
+                            vpc_stage *agg) {
+  const char *win = win_var(st, sg), *type = fold_type(st, agg);
+  const char *c = sg->in->event->cname, *hand = fold_hand(st, sg);
+  emit(g, "static vp_fold *%s;\n"
+          "static const vp_meta *%s_meta;\n"
+          "static const %s *%s;\n\n",
+       win, hand, c, hand);
+  emit(g, "static int64_t %s_release(const vp_fold_batch *b) {\n",
+       stage_fn(st, sg->index));
+  gen_last_event(g, st, sg);
+  if (keeps_first_event(agg))
+    gen_first_event(g, sg);
+  emit(g, "  if (b->err_kind) {\n"
+          "    struct { const char *kind; vp_str message; } t = "
+          "{ b->err_kind, b->err_message };\n");
+  emit(g, "%s", batch_dead_letter_code(st, sg, "&last", "&lm", "-1"));
+  emit(g, "    return -1;\n  }\n"
+          "  int64_t n;\n  vp_trap t;\n  if (VP_TRY(t)) {\n"
+          "    n = %s(&lm, &last, %s, b->state, b->key, b->keylen);\n"
+          "    vp_trap_pop(&t);\n  } else {\n",
+       fold_fn_name(st, agg), keeps_first_event(agg) ? "&first" : "NULL");
+  emit(g, "%s", batch_dead_letter_code(st, sg, "&last", "&lm", "-1"));
+  emit(g, "    n = -1;\n  }\n  return n;\n}\n\n");
+  stage_head(g, st, sg);
+  line_to_c(g);
+  emit(g, "  if (!%s)\n    %s = %s;\n"
+          "  %s *acc = vp_fold_add(%s, %s);\n"
+          "  if (vp_fold_wants_event(%s)) {\n"
+          "    pack_buf.n = 0;\n"
+          "    vp_buf_put(&pack_buf, m, sizeof *m);\n"
+          "    pack_%s(&pack_buf, ev);\n"
+          "    vp_fold_keep(%s, pack_buf.p, pack_buf.n);\n  }\n"
+          "  if (acc) {\n",
+       win, win, window_new(st, sg), type, win,
+       sg->keyed ? vpc_format("&%s", key_var(st)) : "NULL", win, c, win);
+  bool trap = !updates_cannot_raise(agg);
+  if (trap)
+    emit(g, "    vp_trap t;\n    if (VP_TRY(t)) {\n");
+  g->agg_base = "acc->";
+  line_to_vpl(g, agg->op->name_pos);
+  for (int k = 0; k < agg->aggs.n; k++) {
+    vpc_agg_call *call = agg->aggs.items[k];
+    if (!reads_kept_event(call))
+      gen_agg_update(g, call, k);
+  }
+  line_to_c(g);
+  g->agg_base = NULL;
+  if (trap)
+    emit(g, "      vp_trap_pop(&t);\n    } else {\n"
+            "      vp_fold_fail(%s, t.kind, t.message);\n    }\n",
+         win);
+  emit(g, "  }\n  %s_meta = m;\n  %s = ev;\n"
+          "  vp_fold_done(%s);\n  return -1;\n}\n\n",
+       hand, hand, win);
+}
+
 static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
+  vpc_stage *folded = folded_aggregate(st, sg);
+  if (folded) {
+    gen_fold_window(g, st, sg, folded);
+    return;
+  }
   const char *c = sg->in->event->cname;
   vpc_stage *next = sg->index + 1 < st->stages.n ? stage_at(st, sg->index + 1)
                                                  : NULL;
@@ -3425,9 +3716,9 @@ static void gen_finish(gen *g) {
       for (int j = 0; j < st->stages.n; j++) {
         vpc_stage *sg = stage_at(st, j);
         if (sg->kind == VPC_STAGE_WINDOW && !sg->region)
-          emit(g, "  if (%s)\n    vp_window_finish(%s, flush_windows, NULL);\n"
+          emit(g, "  if (%s)\n    vp_%s_finish(%s, flush_windows, NULL);\n"
                   "  program_flush();\n",
-               win_var(st, sg), win_var(st, sg));
+               win_var(st, sg), window_kind(st, sg), win_var(st, sg));
       }
     }
   }
@@ -3489,7 +3780,8 @@ static void gen_object_state(gen *g, const char *var, const char *make,
 
 static void gen_stage_state(gen *g, vpc_stream *st, vpc_stage *sg, bool save) {
   if (sg->kind == VPC_STAGE_WINDOW) {
-    gen_object_state(g, win_var(st, sg), window_new(st, sg), "window", save);
+    gen_object_state(g, win_var(st, sg), window_new(st, sg),
+                     window_kind(st, sg), save);
   } else if (sg->kind == VPC_STAGE_DISTINCT) {
     gen_object_state(g, distinct_var(st, sg), "vp_distinct_new(100000)",
                      "distinct", save);
@@ -3622,7 +3914,9 @@ static void gen_stream_prototypes(gen *g, vpc_stream *st) {
     emit(g, "static vp_key %s;\n", key_var(st));
   for (int i = 0; i < st->stages.n; i++) {
     vpc_stage *sg = stage_at(st, i);
-    if (sg->kind == VPC_STAGE_AGGREGATE)
+    if (sg->kind == VPC_STAGE_AGGREGATE && aggregate_folds(st, sg))
+      gen_fold_declarations(g, st, sg);
+    else if (sg->kind == VPC_STAGE_AGGREGATE)
       emit(g, "static int64_t %s(const vp_meta *ms, const %s *recs, size_t "
               "n, const uint8_t *key, size_t keylen);\n",
            agg_fn_name(st, sg), sg->in->event->cname);

@@ -40,6 +40,7 @@ vp_stream_counts *vp_counts;
 int64_t vp_record_seq;
 bool vp_record_ids;
 bool vp_deterministic;
+bool vp_flush_windows;
 uint64_t vp_seed;
 const char *vp_trace_path;
 
@@ -285,7 +286,7 @@ static int apply(const opt_spec *sp, const char *flag, const char *val) {
            R.prog->name ? R.prog->name : "?", VP_VERSION);
     return 0;
   case OPT_FLUSH_WINDOWS:
-    R.opt.flush_windows = true;
+    R.opt.flush_windows = vp_flush_windows = true;
     return -1;
   case OPT_CKPT_DIR:
     o->ckpt_dir = val;
@@ -1482,6 +1483,7 @@ int vp_main(const vp_program *prog, int argc, char **argv) {
   memset(&R, 0, sizeof R);
   stop_signal = 0;
   vp_deterministic = false;
+  vp_flush_windows = false;
   vp_seed = 0;
   vp_trace_path = NULL;
   vp_record_ids = false;

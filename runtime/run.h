@@ -83,8 +83,10 @@ typedef struct vp_program {
 int vp_main(const vp_program *prog, int argc, char **argv);
 
 // Settings of the command line that other modules read (8.1):
-// --deterministic, --seed and --trace (NULL when absent).
+// --deterministic, --flush-windows-at-eof, --seed and --trace (NULL when
+// absent).
 extern bool vp_deterministic;
+extern bool vp_flush_windows;
 extern uint64_t vp_seed;
 extern const char *vp_trace_path;
 

@@ -26,6 +26,7 @@
 #include "run.h"
 #include "value.h"
 #include "window.h"
+#include "fold.h"
 #include "agg.h"
 #include "distinct.h"
 #include "tap.h"

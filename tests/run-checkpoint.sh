@@ -105,6 +105,13 @@ sequential_survives_kills() {
   same_outputs seq_kill seq_ref && cmp "$work/audit.jsonl" "$work/seq_ref.audit"
 }
 
+# Windows left open at the end of input are released too: a folding
+# window then keeps each window's last event, and checkpoints save it.
+sequential_flushed_survives_kills() {
+  kill_loop seq seq_flush 5 5000 --flush-windows-at-eof || return 1
+  same_outputs seq_flush seq_flush_ref
+}
+
 # Every worker crashes on every checkpoint barrier once: the new worker
 # loads the last checkpoint's state, replays the events since, and saves.
 worker_crash_in_checkpoint() {
@@ -348,12 +355,17 @@ fresh_sink
 (cd "$work" && ./seq seq.evt -o seq_ref.out --dlq seq_ref.dlq \
   --stats seq_ref.stats 2>/dev/null)
 cp "$work/audit.jsonl" "$work/seq_ref.audit"
+fresh_sink
+(cd "$work" && ./seq seq.evt -o seq_flush_ref.out --dlq seq_flush_ref.dlq \
+  --stats seq_flush_ref.stats --flush-windows-at-eof 2>/dev/null)
 head -50000 "$work/eo.evt" >"$work/rr.evt"  # --deterministic is slow
 (cd "$work" && ./rr rr.evt -o rr_ref.out --dlq rr_ref.dlq --deterministic \
   --stats rr_ref.stats 2>/dev/null)
 check "SIGKILL of the region pipeline at 10 moments" region_survives_kills
 check "SIGKILL of the sequential pipeline at 10 moments" \
   sequential_survives_kills
+check "SIGKILL of the sequential pipeline flushing its windows at 5 moments" \
+  sequential_flushed_survives_kills
 check "every worker crashes in every checkpoint" worker_crash_in_checkpoint
 check "workers killed while checkpoints are frequent" \
   workers_killed_from_outside
