@@ -103,7 +103,8 @@ static void *xmalloc(size_t n) {
 
 static char *copy_text(const char *p, size_t n) {
   char *c = xmalloc(n + 1);
-  memcpy(c, p, n);
+  if (n)
+    memcpy(c, p, n);
   c[n] = 0;
   return c;
 }
@@ -252,10 +253,10 @@ void vp_fold_fail(vp_fold *f, const char *kind, vp_str message) {
 }
 
 // Runs the rest of the stream on s's window, whose last event is last
-// (NULL: the event in hand), and counts the fates of its events (8.9), all alike: the window's
-// outputs are theirs together.
-static void release(vp_fold *f, fslot *s, const uint8_t *last,
-                    size_t last_len) {
+// (NULL: the event in hand), and counts the fates of its events (8.9), all
+// alike: the window's outputs are theirs together.
+static void close_window(vp_fold *f, fslot *s, const uint8_t *last,
+                         size_t last_len) {
   fold_extra *x = s->extra;
   vp_fold_batch b = {
     .n = s->n,
@@ -284,7 +285,7 @@ static void release(vp_fold *f, fslot *s, const uint8_t *last,
 
 void vp_fold_done(vp_fold *f) {
   if (f->cur->n >= f->n)
-    release(f, f->cur, NULL, 0);
+    close_window(f, f->cur, NULL, 0);
 }
 
 bool vp_fold_finish(vp_fold *f, bool all, bool (*enough)(void)) {
@@ -296,7 +297,7 @@ bool vp_fold_finish(vp_fold *f, bool all, bool (*enough)(void)) {
       return false;
     if (all) {
       // all is --flush-windows-at-eof, so the last event was kept.
-      release(f, s, s->extra->last.p, s->extra->last.n);
+      close_window(f, s, s->extra->last.p, s->extra->last.n);
       continue;
     }
     vp_counts[f->stream].held += s->n;
