@@ -2674,8 +2674,22 @@ static vpc_type *stream_input(const vpc_stream *st) {
   return vpc_dynamic_record();
 }
 
+static bool stream_cannot_raise(vpc_stream *st);
+
+// The fate of the event in hand, from what the stream's first stage
+// returned (8.9).
+static void gen_fate(gen *g, vpc_stream *st, const char *indent) {
+  emit(g, "%sif (scope_dead_lettered)\n"
+          "%s  vp_counts[%d].dead_lettered++;\n"
+          "%selse if (n > 0)\n%s  vp_counts[%d].passed++;\n"
+          "%selse if (n == 0)\n%s  vp_counts[%d].filtered++;\n",
+       indent, indent, st->id, indent, indent, st->id, indent, indent,
+       st->id);
+}
+
 // The stream's entry: counts the event in and gives it its fate (8.9); an
-// error outside regions goes to the dead-letter output (6.12).
+// error outside regions goes to the dead-letter output (6.12). A stream
+// none of whose stages can raise needs no trap (a setjmp per event).
 static void gen_stream_entry(gen *g, vpc_stream *st) {
   vpc_type *in = stream_input(st);
   const char *c = in->event->cname;
@@ -2686,25 +2700,28 @@ static void gen_stream_entry(gen *g, vpc_stream *st) {
           "  vp_counts[%d].in++;\n"
           "  scope_dead_lettered = false;\n"
           "  call_depth = 0;\n"
-          "%s"
-          "  vp_trap t;\n"
+          "%s",
+       st->name, c, st->id,
+       g->s->has_global_vars ? "  vp_release_pending();\n" : "");
+  if (stream_cannot_raise(st)) {
+    emit(g, "  int64_t n = %s(m, ev);\n", first);
+    gen_fate(g, st, "  ");
+    emit(g, "}\n\n");
+    return;
+  }
+  emit(g, "  vp_trap t;\n"
           "  if (VP_TRY(t)) {\n"
           "    int64_t n = %s(m, ev);\n"
-          "    vp_trap_pop(&t);\n"
-          "    if (scope_dead_lettered)\n"
-          "      vp_counts[%d].dead_lettered++;\n"
-          "    else if (n > 0)\n      vp_counts[%d].passed++;\n"
-          "    else if (n == 0)\n      vp_counts[%d].filtered++;\n"
-          "    return;\n  }\n"
+          "    vp_trap_pop(&t);\n",
+       first);
+  gen_fate(g, st, "    ");
+  emit(g, "    return;\n  }\n"
           "  vp_stream_error err = { t.kind, t.message, -1, 1, \"%s\", "
           "m->origin };\n"
           "  dlq_ref d = { ev, %s, m };\n"
           "  vp_dead_letter(&err, write_any_%s, &d, NULL);\n"
           "  vp_counts[%d].dead_lettered++;\n}\n\n",
-       st->name, c, st->id,
-       g->s->has_global_vars ? "  vp_release_pending();\n" : "", first,
-       st->id, st->id, st->id, st->name, str_literal(name, strlen(name)), c,
-       st->id);
+       st->name, str_literal(name, strlen(name)), c, st->id);
 }
 
 // An outer .on_error (5.7): a trap around the operators of its scope, the
@@ -3396,23 +3413,53 @@ static bool is_plain_number(const vpc_type *t) {
   return t->kind == VPC_TY_INT || t->kind == VPC_TY_FLOAT;
 }
 
+static bool both_kind(const vpc_node *n, vpc_type_kind kind) {
+  return n->a->type->kind == kind && n->b->type->kind == kind;
+}
+
+// Whether binary operator n, over operands that cannot raise, cannot raise
+// either: float arithmetic but /, comparisons of numbers, strings or
+// bools, and and/or.
+static bool binary_cannot_raise(const vpc_node *n) {
+  bool numbers = is_plain_number(n->a->type) && is_plain_number(n->b->type);
+  switch (n->op) {
+  case VPC_TK_PLUS:
+  case VPC_TK_MINUS:
+  case VPC_TK_STAR:
+    return n->type->kind == VPC_TY_FLOAT && numbers;
+  case VPC_TK_LT:
+  case VPC_TK_LE:
+  case VPC_TK_GT:
+  case VPC_TK_GE:
+    return numbers || both_kind(n, VPC_TY_STR);
+  case VPC_TK_EQ:
+  case VPC_TK_NE:
+    return numbers || both_kind(n, VPC_TY_STR) || both_kind(n, VPC_TY_BOOL);
+  case VPC_TK_AND:
+  case VPC_TK_OR:
+    return both_kind(n, VPC_TY_BOOL);
+  default:
+    return false;
+  }
+}
+
 // Whether expression n never raises: literals, fields of a declared type,
-// and float arithmetic (+, -, *) over them. Conservative: anything else
-// may raise.
+// and the operators of binary_cannot_raise and `not` over them.
+// Conservative: anything else may raise.
 static bool cannot_raise(const vpc_node *n) {
   switch (n->kind) {
   case VPC_NODE_INT:
   case VPC_NODE_FLOAT:
   case VPC_NODE_BOOL:
+  case VPC_NODE_STR:
     return true;
   case VPC_NODE_NAME:
     return is_plain_field(n);
+  case VPC_NODE_UNARY:
+    return n->op == VPC_TK_NOT && n->a->type->kind == VPC_TY_BOOL &&
+           cannot_raise(n->a);
   case VPC_NODE_BINARY:
-    return (n->op == VPC_TK_PLUS || n->op == VPC_TK_MINUS ||
-            n->op == VPC_TK_STAR) &&
-           n->type->kind == VPC_TY_FLOAT && is_plain_number(n->a->type) &&
-           is_plain_number(n->b->type) && cannot_raise(n->a) &&
-           cannot_raise(n->b);
+    return binary_cannot_raise(n) && cannot_raise(n->a) && cannot_raise(n->b);
   default:
     return false;
   }
@@ -3425,6 +3472,63 @@ static bool updates_cannot_raise(vpc_stage *agg) {
     vpc_agg_call *c = agg->aggs.items[k];
     if (c->arg && !reads_kept_event(c) && !cannot_raise(c->arg))
       return false;
+  }
+  return true;
+}
+
+// Whether a value of type from stored as type to cannot fail: the same
+// plain kind, or an int widened to float.
+static bool plain_store(const vpc_type *from, const vpc_type *to) {
+  bool plain = from->kind == VPC_TY_INT || from->kind == VPC_TY_FLOAT ||
+               from->kind == VPC_TY_BOOL || from->kind == VPC_TY_STR;
+  return plain && (from->kind == to->kind ||
+                   (from->kind == VPC_TY_INT && to->kind == VPC_TY_FLOAT));
+}
+
+static bool projection_cannot_raise(const vpc_stage *sg) {
+  for (int i = 0; sg->record && i < sg->op->list.n; i++) {
+    vpc_node *item = sg->op->list.items[i];
+    if (item->flag)
+      continue;
+    vpc_field *f = vpc_event_field(sg->record, item->name, NULL);
+    if (!cannot_raise(item->a) || !plain_store(item->a->type, f->type))
+      return false;
+  }
+  return true;
+}
+
+// Whether no stage of stream st can raise for the event in hand, so that
+// its entry needs no trap. Conservative: only filters, projections and
+// partitioning over expressions that cannot raise qualify, and a folding
+// window whose updates cannot raise, after which the stream goes on in
+// the window's release, under a trap of its own.
+static bool stream_cannot_raise(vpc_stream *st) {
+  if (st->regions.n)
+    return false;
+  for (int i = 0; i < st->stages.n; i++) {
+    vpc_stage *sg = stage_at(st, i);
+    vpc_stage *agg = NULL;
+    switch (sg->kind) {
+    case VPC_STAGE_WHERE:
+      if (!cannot_raise(sg->expr))
+        return false;
+      break;
+    case VPC_STAGE_SELECT:
+    case VPC_STAGE_EMIT:
+      if (!projection_cannot_raise(sg))
+        return false;
+      break;
+    case VPC_STAGE_PARTITION:
+      if (!cannot_raise(sg->expr) || !plain_store(sg->expr->type,
+                                                  sg->expr->type))
+        return false;
+      break;
+    case VPC_STAGE_WINDOW:
+      agg = folded_aggregate(st, sg);
+      return agg && updates_cannot_raise(agg);
+    default:
+      return false;
+    }
   }
   return true;
 }
