@@ -2724,11 +2724,25 @@ static void gen_stream_entry(gen *g, vpc_stream *st) {
        st->name, str_literal(name, strlen(name)), c, st->id);
 }
 
+// Whether outer handler sg covers any operator: one right after a window
+// or its aggregate, or after another handler, covers none, and only passes
+// events on.
+static bool has_scope(const vpc_stage *sg) {
+  return sg->scope_start < sg->index;
+}
+
 // An outer .on_error (5.7): a trap around the operators of its scope, the
 // handler that runs when one fails, and the stage that leads on past the
 // handler, out of the scope's trap.
+
 static void gen_outer_handler(gen *g, vpc_stream *st, vpc_stage *sg) {
   int h = sg->index;
+  if (!has_scope(sg)) {
+    emit(g, "static int64_t %s(const vp_meta *m, const %s *ev) {\n"
+            "  return %s(m, ev);\n}\n\n",
+         stage_fn(st, h), sg->in->event->cname, next_fn(st, h));
+    return;
+  }
   const char *in_c = sg->scope_in->event->cname;
   const char *out_c = sg->in->event->cname;
   const char *name = sg->scope_name;
@@ -3009,6 +3023,27 @@ static void batch_error(gen *g, vpc_stream *st, vpc_stage *win,
   emit(g, "if (!win_err_kind) {\n"
           "      win_err_kind = t.kind;\n      win_err_message = t.message;\n"
           "    }\n");
+}
+
+// Runs `n = call;` on a released batch of window win whose last event is
+// rec, under a trap of its own: an error dead-letters rec (batch_error).
+// An .on_error after the aggregate that dead-letters the batch's record
+// makes its fate -1; the event in hand (the one that filled the window)
+// keeps its own.
+static void gen_batch_run(gen *g, vpc_stream *st, vpc_stage *win,
+                          const char *call, const char *rec,
+                          const char *meta) {
+  emit(g, "  int64_t n;\n"
+          "  bool in_hand = scope_dead_lettered;\n"
+          "  scope_dead_lettered = false;\n"
+          "  vp_trap t;\n  if (VP_TRY(t)) {\n"
+          "    n = %s;\n"
+          "    vp_trap_pop(&t);\n"
+          "    if (scope_dead_lettered)\n      n = -1;\n"
+          "  } else {\n",
+       call);
+  batch_error(g, st, win, rec, meta);
+  emit(g, "    n = -1;\n  }\n  scope_dead_lettered = in_hand;\n");
 }
 
 static const char *order_cmp_fn(vpc_stream *st, vpc_stage *ob) {
@@ -3579,13 +3614,13 @@ static void gen_fold_window(gen *g, vpc_stream *st, vpc_stage *sg,
           "    struct { const char *kind; vp_str message; } t = "
           "{ b->err_kind, b->err_message };\n");
   emit(g, "%s", batch_dead_letter_code(st, sg, "&last", "&lm", "-1"));
-  emit(g, "    return -1;\n  }\n"
-          "  int64_t n;\n  vp_trap t;\n  if (VP_TRY(t)) {\n"
-          "    n = %s(&lm, &last, %s, b->state, b->key, b->keylen);\n"
-          "    vp_trap_pop(&t);\n  } else {\n",
-       fold_fn_name(st, agg), keeps_first_event(agg) ? "&first" : "NULL");
-  emit(g, "%s", batch_dead_letter_code(st, sg, "&last", "&lm", "-1"));
-  emit(g, "    n = -1;\n  }\n  return n;\n}\n\n");
+  emit(g, "    return -1;\n  }\n");
+  gen_batch_run(g, st, sg,
+                vpc_format("%s(&lm, &last, %s, b->state, b->key, b->keylen)",
+                           fold_fn_name(st, agg),
+                           keeps_first_event(agg) ? "&first" : "NULL"),
+                "&last", "&lm");
+  emit(g, "  return n;\n}\n\n");
   stage_head(g, st, sg);
   line_to_c(g);
   emit(g, "  if (!%s)\n    %s = %s;\n"
@@ -3644,27 +3679,32 @@ static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
           "    unpack_%s(&rd, &recs[j]);\n  }\n",
        stage_fn(st, sg->index), c, c);
   if (agg) {
-    emit(g, "  int64_t n;\n  vp_trap t;\n  if (VP_TRY(t)) {\n"
-            "    n = %s(ms, recs, b->n, b->key, b->keylen);\n"
-            "    vp_trap_pop(&t);\n  } else {\n",
-         agg_fn_name(st, agg));
-    batch_error(g, st, sg, "&recs[b->n - 1]", "&ms[b->n - 1]");
-    emit(g, "    n = -1;\n  }\n"
-            "  for (size_t j = 0; j < b->n; j++)\n    b->out[j] = n;\n}\n\n");
+    gen_batch_run(g, st, sg,
+                  vpc_format("%s(ms, recs, b->n, b->key, b->keylen)",
+                             agg_fn_name(st, agg)),
+                  "&recs[b->n - 1]", "&ms[b->n - 1]");
+    emit(g, "  for (size_t j = 0; j < b->n; j++)\n    b->out[j] = n;\n}\n\n");
   } else {
     emit(g, "  size_t *idx = vp_arena_alloc(vp_event_arena, b->n * sizeof "
             "*idx);\n"
             "  for (size_t j = 0; j < b->n; j++)\n    idx[j] = j;\n");
     if (ob)
       emit(g, "  %s_sort(recs, idx, b->n);\n", order_cmp_fn(st, ob));
-    emit(g, "  for (size_t k = 0; k < b->n; k++) {\n"
+    // A handler after the window takes the errors of each event's run
+    // (entry_fn leads into its scope) and says when it dead-letters.
+    emit(g, "  bool in_hand = scope_dead_lettered;\n"
+            "  for (size_t k = 0; k < b->n; k++) {\n"
             "    size_t j = idx[k];\n"
+            "    scope_dead_lettered = false;\n"
             "    vp_trap t;\n    if (VP_TRY(t)) {\n"
             "      b->out[j] = %s(&ms[j], &recs[j]);\n"
-            "      vp_trap_pop(&t);\n    } else {\n",
+            "      vp_trap_pop(&t);\n"
+            "      if (scope_dead_lettered)\n        b->out[j] = -1;\n"
+            "    } else {\n",
          next_fn(st, ob ? ob->index : sg->index));
     batch_error(g, st, sg, "&recs[j]", "&ms[j]");
-    emit(g, "      b->out[j] = -1;\n    }\n  }\n}\n\n");
+    emit(g, "      b->out[j] = -1;\n    }\n  }\n"
+            "  scope_dead_lettered = in_hand;\n}\n\n");
   }
   stage_head(g, st, sg);
   line_to_c(g);
@@ -4027,7 +4067,7 @@ static void gen_stream_prototypes(gen *g, vpc_stream *st) {
     if (sg->kind != VPC_STAGE_ON_ERROR || is_outer_handler(sg))
       emit(g, "static int64_t %s(const vp_meta *m, const %s *ev);\n",
            stage_fn(st, i), ctype(sg->in));
-    if (is_outer_handler(sg))
+    if (is_outer_handler(sg) && has_scope(sg))
       emit(g, "static int64_t s_%s_scope%d(const vp_meta *m, const %s "
               "*ev);\n",
            st->name, i, ctype(sg->scope_in));
