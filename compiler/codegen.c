@@ -3025,6 +3025,28 @@ static void batch_error(gen *g, vpc_stream *st, vpc_stage *win,
           "    }\n");
 }
 
+// A keyed window's release runs the rest of the stream under the batch's
+// key, which the operators after the window (.distinct, another window)
+// read from the stream's key variable: a batch released at the end of
+// input, or by the watermark, is not the key of the event in hand. The
+// key in hand is put back after.
+static void gen_rekeyed_release(gen *g, vpc_stream *st, vpc_stage *win,
+                                const char *batch_type, bool returns) {
+  const char *fn = stage_fn(st, win->index), *kv = key_var(st);
+  emit(g, "static %s %s_release(const %s *b) {\n"
+          "  static vp_key in_hand;\n"
+          "  bool rekey = b->key && !(%s.n == b->keylen && "
+          "!memcmp(%s.p, b->key, b->keylen));\n"
+          "  if (rekey) {\n"
+          "    vp_key_set(&in_hand, %s.p, %s.n);\n"
+          "    vp_key_set(&%s, b->key, b->keylen);\n  }\n"
+          "  %s%s_batch(b);\n"
+          "  if (rekey)\n    vp_key_set(&%s, in_hand.p, in_hand.n);\n"
+          "%s}\n\n",
+       returns ? "int64_t" : "void", fn, batch_type, kv, kv, kv, kv, kv,
+       returns ? "int64_t n = " : "", fn, kv, returns ? "  return n;\n" : "");
+}
+
 // Runs `n = call;` on a released batch of window win whose last event is
 // rec, under a trap of its own: an error dead-letters rec (batch_error).
 // An .on_error after the aggregate that dead-letters the batch's record
@@ -3605,8 +3627,8 @@ static void gen_fold_window(gen *g, vpc_stream *st, vpc_stage *sg,
           "static const vp_meta *%s_meta;\n"
           "static const %s *%s;\n\n",
        win, hand, c, hand);
-  emit(g, "static int64_t %s_release(const vp_fold_batch *b) {\n",
-       stage_fn(st, sg->index));
+  emit(g, "static int64_t %s_%s(const vp_fold_batch *b) {\n",
+       stage_fn(st, sg->index), sg->keyed ? "batch" : "release");
   gen_last_event(g, st, sg);
   if (keeps_first_event(agg))
     gen_first_event(g, sg);
@@ -3621,6 +3643,8 @@ static void gen_fold_window(gen *g, vpc_stream *st, vpc_stage *sg,
                            keeps_first_event(agg) ? "&first" : "NULL"),
                 "&last", "&lm");
   emit(g, "  return n;\n}\n\n");
+  if (sg->keyed)
+    gen_rekeyed_release(g, st, sg, "vp_fold_batch", true);
   stage_head(g, st, sg);
   line_to_c(g);
   emit(g, "  if (!%s)\n    %s = %s;\n"
@@ -3668,7 +3692,7 @@ static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
   if (ob)
     gen_order_cmp(g, st, ob);
   emit(g, "static vp_window *%s;\n\n", win_var(st, sg));
-  emit(g, "static void %s_release(const vp_win_batch *b) {\n"
+  emit(g, "static void %s_%s(const vp_win_batch *b) {\n"
           "  vp_meta *ms = vp_arena_alloc(vp_event_arena, b->n * sizeof *ms);\n"
           "  %s *recs = vp_arena_alloc(vp_event_arena, b->n * sizeof *recs);\n"
           "  for (size_t j = 0; j < b->n; j++) {\n"
@@ -3677,7 +3701,7 @@ static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
           "    memcpy(&ms[j], rd.p, sizeof ms[j]);\n"
           "    rd.p += sizeof ms[j];\n"
           "    unpack_%s(&rd, &recs[j]);\n  }\n",
-       stage_fn(st, sg->index), c, c);
+       stage_fn(st, sg->index), sg->keyed ? "batch" : "release", c, c);
   if (agg) {
     gen_batch_run(g, st, sg,
                   vpc_format("%s(ms, recs, b->n, b->key, b->keylen)",
@@ -3706,6 +3730,8 @@ static void gen_window(gen *g, vpc_stream *st, vpc_stage *sg) {
     emit(g, "      b->out[j] = -1;\n    }\n  }\n"
             "  scope_dead_lettered = in_hand;\n}\n\n");
   }
+  if (sg->keyed)
+    gen_rekeyed_release(g, st, sg, "vp_win_batch", false);
   stage_head(g, st, sg);
   line_to_c(g);
   emit(g, "  if (!%s)\n"
