@@ -222,28 +222,49 @@ static int write_deps(const options *o, const char *exe, vpc_list *deps) {
   return rc;
 }
 
-// The executable must not replace the program itself, and its directory
-// must be writable; both are reported before any C is compiled.
-static bool output_path_ok(const char *input, const char *exe) {
-  struct stat in_st, out_st;
-  if (stat(exe, &out_st) == 0) {
-    if (S_ISDIR(out_st.st_mode)) {
-      fprintf(stderr, "vpc: error: cannot write '%s': it is a directory\n",
-              exe);
-      return false;
-    }
-    if (stat(input, &in_st) == 0 && in_st.st_dev == out_st.st_dev &&
-        in_st.st_ino == out_st.st_ino) {
-      fprintf(stderr, "vpc: error: the output '%s' is the program itself\n",
-              exe);
-      return false;
-    }
+static bool same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+// A file vpc writes (the executable, or the C of --emit-c) must not
+// replace the program itself, and its directory must be writable; both
+// are reported before any C is compiled.
+static bool output_path_ok(const char *input, const char *path,
+                           const char *what) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "vpc: error: cannot write '%s': it is a directory\n",
+            path);
+    return false;
   }
-  const char *slash = strrchr(exe, '/');
-  const char *dir = slash ? vpc_strndup(exe, (size_t)(slash - exe) + 1) : ".";
+  if (same_file(input, path)) {
+    fprintf(stderr, "vpc: error: the %s '%s' is the program itself\n", what,
+            path);
+    return false;
+  }
+  const char *slash = strrchr(path, '/');
+  const char *dir = slash ? vpc_strndup(path, (size_t)(slash - path) + 1)
+                          : ".";
   if (access(dir, W_OK) != 0) {
-    fprintf(stderr, "vpc: error: cannot write '%s': %s\n", exe,
+    fprintf(stderr, "vpc: error: cannot write '%s': %s\n", path,
             strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+static bool output_paths_ok(const options *o, const char *exe) {
+  if (!output_path_ok(o->input, exe, "output"))
+    return false;
+  if (!o->emit_c)
+    return true;
+  if (!output_path_ok(o->input, o->emit_c, "C output"))
+    return false;
+  if (!strcmp(o->emit_c, exe) || same_file(o->emit_c, exe)) {
+    fprintf(stderr, "vpc: error: the C output '%s' is also the output\n",
+            o->emit_c);
     return false;
   }
   return true;
@@ -295,7 +316,7 @@ int main(int argc, char **argv) {
   if (o.check_only)
     return 0;
   const char *exe = o.output ? o.output : default_output(o.input);
-  if (!output_path_ok(o.input, exe))
+  if (!output_paths_ok(&o, exe))
     return EXIT_COMPILE;
   if (o.make_deps && write_deps(&o, exe, &deps))
     return EXIT_INTERNAL;

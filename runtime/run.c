@@ -1199,23 +1199,69 @@ static int open_inputs(void) {
   return vp_ckpt_dir ? check_inputs() : -1;
 }
 
+// Whether paths a and b name the same regular file: the same inode, or,
+// for files not made yet, the same text.
+static bool same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+  if (ea && eb)
+    return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+  return !ea && !eb && !strcmp(a, b);
+}
+
+static int path_clash(const char *what, const char *path, const char *other) {
+  vp_log(VP_LOG_ERROR, "usage: the %s %s is also %s (see '%s --help')", what,
+         path, other, R.base);
+  return EXIT_USAGE;
+}
+
+// The files a run writes must be neither one it reads nor one another of
+// its outputs writes: opening an output truncates it, so the input would
+// be lost before a record is read, or two outputs would mix. Checked
+// before any output is opened.
+static int check_output_paths(const char *out, const char *dlq) {
+  const char *outs[] = { out, dlq, R.opt.stats, vp_trace_path };
+  static const char *const names[] = { "output", "dead-letter output",
+                                       "stats output", "trace output" };
+  static const char *const as_other[] = { "the output",
+                                          "the dead-letter output",
+                                          "the stats output" };
+  enum { NOUTS = sizeof outs / sizeof outs[0] };
+  for (int i = 0; i < NOUTS; i++) {
+    if (!outs[i] || !strcmp(outs[i], "-"))
+      continue;
+    for (int j = 0; j < R.opt.ninputs; j++)
+      if (strcmp(R.opt.inputs[j], "-") && same_file(outs[i], R.opt.inputs[j]))
+        return path_clash(names[i], outs[i], "an input");
+    for (int k = 0; k < i; k++)
+      if (outs[k] && strcmp(outs[k], "-") && same_file(outs[i], outs[k]))
+        return path_clash(names[i], outs[i], as_other[k]);
+  }
+  return -1;
+}
+
 // Opens inputs and outputs; returns -1 on success, else the exit status.
 static int open_files(void) {
   int rc = open_inputs();
   if (rc >= 0)
     return rc;
 
-  const char *out = R.opt.output ? R.opt.output : R.prog->default_output;
-  R.out = open_output("output", out, &RS.out, false);
-  if (!R.out)
-    return EXIT_FATAL;
-
   static char dlq_default[4096];
+  const char *out = R.opt.output ? R.opt.output : R.prog->default_output;
   const char *dlq = R.opt.dlq ? R.opt.dlq : R.prog->default_dlq;
   if (!dlq) {
     snprintf(dlq_default, sizeof dlq_default, "%s.dlq.jsonl", R.base);
     dlq = dlq_default;
   }
+  rc = check_output_paths(out, dlq);
+  if (rc >= 0)
+    return rc;
+
+  R.out = open_output("output", out, &RS.out, false);
+  if (!R.out)
+    return EXIT_FATAL;
+
   R.opt.dlq = dlq;
   R.dlq = open_output("dead-letter output", dlq, &RS.dlq, true);
   if (!R.dlq)

@@ -4,9 +4,9 @@
 # the same multiset of outputs with 1, 2 and 8 workers and per-customer
 # input order, byte-identical outputs with collect(order: "input"), a
 # statically linked executable, keyed windows that match the stream
-# without a region and lose nothing at end of input, and a compiler that
+# without a region and lose nothing at end of input, a compiler that
 # reports rather than crashes on every project .vpl file cut short at
-# random bytes.
+# random bytes, and outputs that never overwrite inputs.
 suite=samples
 . "$(dirname "$0")/lib.sh"
 
@@ -143,6 +143,29 @@ for i in range(200000):
   done
 }
 
+# vpc and the executables it builds refuse to write over a file they read
+# or to write two outputs into one file, and leave the files whole.
+outputs_never_overwrite_inputs() {
+  cp samples/orders.evt "$work/in.evt" || return 1
+  printf 'event E:\n    v: int\n\nstream S = E\n    .emit()\n' >"$work/p.vpl"
+  cp "$work/p.vpl" "$work/p.orig"
+  "$work/orders" "$work/in.evt" -o "$work/in.evt" 2>"$work/o.err"
+  [ $? -eq 64 ] || return 1
+  grep -F "the output $work/in.evt is also an input" "$work/o.err" || return 1
+  "$work/orders" "$work/in.evt" -o "$work/a.out" --dlq "$work/a.out" \
+    2>"$work/o.err"
+  [ $? -eq 64 ] || return 1
+  grep -F "the dead-letter output $work/a.out is also the output" \
+    "$work/o.err" || return 1
+  cmp "$work/in.evt" samples/orders.evt || return 1
+  "$work/orders" "$work/in.evt" -o /dev/null --dlq /dev/null 2>/dev/null ||
+    return 1
+  "$VPC" "$work/p.vpl" -o "$work/p" --emit-c "$work/p.vpl" 2>"$work/c.err"
+  [ $? -eq 1 ] || return 1
+  grep -F "the C output '$work/p.vpl' is the program itself" "$work/c.err" &&
+    cmp "$work/p.vpl" "$work/p.orig"
+}
+
 check "every sample builds" build_all_samples
 check "orders: outputs and dead letters match the model" model_check
 check "orders: same outputs with 1, 2 and 8 workers" same_multiset_across_workers
@@ -155,4 +178,6 @@ check "keyed windows in a region match the sequential stream" \
 check "a keyed region releases everything at end of input" \
   keyed_release_at_eof_is_complete
 check "vpc never crashes on cut programs" prefixes_never_crash
+check "outputs never overwrite inputs or each other" \
+  outputs_never_overwrite_inputs
 report
