@@ -81,6 +81,7 @@ static struct run {
   int64_t resumed_at;  // records read before, by the runs a checkpoint continues
   int64_t parse_errors;
   int64_t unrouted;
+  char unrouted_type[64];  // the first unrouted record's type, for the log
   int64_t typed_reads;  // records read by the fast readers of declared types
   int64_t late;
   struct timespec start;
@@ -592,10 +593,13 @@ static void route_record(const vp_event *ev, const vp_source *src) {
     return;
   }
   const vp_route *route = find_route(ev->type);
-  if (route)
+  if (route) {
     route->handle(ev);
-  else
-    R.unrouted++;
+    return;
+  }
+  if (R.unrouted++ == 0)
+    snprintf(R.unrouted_type, sizeof R.unrouted_type, "%.*s",
+             (int)(ev->type.n < 60 ? ev->type.n : 60), ev->type.p);
 }
 
 static void maybe_checkpoint(void);
@@ -1438,6 +1442,13 @@ static void summary(int64_t emitted, int64_t dead, double secs) {
   if (dead > 0)
     vp_log(VP_LOG_WARN, "run: dead_letters count=%lld path=%s",
            (long long)dead, R.opt.dlq);
+  // Records no stream reads are not errors (8.9), but a misspelt type
+  // would lose every record without a word.
+  if (R.unrouted > 0 && R.unrouted_type[0])
+    vp_log(VP_LOG_WARN,
+           "run: unrouted count=%lld first_type=%s (no stream reads "
+           "records of these types)",
+           (long long)R.unrouted, R.unrouted_type);
   if (stop_signal)
     vp_log(VP_LOG_WARN, "run: stopped signal=%s before the end of input",
            stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
