@@ -198,8 +198,8 @@ static int float_tok(vpc_scanner *s, vpc_token *tok, const char *tk,
     err(s, tk, s->cur, "invalid number literal '%s'", text);
   else if (bad)
     err(s, tk, s->cur,
-        "invalid float literal '%s': a float needs digits on both sides "
-        "of a '.' (write %s)",
+        "invalid float literal '%s': a float needs a '.' with digits on "
+        "both sides (write %s)",
         text, float_fix(text));
   bad = bad || stuck;
   tok->fval = strtod(text, NULL);

@@ -934,9 +934,12 @@ static int read_checkpoint(void) {
   int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   struct flock whole = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
   if (lock < 0 || fcntl(lock, F_SETLK, &whole) < 0) {
-    bool busy = errno == EACCES || errno == EAGAIN;
-    vp_log(VP_LOG_ERROR, "checkpoint directory %s %s", dir,
-           busy ? "is in use by another run" : strerror(errno));
+    if (errno == EACCES || errno == EAGAIN)
+      vp_log(VP_LOG_ERROR, "checkpoint directory %s is in use by another run",
+             dir);
+    else
+      vp_log(VP_LOG_ERROR, "cannot lock checkpoint directory %s: %s", dir,
+             strerror(errno));
     return EXIT_FATAL;
   }
   snprintf(path, sizeof path, "%s/checkpoint", dir);

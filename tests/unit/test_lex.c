@@ -544,17 +544,17 @@ static void test_lex_number_errors(void **state) {
                "integer literal '9223372036854775809' is too large "
                "(maximum 9223372036854775807)");
   expect_error("x = 1e10\n", "1:5",
-               "invalid float literal '1e10': a float needs digits on both "
-               "sides of a '.' (write 1.0e10)");
+               "invalid float literal '1e10': a float needs a '.' with "
+               "digits on both sides (write 1.0e10)");
   expect_error("x = 2E-3\n", "1:5",
-               "invalid float literal '2E-3': a float needs digits on both "
-               "sides of a '.' (write 2.0E-3)");
+               "invalid float literal '2E-3': a float needs a '.' with "
+               "digits on both sides (write 2.0E-3)");
   expect_error("x = .5\n", "1:5",
-               "invalid float literal '.5': a float needs digits on both "
-               "sides of a '.' (write 0.5)");
+               "invalid float literal '.5': a float needs a '.' with "
+               "digits on both sides (write 0.5)");
   expect_error("x = 5.\n", "1:5",
-               "invalid float literal '5.': a float needs digits on both "
-               "sides of a '.' (write 5.0)");
+               "invalid float literal '5.': a float needs a '.' with "
+               "digits on both sides (write 5.0)");
   expect_error("x = 12ab\n", "1:5", "invalid number literal '12ab'");
   expect_error("x = 3.5x\n", "1:5", "invalid number literal '3.5x'");
   expect_error("x = 1.0e999\n", "1:5",
