@@ -181,7 +181,13 @@ static int run_cc(const options *o, const char *c_file, const char *out) {
   argv[n++] = "-fno-strict-aliasing";
   argv[n++] = "-w";
   argv[n++] = vpc_format("-I%s", inc);
-  argv[n++] = c_file;
+  // C whatever the file's name says, and not an option if it starts
+  // with '-'.
+  argv[n++] = "-x";
+  argv[n++] = "c";
+  argv[n++] = c_file[0] == '-' ? vpc_format("./%s", c_file) : c_file;
+  argv[n++] = "-x";
+  argv[n++] = "none";
   argv[n++] = lib;
   argv[n++] = "-lm";
   argv[n++] = "-static";
@@ -255,20 +261,33 @@ static bool output_path_ok(const char *input, const char *path,
   return true;
 }
 
+// Whether the C output is also the executable. Checked again once the C is
+// written, when a path that did not exist yet (or a dangling link) can be
+// compared by its file.
+static bool c_output_is_output(const char *c_file, const char *exe) {
+  if (strcmp(c_file, exe) && !same_file(c_file, exe))
+    return false;
+  fprintf(stderr, "vpc: error: the C output '%s' is also the output\n",
+          c_file);
+  return true;
+}
+
 static bool output_paths_ok(const options *o, const char *exe) {
   if (!output_path_ok(o->input, exe, "output"))
     return false;
   if (!o->emit_c)
     return true;
-  if (!output_path_ok(o->input, o->emit_c, "C output"))
-    return false;
-  if (!strcmp(o->emit_c, exe) || same_file(o->emit_c, exe)) {
-    fprintf(stderr, "vpc: error: the C output '%s' is also the output\n",
+  struct stat st;
+  if (stat(o->emit_c, &st) == 0 && !S_ISREG(st.st_mode)) {
+    fprintf(stderr, "vpc: error: cannot write C to '%s': not a regular "
+                    "file\n",
             o->emit_c);
     return false;
   }
-  return true;
+  return output_path_ok(o->input, o->emit_c, "C output") &&
+         !c_output_is_output(o->emit_c, exe);
 }
+
 
 static int compile(const options *o, vpc_sema *s, const char *exe) {
   char tmp_c[] = "/tmp/vpcXXXXXX.c";
@@ -291,6 +310,8 @@ static int compile(const options *o, vpc_sema *s, const char *exe) {
     return EXIT_INTERNAL;
   }
   vpc_sbuf_free(&code);
+  if (o->emit_c && c_output_is_output(c_file, exe))
+    return EXIT_COMPILE;
   int rc = run_cc(o, c_file, exe);
   if (!o->emit_c)
     unlink(tmp_c);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1206,15 +1207,62 @@ static int open_inputs(void) {
   return vp_ckpt_dir ? check_inputs() : -1;
 }
 
-// Whether paths a and b name the same regular file: the same inode, or,
-// for files not made yet, the same text.
+// The absolute path a file is or would be written at: its own when it
+// exists, else its directory's with its name appended, after a dangling
+// symbolic link to where it points. Empty when the directory is missing.
+static void where_written(const char *path, char *buf, size_t size,
+                          int links) {
+  buf[0] = 0;
+  char *real = realpath(path, NULL);
+  if (real) {
+    snprintf(buf, size, "%s", real);
+    free(real);
+    return;
+  }
+  const char *slash = strrchr(path, '/');
+  char dir[PATH_MAX], target[PATH_MAX];
+  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1,
+           slash ? path : ".");
+  if (!dir[0])
+    snprintf(dir, sizeof dir, "/");
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  if (n > 0 && links < 8) {
+    target[n] = 0;
+    char joined[2 * PATH_MAX + 2];
+    snprintf(joined, sizeof joined, "%s/%s", target[0] == '/' ? "" : dir,
+             target);
+    where_written(target[0] == '/' ? target : joined, buf, size, links + 1);
+    return;
+  }
+  real = realpath(dir, NULL);
+  if (real)
+    snprintf(buf, size, "%s/%s", strcmp(real, "/") ? real : "",
+             slash ? slash + 1 : path);
+  free(real);
+}
+
+// Whether paths a and b name the same regular file, existing (the same
+// inode, hard links included) or not yet (the same place).
 static bool same_file(const char *a, const char *b) {
   struct stat sa, sb;
   bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
   if (ea && eb)
     return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev &&
            sa.st_ino == sb.st_ino;
-  return !ea && !eb && !strcmp(a, b);
+  if (ea || eb)
+    return false;
+  char wa[2 * PATH_MAX], wb[2 * PATH_MAX];
+  where_written(a, wa, sizeof wa, 0);
+  where_written(b, wb, sizeof wb, 0);
+  return wa[0] && !strcmp(wa, wb);
+}
+
+// Whether path is the regular file standard input reads.
+static bool is_stdin_file(const char *path) {
+  struct stat sp, si;
+  return stat(path, &sp) == 0 && fstat(STDIN_FILENO, &si) == 0 &&
+         S_ISREG(sp.st_mode) && sp.st_dev == si.st_dev &&
+         sp.st_ino == si.st_ino;
 }
 
 static int path_clash(const char *what, const char *path, const char *other) {
@@ -1235,9 +1283,14 @@ static int check_output_paths(const char *out, const char *dlq) {
                                           "the dead-letter output",
                                           "the stats output" };
   enum { NOUTS = sizeof outs / sizeof outs[0] };
+  bool reads_stdin = R.opt.ninputs == 0;
+  for (int j = 0; j < R.opt.ninputs; j++)
+    reads_stdin = reads_stdin || !strcmp(R.opt.inputs[j], "-");
   for (int i = 0; i < NOUTS; i++) {
     if (!outs[i] || !strcmp(outs[i], "-"))
       continue;
+    if (reads_stdin && is_stdin_file(outs[i]))
+      return path_clash(names[i], outs[i], "the standard input");
     for (int j = 0; j < R.opt.ninputs; j++)
       if (strcmp(R.opt.inputs[j], "-") && same_file(outs[i], R.opt.inputs[j]))
         return path_clash(names[i], outs[i], "an input");

@@ -157,13 +157,28 @@ outputs_never_overwrite_inputs() {
   [ $? -eq 64 ] || return 1
   grep -F "the dead-letter output $work/a.out is also the output" \
     "$work/o.err" || return 1
+  "$work/orders" -o "$work/in.evt" <"$work/in.evt" 2>"$work/o.err"
+  [ $? -eq 64 ] || return 1
+  grep -F "the output $work/in.evt is also the standard input" \
+    "$work/o.err" || return 1
   cmp "$work/in.evt" samples/orders.evt || return 1
+  # Files not made yet, named two ways.
+  "$work/orders" "$work/in.evt" -o "$work/new" --stats "$work/./new" \
+    2>"$work/o.err"
+  [ $? -eq 64 ] && [ ! -e "$work/new" ] || return 1
   "$work/orders" "$work/in.evt" -o /dev/null --dlq /dev/null 2>/dev/null ||
     return 1
   "$VPC" "$work/p.vpl" -o "$work/p" --emit-c "$work/p.vpl" 2>"$work/c.err"
   [ $? -eq 1 ] || return 1
   grep -F "the C output '$work/p.vpl' is the program itself" "$work/c.err" &&
-    cmp "$work/p.vpl" "$work/p.orig"
+    cmp "$work/p.vpl" "$work/p.orig" || return 1
+  "$VPC" "$work/p.vpl" -o "$work/exe" --emit-c "$work/./exe" 2>"$work/c.err"
+  [ $? -eq 1 ] || return 1
+  grep -F "the C output '$work/./exe' is also the output" "$work/c.err" ||
+    return 1
+  # The C is C whatever its file's name.
+  "$VPC" "$work/p.vpl" -o "$work/exe" --emit-c "$work/gen.txt" &&
+    [ -x "$work/exe" ] && grep -q 'int main' "$work/gen.txt"
 }
 
 check "every sample builds" build_all_samples
