@@ -288,7 +288,6 @@ static bool output_paths_ok(const options *o, const char *exe) {
          !c_output_is_output(o->emit_c, exe);
 }
 
-
 static int compile(const options *o, vpc_sema *s, const char *exe) {
   char tmp_c[] = "/tmp/vpcXXXXXX.c";
   const char *c_file = o->emit_c;
