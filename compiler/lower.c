@@ -1219,6 +1219,23 @@ static bool agg_numeric_arg(vpc_type *t) {
 
 static void rewrite_agg_expr(agg_ctx *a, vpc_node *n);
 
+// The first aggregate call inside expression n, or NULL: an aggregate's
+// argument is evaluated per event, where no batch is in sight.
+static vpc_node *nested_aggregate(vpc_node *n) {
+  if (!n)
+    return NULL;
+  if (n->kind == VPC_NODE_CALL && !n->a && agg_fn_of(n->name) >= 0)
+    return n;
+  vpc_node *inner = NULL;
+  for (int i = 0; !inner && i < n->list.n; i++)
+    inner = nested_aggregate(n->list.items[i]);
+  if (!inner)
+    inner = nested_aggregate(n->a);
+  if (!inner)
+    inner = nested_aggregate(n->b);
+  return inner ? inner : nested_aggregate(n->c);
+}
+
 static void rewrite_agg_call(agg_ctx *a, vpc_node *n, int fn) {
   vpc_agg_call *c = vpc_alloc(sizeof *c);
   c->fn = (vpc_agg_fn)fn;
@@ -1243,6 +1260,13 @@ static void rewrite_agg_call(agg_ctx *a, vpc_node *n, int fn) {
       vpc_error(n->pos, "count takes at most 1 argument, got %d", nargs);
   } else if (nargs != 1) {
     vpc_error(n->pos, "'%s' takes 1 argument, got %d", n->name, nargs);
+  }
+  vpc_node *inner = nested_aggregate(arg);
+  if (inner) {
+    vpc_error(inner->name_pos, "'%s' inside the argument of '%s': "
+                               "aggregates do not nest",
+              inner->name, n->name);
+    arg = NULL;
   }
   if (c->fn == VPC_AGG_COUNT) {
     if (arg)
