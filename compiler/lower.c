@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builtins.h"
 #include "parse.h"
 #include "sema_int.h"
 
@@ -1307,6 +1308,10 @@ static void rewrite_agg_expr(agg_ctx *a, vpc_node *n) {
       rewrite_agg_call(a, n, fn);
       return;
     }
+    // A function planned for later (median, percentile...) is reported
+    // as such by the checker; its arguments would only add errors.
+    if (!n->a && !vpc_find_builtin(n->name) && vpc_builtin_phase(n->name))
+      return;
     break;
   }
   case VPC_NODE_NAME: {
@@ -1331,7 +1336,17 @@ static void rewrite_agg_expr(agg_ctx *a, vpc_node *n) {
     vpc_error(n->pos, "'%s' is a field: in '.aggregate' a field is read "
                       "through an aggregate such as last(%s)",
               n->name, n->name);
-    n->kind = VPC_NODE_NULL;
+    // Read on as last(field), as the message suggests, so that the rest
+    // of the item is checked without errors that follow from this one.
+    vpc_node *name = vpc_node_new(VPC_NODE_NAME, n->pos);
+    name->name = n->name;
+    vpc_node *arg = vpc_node_new(VPC_NODE_ARG, n->pos);
+    arg->a = name;
+    n->kind = VPC_NODE_CALL;
+    n->name = "last";
+    n->name_pos = n->pos;
+    vpc_list_push(&n->list, arg);
+    rewrite_agg_call(a, n, VPC_AGG_LAST);
     return;
   }
   default:
