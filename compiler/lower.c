@@ -1874,8 +1874,10 @@ void vpc_lower_streams(vpc_sema *s) {
     vpc_stream *st = S->streams.items[i];
     if (st->subscribers.n)
       st->writes_output = false;
+    // After an error a stream may have been lowered only in part: the
+    // warning would follow from the error, not from the program.
     if (st->out && !st->has_effect && !st->writes_output &&
-        !st->subscribers.n)
+        !st->subscribers.n && vpc_error_count() == 0)
       vpc_warning(st->decl->name_pos,
                   "stream '%s' has no effect (no .emit, .to or reader)",
                   st->name);
