@@ -422,6 +422,13 @@ static bool is_float(const vpc_type *t) {
   return t->kind == VPC_TY_FLOAT;
 }
 
+// An int, float, bool or str, not optional: a value with one plain C
+// representation, which readers, writers and stores take as it is.
+static bool is_flat(const vpc_type *t) {
+  return t->kind == VPC_TY_INT || t->kind == VPC_TY_FLOAT ||
+         t->kind == VPC_TY_BOOL || t->kind == VPC_TY_STR;
+}
+
 static const char *op_text(int op) {
   switch (op) {
   case VPC_TK_PLUS:
@@ -1584,10 +1591,8 @@ static const char *write_scalar(const vpc_type *t) {
 static bool has_direct_writer(const vpc_event *ev) {
   for (int i = 0; i < ev->fields.n; i++) {
     const vpc_field *f = ev->fields.items[i];
-    vpc_type_kind k = f->type->kind;
     if (!strcmp(f->name, "timestamp") ||
-        (k != VPC_TY_INT && k != VPC_TY_FLOAT && k != VPC_TY_BOOL &&
-         k != VPC_TY_STR && k != VPC_TY_ANY))
+        (!is_flat(f->type) && f->type->kind != VPC_TY_ANY))
       return false;
   }
   return true;
@@ -3534,12 +3539,11 @@ static bool updates_cannot_raise(vpc_stage *agg) {
 }
 
 // Whether a value of type from stored as type to cannot fail: the same
-// plain kind, or an int widened to float.
+// flat kind, or an int widened to float.
 static bool plain_store(const vpc_type *from, const vpc_type *to) {
-  bool plain = from->kind == VPC_TY_INT || from->kind == VPC_TY_FLOAT ||
-               from->kind == VPC_TY_BOOL || from->kind == VPC_TY_STR;
-  return plain && (from->kind == to->kind ||
-                   (from->kind == VPC_TY_INT && to->kind == VPC_TY_FLOAT));
+  return is_flat(from) &&
+         (from->kind == to->kind ||
+          (from->kind == VPC_TY_INT && to->kind == VPC_TY_FLOAT));
 }
 
 static bool projection_cannot_raise(const vpc_stage *sg) {
@@ -3576,8 +3580,7 @@ static bool stream_cannot_raise(vpc_stream *st) {
         return false;
       break;
     case VPC_STAGE_PARTITION:
-      if (!cannot_raise(sg->expr) || !plain_store(sg->expr->type,
-                                                  sg->expr->type))
+      if (!cannot_raise(sg->expr) || !is_flat(sg->expr->type))
         return false;
       break;
     case VPC_STAGE_WINDOW:
@@ -4288,10 +4291,7 @@ static bool has_fast_reader(const vpc_event *ev) {
     const vpc_type *t = f->type;
     if (t->kind == VPC_TY_OPTIONAL)
       t = t->elem;
-    if (!strcmp(f->name, "timestamp"))
-      return false;
-    if (t->kind != VPC_TY_INT && t->kind != VPC_TY_FLOAT &&
-        t->kind != VPC_TY_BOOL && t->kind != VPC_TY_STR)
+    if (!strcmp(f->name, "timestamp") || !is_flat(t))
       return false;
   }
   return true;
