@@ -2396,10 +2396,9 @@ static void gen_submit(gen *g, vpc_stream *st, vpc_stage *sg) {
         "    keys_r%d_n = (int32_t)ks.workers;\n"
         "    keys_r%d = calloc((size_t)ks.workers, sizeof *keys_r%d);\n"
         "    if (!keys_r%d)\n      vp_arena_oom();\n  }\n"
-        "  vp_agg_set_add(&keys_r%d[vp_jump_hash(hash, keys_r%d_n)], %s.p, "
-        "%s.n);\n",
+        "  vp_agg_set_add(&keys_r%d[vp_jump_hash(hash, keys_r%d_n)], &%s);\n",
         kv, kv, kv, r->id, r->id, r->id, r->id, r->id, r->id, r->id, r->id,
-        kv, kv);
+        kv);
   }
   emit(g, "  pack_buf.n = 0;\n"
           "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
@@ -3161,7 +3160,7 @@ static void gen_agg_update(gen *g, vpc_agg_call *c, int k) {
   if (c->fn == VPC_AGG_COUNT_DISTINCT && vpc_is_boxed(t)) {
     // Arrays, maps and any: a scalar's encoding, else tag 7 (5.4).
     emit(g, "      vp_key_value(&key_tmp, %s);\n"
-            "      vp_agg_set_add(&%s_set, key_tmp.p, key_tmp.n);\n",
+            "      vp_agg_set_add(&%s_set, &key_tmp);\n",
          v, a);
     return;
   }
@@ -3173,7 +3172,7 @@ static void gen_agg_update(gen *g, vpc_agg_call *c, int k) {
     name.sym = &sym;
     emit(g, "      {\n");
     gen_key_encode(g, "key_tmp", &name);
-    emit(g, "      }\n        vp_agg_set_add(&%s_set, key_tmp.p, key_tmp.n);\n"
+    emit(g, "      }\n        vp_agg_set_add(&%s_set, &key_tmp);\n"
             "      }\n", a);
     return;
   }

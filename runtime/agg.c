@@ -107,10 +107,12 @@ static void set_reindex(vp_agg_set *s) {
   }
 }
 
-bool vp_agg_set_add(vp_agg_set *s, const uint8_t *p, size_t n) {
+bool vp_agg_set_add(vp_agg_set *s, const vp_key *k) {
   if ((s->n + 1) * 2 > s->nindex)
     set_reindex(s);
-  uint64_t h = vp_fnv1a64(VP_FNV_OFFSET, p, n);
+  const uint8_t *p = k->p;
+  size_t n = k->n;
+  uint64_t h = vp_key_hash(k);
   size_t j = (size_t)h & (s->nindex - 1);
   for (; s->index[j] >= 0; j = (j + 1) & (s->nindex - 1)) {
     size_t i = (size_t)s->index[j];

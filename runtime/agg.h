@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "partition.h"
 #include "value.h"
 
 // Each aggregate call has its own state and uses one member of the union:
@@ -85,8 +86,9 @@ typedef struct vp_agg_set {
   size_t nindex;
 } vp_agg_set;
 
-// Adds an encoded key; returns true if it was new.
-bool vp_agg_set_add(vp_agg_set *s, const uint8_t *p, size_t n);
+// Adds an encoded key (with the hash it was set with); returns true if it
+// was new.
+bool vp_agg_set_add(vp_agg_set *s, const vp_key *k);
 void vp_agg_set_clear(vp_agg_set *s);
 void vp_agg_set_free(vp_agg_set *s);
 

@@ -105,19 +105,19 @@ static void test_agg_count_distinct_by_encoding(void **state) {
   vp_agg_set s = { 0 };
   vp_key k = { 0 };
   vp_key_i64(&k, VP_KEY_INT, 1);
-  assert_true(vp_agg_set_add(&s, k.p, k.n));
-  assert_false(vp_agg_set_add(&s, k.p, k.n));
+  assert_true(vp_agg_set_add(&s, &k));
+  assert_false(vp_agg_set_add(&s, &k));
   vp_key_float(&k, 1.0);
-  assert_true(vp_agg_set_add(&s, k.p, k.n));
+  assert_true(vp_agg_set_add(&s, &k));
   vp_key_float(&k, -0.0);
-  assert_true(vp_agg_set_add(&s, k.p, k.n));
+  assert_true(vp_agg_set_add(&s, &k));
   vp_key_float(&k, 0.0);  // -0.0 and 0.0 are one key
-  assert_false(vp_agg_set_add(&s, k.p, k.n));
+  assert_false(vp_agg_set_add(&s, &k));
   vp_key_str(&k, VP_STR_LIT("1"));
-  assert_true(vp_agg_set_add(&s, k.p, k.n));
+  assert_true(vp_agg_set_add(&s, &k));
   vp_key_null(&k);
-  assert_true(vp_agg_set_add(&s, k.p, k.n));
-  assert_false(vp_agg_set_add(&s, k.p, k.n));
+  assert_true(vp_agg_set_add(&s, &k));
+  assert_false(vp_agg_set_add(&s, &k));
   assert_int_equal(s.n, 5);  // 1, 1.0, 0.0, "1", null
   vp_agg_set_clear(&s);
   assert_int_equal(s.n, 0);
@@ -125,7 +125,7 @@ static void test_agg_count_distinct_by_encoding(void **state) {
   for (int round = 0; round < 2; round++)
     for (int i = 0; i < 10000; i++) {
       vp_key_i64(&k, VP_KEY_INT, i);
-      assert_true(vp_agg_set_add(&s, k.p, k.n) == (round == 0));
+      assert_true(vp_agg_set_add(&s, &k) == (round == 0));
     }
   assert_int_equal(s.n, 10000);
   vp_agg_set_free(&s);
