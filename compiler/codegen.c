@@ -3362,11 +3362,11 @@ static const char *fold_fn_name(vpc_stream *st, vpc_stage *agg) {
   return vpc_format("s_%s_%d_fold", st->name, agg->index);
 }
 
-static const char *fold_fn_params(vpc_stream *st, vpc_stage *agg) {
+static const char *fold_fn_params(vpc_stage *agg) {
   const char *c = agg->in->event->cname;
   return vpc_format("const vp_meta *lm, const %s *last, const %s *first, "
-                    "const %s *acc, const uint8_t *key, size_t keylen",
-                    c, c, fold_type(st, agg));
+                    "const vp_fold_batch *b",
+                    c, c);
 }
 
 // The state type of a folding window's aggregate, its initial value and
@@ -3397,15 +3397,20 @@ static void gen_fold_declarations(gen *g, vpc_stream *st, vpc_stage *agg) {
   }
   emit(g, "  return &%s_init;\n}\n\n", type);
   emit(g, "static int64_t %s(%s);\n", fold_fn_name(st, agg),
-       fold_fn_params(st, agg));
+       fold_fn_params(agg));
 }
 
 // s_S_i_fold: the aggregate record of a folding window, from its state
-// and its kept events.
+// and its kept events; the error an update raised is raised here, in the
+// release's trap, as it would have been over the kept events.
 static void gen_fold_aggregate(gen *g, vpc_stream *st, vpc_stage *sg) {
   emit(g, "static int64_t %s(%s) {\n"
+          "  if (b->err_kind)\n"
+          "    vp_raise_str(b->err_kind, b->err_message);\n"
+          "  const %s *acc = b->state;\n"
+          "  const uint8_t *key = b->key;\n  size_t keylen = b->keylen;\n"
           "  (void)acc;\n  (void)first;\n  (void)key;\n  (void)keylen;\n",
-       fold_fn_name(st, sg), fold_fn_params(st, sg));
+       fold_fn_name(st, sg), fold_fn_params(sg), fold_type(st, sg));
   g->implicit_dynamic = false;
   g->agg_base = "acc->";
   for (int k = 0; k < sg->aggs.n; k++) {
@@ -3634,14 +3639,8 @@ static void gen_fold_window(gen *g, vpc_stream *st, vpc_stage *sg,
   gen_last_event(g, st, sg);
   if (keeps_first_event(agg))
     gen_first_event(g, sg);
-  emit(g, "  if (b->err_kind) {\n"
-          "    struct { const char *kind; vp_str message; } t = "
-          "{ b->err_kind, b->err_message };\n");
-  emit(g, "%s", batch_dead_letter_code(st, sg, "&last", "&lm", "-1"));
-  emit(g, "    return -1;\n  }\n");
   gen_batch_run(g, st, sg,
-                vpc_format("%s(&lm, &last, %s, b->state, b->key, b->keylen)",
-                           fold_fn_name(st, agg),
+                vpc_format("%s(&lm, &last, %s, b)", fold_fn_name(st, agg),
                            keeps_first_event(agg) ? "&first" : "NULL"),
                 "&last", "&lm");
   emit(g, "  return n;\n}\n\n");
