@@ -107,6 +107,8 @@ sequential_survives_kills() {
 
 # Windows left open at the end of input are released too: a folding
 # window then keeps each window's last event, and checkpoints save it.
+# The kills fall early in the run, so later events mostly replace the
+# kept ones; tests/unit/test_ckpt.c saves and loads them at every point.
 sequential_flushed_survives_kills() {
   kill_loop seq seq_flush 5 5000 --flush-windows-at-eof || return 1
   same_outputs seq_flush seq_flush_ref
