@@ -2513,11 +2513,23 @@ static void gen_region_worker(gen *g, vpc_stream *st, vpc_region *r) {
        first < r->last ? stage_fn(st, first) : region_fn(st, r, "out"));
 }
 
+static bool stages_cannot_raise(vpc_stream *st, int first);
+
 // Main side: what follows the region, under a trap of its own, so that an
-// error after the region dead-letters the record it happened on.
+// error after the region dead-letters the record it happened on; no trap
+// when nothing after the region can raise.
 static void gen_region_continuation(gen *g, vpc_stream *st, vpc_region *r) {
   const char *exit_c = r->exit->event->cname;
   vpc_stage *collect = stage_at(st, r->last);
+  if (stages_cannot_raise(st, r->last)) {
+    emit(g, "static int64_t %s(const vp_meta *m, const %s *rec, bool *failed) "
+            "{\n"
+            "  (void)failed;\n"
+            "  call_depth = 0;\n"
+            "  return %s(m, rec);\n}\n\n",
+         region_fn(st, r, "cont"), exit_c, stage_fn(st, r->last));
+    return;
+  }
   emit(g, "static int64_t %s(const vp_meta *m, const %s *rec, bool *failed) "
           "{\n"
           "  vp_trap t;\n"
@@ -3562,15 +3574,16 @@ static bool projection_cannot_raise(const vpc_stage *sg) {
   return true;
 }
 
-// Whether no stage of stream st can raise for the event in hand, so that
-// its entry needs no trap. Conservative: only filters, projections and
-// partitioning over expressions that cannot raise qualify, and a folding
-// window whose updates cannot raise, after which the stream goes on in
-// the window's release, under a trap of its own.
-static bool stream_cannot_raise(vpc_stream *st) {
-  if (st->regions.n)
-    return false;
-  for (int i = 0; i < st->stages.n; i++) {
+// Whether no stage of stream st from stage first on can raise for the
+// record in hand, so that the code running them needs no trap.
+// Conservative: only filters, projections and partitioning over
+// expressions that cannot raise qualify; then a folding window whose
+// updates cannot raise, after which the stream goes on in the window's
+// release, under a trap of its own; or a region without keyed state that
+// routes by a key that cannot raise, after which the stream goes on in its
+// workers and its collector's callbacks, which trap their own errors.
+static bool stages_cannot_raise(vpc_stream *st, int first) {
+  for (int i = first; i < st->stages.n; i++) {
     vpc_stage *sg = stage_at(st, i);
     vpc_stage *agg = NULL;
     switch (sg->kind) {
@@ -3587,6 +3600,12 @@ static bool stream_cannot_raise(vpc_stream *st) {
       if (!cannot_raise(sg->expr) || !is_flat(sg->expr->type))
         return false;
       break;
+    case VPC_STAGE_COLLECT:
+      break;
+    case VPC_STAGE_CONCURRENT:
+      return !sg->region->keyed_state &&
+             (!sg->region->key || (cannot_raise(sg->region->key) &&
+                                   is_flat(sg->region->key->type)));
     case VPC_STAGE_WINDOW:
       agg = folded_aggregate(st, sg);
       return agg && updates_cannot_raise(agg);
@@ -3595,6 +3614,10 @@ static bool stream_cannot_raise(vpc_stream *st) {
     }
   }
   return true;
+}
+
+static bool stream_cannot_raise(vpc_stream *st) {
+  return stages_cannot_raise(st, 0);
 }
 
 static const char *fold_hand(vpc_stream *st, vpc_stage *win) {
