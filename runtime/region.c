@@ -52,9 +52,9 @@
 #define PARENT_WAIT_NS  5000000L  // the parent also reaps between waits
 #define WORKER_IDLE_NS  2000000L       // first wait of an idle worker
 #define WORKER_WAIT_NS  500000000L     // the worker also checks its parent
-#define KICK_EVERY      256     // dispatches between two checks of a worker
-#define KICK_GAP        200000  // ticks() between two wakes of a worker
-#define RING_EVERY      32      // outcomes between two checks of the parent
+#define KICK_EVERY      1024    // dispatches between two checks of a worker
+#define KICK_GAP        2000000 // ticks() between two wakes of a worker
+#define RING_EVERY      128     // outcomes between two checks of the parent
 #define STALL_WARN_NS   60000000000LL  // without health_check: warn (6.8)
 #define STALL_CHECK_NS  1000000000LL   // how often, without health_check
 #define MAX_FAULTS      16
@@ -253,8 +253,8 @@ static void futex_wake(uint32_t *word) {
 }
 
 // A cheap clock for spacing kicks: the time-stamp counter where there is
-// one, else the monotonic clock in ns. KICK_GAP is then 50 to 100 us of a
-// 2 to 4 GHz counter, or 200 us; only its order of magnitude matters.
+// one, else the monotonic clock in ns. KICK_GAP is then 0.5 to 1 ms of a
+// 2 to 4 GHz counter, or 2 ms; only its order of magnitude matters.
 static uint64_t ticks(void) {
 #if defined(__x86_64__) || defined(__i386__)
   return __builtin_ia32_rdtsc();
@@ -467,6 +467,10 @@ static void publish(vp_worker *w, out_hdr *h, const char *msg, size_t msg_len,
   // The parent is told in batches: after RING_EVERY outcomes, when the
   // coarse clock ticks (a slow event), and when this worker runs out of
   // input or room. A parent waiting meanwhile also wakes on its timeout.
+  // A parent held back by full queues sleeps until such a ring; when the
+  // workers keep both CPUs busy, each of its wakes takes one from a
+  // worker, so the batch is large, but still an eighth of a default queue
+  // so that the worker has events left when the parent refills it.
   if (++w->unrung >= RING_EVERY || now != w->rung_ns)
     wake_parent(w, now);
 }
@@ -1533,12 +1537,16 @@ static void dispatch(vp_region *r, int si, const vp_origin *origin,
     log_push(&r->order, (log_item){ si, NULL });
 
   // The event is published. A worker is checked with the full protocol of
-  // ring_bell every KICK_EVERY events; one that announced that it sleeps is
-  // woken at once unless it was kicked less than KICK_GAP ago, so that a
-  // fast stream wakes it once per batch and a slow one once per event. A
-  // sleep this relaxed look misses is caught by the next KICK_EVERY check,
-  // the kicks before any wait and at each reap, or the worker's own short
-  // timeout (the parent may be blocked reading input).
+  // ring_bell every KICK_EVERY events (a full default queue); one that
+  // announced that it sleeps is woken at once unless it was kicked less
+  // than KICK_GAP ago, so that a fast stream wakes it about once per queue
+  // and a slow one once per event. A worker woken that rarely takes its
+  // events in long runs, while the parent fills the rest of the queue: the
+  // two then share fewer cache lines of the ring at a time, and the parent
+  // spends less on wakes. A sleep this relaxed look misses is caught by
+  // the next KICK_EVERY check, the kicks before any wait and at each reap,
+  // or the worker's own short timeout (the parent may be blocked reading
+  // input).
   if (++s->unkicked >= KICK_EVERY ||
       (__atomic_load_n(&s->shm->sleeping, __ATOMIC_RELAXED) &&
        ticks() - s->kicked_at >= KICK_GAP))
