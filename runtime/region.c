@@ -64,6 +64,7 @@
 typedef struct parent_bell {
   _Alignas(64) uint32_t bell;
   uint32_t sleeping;
+  uint32_t rings;  // bumped by every ring, whether the parent sleeps or not
 } parent_bell;
 
 // Per-slot words shared by the parent and the slot's worker.
@@ -197,6 +198,7 @@ struct vp_region {
   int n;
   slot *slots;
   int rr;              // next round-robin slot
+  uint32_t rings_seen;  // pbell->rings at the last vp_region_poll_rung
   int64_t next_entry;  // region entry index of the next event
   log_fifo order;      // VP_ORDER_INPUT: every unreleased entry in order
   log_fifo synths;     // VP_ORDER_COMPLETION: pending synthetic outcomes
@@ -391,6 +393,7 @@ static void log_pop(log_fifo *f) {
 static void wake_parent(vp_worker *w, int64_t now) {
   w->unrung = 0;
   w->rung_ns = now;
+  __atomic_fetch_add(&pbell->rings, 1, __ATOMIC_RELAXED);
   ring_bell(&pbell->bell, &pbell->sleeping);
 }
 
@@ -1421,6 +1424,14 @@ int vp_region_poll(vp_region *r) {
   if (now_ns() - r->last_reap_ns > PARENT_WAIT_NS)
     reap(r);
   return n;
+}
+
+int vp_region_poll_rung(vp_region *r) {
+  uint32_t rings = __atomic_load_n(&pbell->rings, __ATOMIC_RELAXED);
+  if (rings == r->rings_seen && now_ns() - r->last_reap_ns <= PARENT_WAIT_NS)
+    return 0;
+  r->rings_seen = rings;
+  return vp_region_poll(r);
 }
 
 static bool region_ready(void *arg) {

@@ -123,6 +123,12 @@ void vp_region_submit(vp_region *r, const vp_origin *origin,
 // released.
 int vp_region_poll(vp_region *r);
 
+// As vp_region_poll, but only when a worker rang the parent since the last
+// call, or a reap is due: the run loop calls it after every input record,
+// and outcomes then cross between CPUs in batches, after their worker has
+// moved on.
+int vp_region_poll_rung(vp_region *r);
+
 // Waits until every submitted event has been released.
 void vp_region_drain(vp_region *r);
 

@@ -574,7 +574,7 @@ static void after_record(void) {
     if (vp_deterministic)
       vp_region_drain(vp_regions[i]);
     else
-      vp_region_poll(vp_regions[i]);
+      vp_region_poll_rung(vp_regions[i]);
   }
 }
 

@@ -616,7 +616,8 @@ static void test_region_hang_is_killed_as_timeout(void **state) {
 
 // Events dispatched just before the parent stops polling (as when it blocks
 // reading a quiet input) are processed meanwhile: a few at a time, and a
-// full batch, the outcomes wait published for the next poll.
+// full batch, the outcomes wait published for the next poll, which comes
+// from the run loop's vp_region_poll_rung.
 static void test_region_work_proceeds_while_parent_is_away(void **state) {
   vp_region_desc desc = region_desc(1, VP_STRATEGY_ROUND_ROBIN, VP_ORDER_INPUT,
                                     1024);
@@ -635,7 +636,7 @@ static void test_region_work_proceeds_while_parent_is_away(void **state) {
     usleep(100000);
     int n = 0;
     while (norder < sent && n < 1000) {
-      vp_region_poll(r);
+      vp_region_poll_rung(r);
       n++;
     }
     assert_int_equal(norder, sent);
