@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,6 +52,7 @@ struct vp_input {
   int64_t last_time;
   int err;
   volatile sig_atomic_t *stop;
+  void (*idle)(int fd);
   vp_fast_reader fast;
   vp_scan scan;
 };
@@ -135,6 +137,10 @@ void vp_input_set_stop(vp_input *in, volatile sig_atomic_t *flag) {
   in->stop = flag;
 }
 
+void vp_input_set_idle(vp_input *in, void (*idle)(int fd)) {
+  in->idle = idle;
+}
+
 void vp_input_set_time(vp_input *in, int64_t ns) {
   in->last_time = ns;
 }
@@ -180,6 +186,13 @@ static void next_source(vp_input *in) {
   in->batch_set = false;
 }
 
+// Whether reading source src now would block: it is a pipe or a terminal
+// with nothing to read yet. A regular file never blocks.
+static bool would_block(const source *src) {
+  struct pollfd p = { src->fd, POLLIN, 0 };
+  return src->size < 0 && poll(&p, 1, 0) == 0;
+}
+
 // Reads more of the current source after the unconsumed bytes. Returns
 // false when interrupted by a stop request.
 static bool fill(vp_input *in) {
@@ -188,9 +201,14 @@ static bool fill(vp_input *in) {
     in->end -= in->beg;
     in->beg = 0;
   }
+  const source *src = &in->srcs[in->cur];
+  if (in->idle && !(in->stop && *in->stop) && would_block(src)) {
+    in->idle(src->fd);
+    if (in->stop && *in->stop)
+      return false;  // the signal ended the wait, not the read below
+  }
   for (;;) {
-    ssize_t r = read(in->srcs[in->cur].fd, in->buf + in->end,
-                     in->cap - in->end);
+    ssize_t r = read(src->fd, in->buf + in->end, in->cap - in->end);
     if (r > 0) {
       in->end += (size_t)r;
       in->read_off += r;
@@ -204,7 +222,7 @@ static bool fill(vp_input *in) {
       continue;
     if (errno == EINTR)
       return false;
-    vp_log(VP_LOG_ERROR, "cannot read input %s: %s", in->srcs[in->cur].path,
+    vp_log(VP_LOG_ERROR, "cannot read input %s: %s", src->path,
            strerror(errno));
     if (!in->err)
       in->err = -errno;

@@ -60,6 +60,11 @@ vp_input *vp_input_open_mem(const char *data, size_t n, const char *name,
 // run loop's SIGINT/SIGTERM flag); otherwise it is retried.
 void vp_input_set_stop(vp_input *in, volatile sig_atomic_t *flag);
 
+// idle(fd) runs when a read of a source that is not a regular file (a
+// pipe, a terminal) would block; it returns once fd is readable, or when
+// waiting is interrupted. The run loop writes its outputs out meanwhile.
+void vp_input_set_idle(vp_input *in, void (*idle)(int fd));
+
 // Sets the event time that rule 4 of 8.5 hands to the next record without
 // one, when a declared event-time field (rule 1) gave the record in hand its
 // time.

@@ -25,6 +25,7 @@ enum { OUT_BUF = 256 * 1024, MAX_NEST = 256 };
 enum { NEST_OBJ, NEST_ARR };
 
 struct vp_out {
+  vp_out *prev, *next;  // every open output, for vp_out_flush_all
   int fd;  // -1 while a lazy file is not created yet
   bool own_fd;
   bool tty;  // flush each record
@@ -69,6 +70,24 @@ static int open_lazy(vp_out *o) {
   return rc;
 }
 
+static vp_out *open_outs;
+
+static void link_out(vp_out *o) {
+  o->next = open_outs;
+  if (open_outs)
+    open_outs->prev = o;
+  open_outs = o;
+}
+
+static void unlink_out(vp_out *o) {
+  if (o->prev)
+    o->prev->next = o->next;
+  else
+    open_outs = o->next;
+  if (o->next)
+    o->next->prev = o->prev;
+}
+
 vp_out *vp_out_open(const char *path, bool lazy) {
   vp_out *o = calloc(1, sizeof *o);
   char *buf = malloc(OUT_BUF);
@@ -98,6 +117,7 @@ vp_out *vp_out_open(const char *path, bool lazy) {
     return NULL;
   }
   o->tty = o->fd >= 0 && isatty(o->fd);
+  link_out(o);
   return o;
 }
 
@@ -109,6 +129,7 @@ vp_out *vp_out_open_fd(int fd) {
   o->buf = buf;
   o->fd = fd;
   o->tty = isatty(fd);
+  link_out(o);
   return o;
 }
 
@@ -204,9 +225,15 @@ int vp_out_flush(vp_out *o) {
   return o->err;
 }
 
+void vp_out_flush_all(void) {
+  for (vp_out *o = open_outs; o; o = o->next)
+    vp_out_flush(o);
+}
+
 int vp_out_close(vp_out *o) {
   if (!o)
     return 0;
+  unlink_out(o);
   int rc = vp_out_flush(o);
   if (o->own_fd && o->fd >= 0 && close(o->fd) != 0 && rc == 0)
     rc = -errno;

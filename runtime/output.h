@@ -44,6 +44,8 @@ void vp_out_raw(vp_out *o, const char *p, size_t n);
 // Writes what is buffered and closes; returns 0 or a negative errno.
 int vp_out_close(vp_out *o);
 int vp_out_flush(vp_out *o);
+// Flushes every output open in this process.
+void vp_out_flush_all(void);
 
 // Records written and bytes written so far. A record is a line: one
 // vp_w_begin .. vp_w_end, a dead letter, or an object begun at depth 0.

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -578,6 +579,28 @@ static void after_record(void) {
   }
 }
 
+// The input would block (a pipe or terminal gone quiet): until fd is
+// readable, release what the regions finish and write every output out,
+// so that a live source's results do not wait for its next record. While
+// events are in flight the regions are looked at every millisecond.
+static void input_idle(int fd) {
+  for (;;) {
+    bool in_flight = false;
+    for (int i = 0; i < R.prog->nregions; i++) {
+      vp_region_stats st;
+      vp_region_poll(vp_regions[i]);
+      vp_region_get_stats(vp_regions[i], &st);
+      in_flight = in_flight || st.released < st.submitted;
+    }
+    if (R.prog->flush)
+      R.prog->flush();
+    vp_out_flush_all();
+    struct pollfd p = { fd, POLLIN, 0 };
+    if (poll(&p, 1, in_flight ? 1 : -1) != 0)
+      return;  // readable, closed, or a signal to look at
+  }
+}
+
 // Routes one record: through the type routes, or to a connector source's
 // own stream, which takes records of its type only.
 static void route_record(const vp_event *ev, const vp_source *src) {
@@ -648,6 +671,7 @@ static int read_sources(void) {
       return EXIT_FATAL;
     }
     vp_input_set_stop(in, &stop_signal);
+    vp_input_set_idle(in, input_idle);
     vp_input_set_seq(in, R.records);
     int rc = R.reader == i + 1 ? resume_source(in) : -1;
     R.reader = i + 1;
@@ -1198,6 +1222,7 @@ static int open_inputs(void) {
     return EXIT_FATAL;
   }
   vp_input_set_stop(R.in, &stop_signal);
+  vp_input_set_idle(R.in, input_idle);
   // For tests: VP_GENERIC_READER=1 leaves every record to the generic
   // parser, which the fast readers of declared types must agree with.
   const char *generic = getenv("VP_GENERIC_READER");

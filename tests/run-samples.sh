@@ -6,7 +6,8 @@
 # statically linked executable, keyed windows that match the stream
 # without a region and lose nothing at end of input, a compiler that
 # reports rather than crashes on every project .vpl file cut short at
-# random bytes, and outputs that never overwrite inputs.
+# random bytes, outputs that never overwrite inputs, and results of a live
+# input written out as its records come, until a signal stops it.
 suite=samples
 . "$(dirname "$0")/lib.sh"
 
@@ -181,6 +182,63 @@ outputs_never_overwrite_inputs() {
     [ -x "$work/exe" ] && grep -q 'int main' "$work/gen.txt"
 }
 
+wait_for_lines() {  # wait_for_lines FILE N: up to 10 s for N lines in FILE
+  for _ in $(seq 100); do
+    [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  echo "$1: $(wc -l <"$1" 2>/dev/null || echo no) lines, expected $2"
+  return 1
+}
+
+# A pipe that goes quiet between records (a live source): what each record
+# gives, through a region or not, is written out before the next comes.
+live_input_is_written_as_it_comes() {
+  printf '%s\n' 'event E:' '    v: int' '' 'stream Doubled = E' \
+    '    .concurrent(max_workers: 2)' '    .select(v: v * 2)' \
+    '    .collect()' '' 'stream Same = E' '    .emit()' >"$work/live.vpl"
+  "$VPC" "$work/live.vpl" -o "$work/live" || return 1
+  mkfifo "$work/live.fifo" || return 1
+  "$work/live" "$work/live.fifo" -o "$work/live.out" 2>"$work/live.err" &
+  local pid=$! ok=0
+  exec 3>"$work/live.fifo"
+  for k in 1 2 3; do
+    echo "E { v: $k }" >&3
+    wait_for_lines "$work/live.out" $((2 * k)) || { ok=1; break; }
+  done
+  exec 3>&-
+  wait "$pid" || return 1
+  [ "$ok" -eq 0 ] || return 1
+  sort "$work/live.out" >"$work/live.sorted"
+  printf '%s\n' '{"event_type":"Doubled","v":2}' '{"event_type":"Doubled","v":4}' \
+    '{"event_type":"Doubled","v":6}' '{"event_type":"Same","v":1}' \
+    '{"event_type":"Same","v":2}' '{"event_type":"Same","v":3}' |
+    diff - "$work/live.sorted"
+}
+
+# A stop signal that comes while a live input is quiet ends the run at
+# once, with status 2 and the results so far written.
+live_input_stops_on_a_signal() {
+  rm -f "$work/stop.fifo" "$work/stop.out"
+  mkfifo "$work/stop.fifo" || return 1
+  exec 3<>"$work/stop.fifo"
+  "$work/live" - -o "$work/stop.out" <&3 2>"$work/stop.err" &
+  local pid=$! rc
+  echo "E { v: 5 }" >&3
+  wait_for_lines "$work/stop.out" 2 || { kill -9 "$pid"; return 1; }
+  kill -TERM "$pid"
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null && echo "still running 5 s after SIGTERM"
+  wait "$pid"
+  rc=$?
+  exec 3>&-
+  [ "$rc" -eq 2 ] && grep -F "stopped signal=SIGTERM" "$work/stop.err" &&
+    [ "$(wc -l <"$work/stop.out")" -eq 2 ]
+}
+
 check "every sample builds" build_all_samples
 check "orders: outputs and dead letters match the model" model_check
 check "orders: same outputs with 1, 2 and 8 workers" same_multiset_across_workers
@@ -195,4 +253,8 @@ check "a keyed region releases everything at end of input" \
 check "vpc never crashes on cut programs" prefixes_never_crash
 check "outputs never overwrite inputs or each other" \
   outputs_never_overwrite_inputs
+check "a live input's results are written as its records come" \
+  live_input_is_written_as_it_comes
+check "a signal stops a run whose live input is quiet" \
+  live_input_stops_on_a_signal
 report
