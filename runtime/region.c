@@ -1490,8 +1490,28 @@ static int64_t log_replay(slot *s, uint64_t in_end, const void *rec,
   return off;
 }
 
-static void dispatch(vp_region *r, int si, const vp_origin *origin,
-                     const void *in, size_t len) {
+// An event being submitted. Its bytes may live in a buffer that the
+// callbacks run while the submission waits rewrite (generated code packs
+// every event it submits, from any region's callback too, into one
+// buffer), so the submission takes a copy of them before it first waits.
+typedef struct submission {
+  const vp_origin *origin;
+  const void *in;
+  size_t len;
+  void *copy;
+} submission;
+
+static void hold(submission *sb) {
+  if (sb->copy)
+    return;
+  sb->copy = xcalloc(1, sb->len ? sb->len : 1);
+  memcpy(sb->copy, sb->in, sb->len);
+  sb->in = sb->copy;
+}
+
+static void dispatch(vp_region *r, int si, submission *sb) {
+  const vp_origin *origin = sb->origin;
+  size_t len = sb->len;
   slot *s = &r->slots[si];
   size_t need = sizeof(in_hdr) + len;
   if (need > vp_ring_max_record(s->in)) {
@@ -1499,7 +1519,7 @@ static void dispatch(vp_region *r, int si, const vp_origin *origin,
               fmt_dup("invalid argument: concurrent: event too large "
                       "(%zu bytes)",
                       len),
-              origin, in, len);
+              origin, sb->in, len);
     return;
   }
 
@@ -1507,17 +1527,18 @@ static void dispatch(vp_region *r, int si, const vp_origin *origin,
   void *dst;
   for (;;) {
     if (r->sup.failed) {
-      add_synth(r, si, "worker_failed", xstrdup(r->failed_msg), origin, in,
-                len);
+      add_synth(r, si, "worker_failed", xstrdup(r->failed_msg), origin,
+                sb->in, len);
       return;
     }
     if (s->down) {
       add_synth(r, si, "worker_failed", fmt_dup("worker %d is down", si),
-                origin, in, len);
+                origin, sb->in, len);
       return;
     }
     if (s->qlen < s->qcap && vp_ring_reserve(s->in, need, &dst) == 0)
       break;
+    hold(sb);
     if (vp_region_poll(r) == 0)
       wait_progress(r, 0);
   }
@@ -1529,7 +1550,7 @@ static void dispatch(vp_region *r, int si, const vp_origin *origin,
 
   in_hdr h = { r->next_entry, origin->seq, origin->input, origin->line };
   memcpy(dst, &h, sizeof h);
-  memcpy((uint8_t *)dst + sizeof h, in, len);
+  memcpy((uint8_t *)dst + sizeof h, sb->in, len);
   vp_ring_commit(s->in);
   s->in_pub = vp_ring_reserved(s->in);
 
@@ -1584,20 +1605,20 @@ static int next_open_slot(vp_region *r) {
 
 // Round robin (5.7): waits for the first restart when every open slot
 // waits for one.
-static void submit_round_robin(vp_region *r, const vp_origin *origin,
-                               const void *in, size_t len) {
+static void submit_round_robin(vp_region *r, submission *sb) {
   for (;;) {
     int si = r->sup.failed ? -3 : next_open_slot(r);
     if (si >= 0) {
-      dispatch(r, si, origin, in, len);
+      dispatch(r, si, sb);
       return;
     }
     if (si != -2) {
       char *msg = si == -3 ? xstrdup(r->failed_msg)
                            : fmt_dup("worker %d is down", r->rr);
-      add_synth(r, r->rr, "worker_failed", msg, origin, in, len);
+      add_synth(r, r->rr, "worker_failed", msg, sb->origin, sb->in, sb->len);
       return;
     }
+    hold(sb);
     if (vp_region_poll(r) == 0)
       wait_progress(r, PARENT_SPINS);
   }
@@ -1609,29 +1630,31 @@ void vp_region_submit(vp_region *r, const vp_origin *origin, uint64_t key_hash,
   if (r->sup.failed && vp_sup_restart_due(&r->sup, now_ns()))
     tick(r, now_ns());
 
+  submission sb = { origin, in, len, NULL };
   switch (r->desc->strategy) {
   case VP_STRATEGY_CONSISTENT_HASH:
     // Never re-hashed, even to a closed slot: per-key affinity (6.4).
-    dispatch(r, vp_jump_hash(key_hash, r->n), origin, in, len);
+    dispatch(r, vp_jump_hash(key_hash, r->n), &sb);
     break;
   case VP_STRATEGY_ROUND_ROBIN:
-    submit_round_robin(r, origin, in, len);
+    submit_round_robin(r, &sb);
     break;
   case VP_STRATEGY_BROADCAST: {
     bool any = false;
     for (int si = 0; si < r->n; si++) {
       if (!r->slots[si].down && !r->sup.failed) {
-        dispatch(r, si, origin, in, len);
+        dispatch(r, si, &sb);
         any = true;
       }
     }
     if (!any)
       add_synth(r, 0, "worker_failed",
                 xstrdup(r->sup.failed ? r->failed_msg : "worker 0 is down"),
-                origin, in, len);
+                origin, sb.in, len);
     break;
   }
   }
+  free(sb.copy);
 
   // A submit made from one of this region's own callbacks cannot wait: the
   // enclosing collector releases it.
@@ -1755,9 +1778,11 @@ void vp_region_barrier(vp_region *r) {
   vp_meta m;
   memset(&m, 0, sizeof m);
   m.origin.seq = VP_CKPT_SEQ;
+  submission sb = { &m.origin, &m, sizeof m, NULL };
   for (int si = 0; si < r->n; si++)
     if (!r->slots[si].down && !r->sup.failed)
-      dispatch(r, si, &m.origin, &m, sizeof m);
+      dispatch(r, si, &sb);
+  free(sb.copy);
 }
 
 int vp_region_take_states(vp_region *r, vp_buf *body) {

@@ -1438,6 +1438,19 @@ static void stats_int(vp_out *o, const char *key, int64_t v) {
 }
 
 // --stats, as 8.9 spells it.
+// Region i's key in --stats: its stream's name, followed by #2, #3 ...
+// for the second and later regions of one stream.
+static void region_key(int i, char *key, size_t size) {
+  const char *stream = R.prog->regions[i].stream;
+  int nth = 1;
+  for (int k = 0; k < i; k++)
+    nth += strcmp(R.prog->regions[k].stream, stream) == 0;
+  if (nth == 1)
+    snprintf(key, size, "%s", stream);
+  else
+    snprintf(key, size, "%s#%d", stream, nth);
+}
+
 static void write_stats(int64_t emitted, int64_t dead) {
   vp_out *o = R.stats;
   vp_w_obj_begin(o);
@@ -1471,8 +1484,9 @@ static void write_stats(int64_t emitted, int64_t dead) {
   vp_w_key(o, "regions", 7);
   vp_w_obj_begin(o);
   for (int i = 0; i < R.prog->nregions; i++) {
-    const char *s = R.prog->regions[i].stream;
-    vp_w_key(o, s, strlen(s));
+    char key[300];
+    region_key(i, key, sizeof key);
+    vp_w_key(o, key, strlen(key));
     vp_w_obj_begin(o);
     stats_int(o, "restarts", R.rstats[i].restarts);
     vp_w_key(o, "escalated", 9);
@@ -1506,11 +1520,13 @@ static void summary(int64_t emitted, int64_t dead, double secs) {
   }
   for (int i = 0; i < R.prog->nregions; i++) {
     const vp_region_stats *s = &R.rstats[i];
+    char key[300];
+    region_key(i, key, sizeof key);
     vp_log(lvl,
            "run: region stream=%s workers=%lld submitted=%lld errors=%lld "
            "crashes=%lld restarts=%lld escalated=%s escalations=%lld "
            "breaker_trips=%lld breaker_transitions=%lld rejected=%lld",
-           R.prog->regions[i].stream, (long long)s->workers,
+           key, (long long)s->workers,
            (long long)s->submitted, (long long)s->errors,
            (long long)s->crashes, (long long)s->restarts,
            s->escalated ? "true" : "false", (long long)s->escalations,
