@@ -192,6 +192,12 @@ const char *vp_out_path(const vp_out *o) {
   return o->path;
 }
 
+static volatile sig_atomic_t *stop_flag;
+
+void vp_out_set_stop(volatile sig_atomic_t *flag) {
+  stop_flag = flag;
+}
+
 static void write_out(vp_out *o, const char *p, size_t n) {
   if (o->err || n == 0)
     return;
@@ -205,6 +211,17 @@ static void write_out(vp_out *o, const char *p, size_t n) {
   }
   while (n > 0) {
     ssize_t w = write(o->fd, p, n);
+    // A signal cuts a blocked write short (with EINTR, or with what it had
+    // written): after a stop signal, that is where the writing ends.
+    bool cut = (w < 0 && errno == EINTR) || (w >= 0 && (size_t)w < n);
+    if (cut && stop_flag && *stop_flag) {
+      n -= w > 0 ? (size_t)w : 0;
+      o->err = -EINTR;
+      vp_log(VP_LOG_ERROR,
+             "stopped by a signal with %zu bytes not written to %s", n,
+             o->path ? o->path : "standard output");
+      return;
+    }
     if (w < 0 && errno == EINTR)
       continue;
     if (w < 0) {

@@ -5,6 +5,8 @@
 #ifndef VP_OUTPUT_H
 #define VP_OUTPUT_H
 
+#include <signal.h>
+
 #include "input.h"
 #include "value.h"
 
@@ -46,6 +48,11 @@ int vp_out_close(vp_out *o);
 int vp_out_flush(vp_out *o);
 // Flushes every output open in this process.
 void vp_out_flush_all(void);
+// A write interrupted by a signal gives up, with the error -EINTR, when
+// *flag is non-zero (the run loop's SIGINT/SIGTERM flag): a reader that
+// takes nothing must not keep a stopped run waiting. Otherwise it is
+// retried.
+void vp_out_set_stop(volatile sig_atomic_t *flag);
 
 // Records written and bytes written so far. A record is a line: one
 // vp_w_begin .. vp_w_end, a dead letter, or an object begun at depth 0.

@@ -1551,19 +1551,26 @@ static void summary(int64_t emitted, int64_t dead, double secs) {
            stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
+// Whether closing an output failed: a write a stop signal cut short is
+// part of the stop, not a failure.
+static bool close_failed(vp_out *o) {
+  int rc = vp_out_close(o);
+  return rc < 0 && !(rc == -EINTR && stop_signal);
+}
+
 // Closes everything; returns the exit status of 8.9.
 static int finish(int status) {
   stop_regions();
   int64_t emitted = R.out ? vp_out_records(R.out) : 0;
   int64_t dead = dead_lettered();
 
-  if (R.out && vp_out_close(R.out) < 0 && status == 0)
+  if (R.out && close_failed(R.out) && status == 0)
     status = EXIT_FATAL;
-  if (R.dlq && vp_out_close(R.dlq) < 0 && status == 0)
+  if (R.dlq && close_failed(R.dlq) && status == 0)
     status = EXIT_FATAL;
   if (R.stats && R.started) {
     write_stats(emitted, dead);
-    if (vp_out_close(R.stats) < 0 && status == 0)
+    if (close_failed(R.stats) && status == 0)
       status = EXIT_FATAL;
   }
   if (R.main_in && vp_input_error(R.main_in) < 0 && status == 0)
@@ -1624,6 +1631,7 @@ static int start_run(void) {
     load_program_state();
   if (rc < 0) {
     install_signals();
+    vp_out_set_stop(&stop_signal);
     rc = start_regions();
   }
   if (rc < 0 && RS.on)

@@ -239,6 +239,30 @@ live_input_stops_on_a_signal() {
     [ "$(wc -l <"$work/stop.out")" -eq 2 ]
 }
 
+# A stop signal that comes while the output is a pipe nobody reads ends
+# the run at once too, with status 2 and what was not written said.
+blocked_output_stops_on_a_signal() {
+  rm -f "$work/out.fifo"
+  mkfifo "$work/out.fifo" || return 1
+  seq 1 300000 | sed 's/.*/E { v: & }/' >"$work/many.evt"
+  exec 4<>"$work/out.fifo"
+  "$work/live" "$work/many.evt" -o "$work/out.fifo" 2>"$work/block.err" &
+  local pid=$! rc
+  sleep 0.5
+  kill -TERM "$pid"
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null && echo "still running 5 s after SIGTERM"
+  wait "$pid"
+  rc=$?
+  exec 4>&-
+  [ "$rc" -eq 2 ] && grep -F "stopped signal=SIGTERM" "$work/block.err" &&
+    grep -E "stopped by a signal with [0-9]+ bytes not written to $work/out.fifo" \
+      "$work/block.err"
+}
+
 check "every sample builds" build_all_samples
 check "orders: outputs and dead letters match the model" model_check
 check "orders: same outputs with 1, 2 and 8 workers" same_multiset_across_workers
@@ -257,4 +281,6 @@ check "a live input's results are written as its records come" \
   live_input_is_written_as_it_comes
 check "a signal stops a run whose live input is quiet" \
   live_input_stops_on_a_signal
+check "a signal stops a run whose output nobody reads" \
+  blocked_output_stops_on_a_signal
 report
