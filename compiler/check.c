@@ -554,7 +554,13 @@ static vpc_type *check_update(vpc_ctx *cx, vpc_node *call) {
       continue;
     }
     vpc_field *f = vpc_event_field(rt->event, arg->name, NULL);
-    if (!f)
+    if (!f && rt->event->dynamic)
+      vpc_error_hint(arg->name_pos,
+                     "declare the event type, with its fields, to update them",
+                     "'update' cannot replace field '%s' of a record whose "
+                     "fields are known only at run time",
+                     arg->name);
+    else if (!f)
       no_such_field(arg->name_pos, rt->event, arg->name);
     else if (!vpc_assignable(t, f->type))
       vpc_mismatch(arg->a->pos, f->type, t);
