@@ -169,6 +169,12 @@ outputs_never_overwrite_inputs() {
   [ $? -eq 64 ] && [ ! -e "$work/new" ] || return 1
   "$work/orders" "$work/in.evt" -o /dev/null --dlq /dev/null 2>/dev/null ||
     return 1
+  # A stats file that cannot be opened leaves the output as it was.
+  echo kept >"$work/kept.out"
+  "$work/orders" "$work/in.evt" -o "$work/kept.out" \
+    --stats "$work/no/such/dir/s.json" 2>"$work/o.err"
+  [ $? -eq 1 ] && grep -F "cannot open stats output" "$work/o.err" &&
+    [ "$(cat "$work/kept.out")" = kept ] || return 1
   "$VPC" "$work/p.vpl" -o "$work/p" --emit-c "$work/p.vpl" 2>"$work/c.err"
   [ $? -eq 1 ] || return 1
   grep -F "the C output '$work/p.vpl' is the program itself" "$work/c.err" &&
