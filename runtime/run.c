@@ -585,15 +585,18 @@ static void after_record(void) {
 // events are in flight the regions are looked at every millisecond.
 static void input_idle(int fd) {
   for (;;) {
+    for (int i = 0; i < R.prog->nregions; i++)
+      vp_region_poll(vp_regions[i]);
+    // What the regions released may go on into other regions, through
+    // the queue of records between streams too: look at them after that.
+    if (R.prog->flush)
+      R.prog->flush();
     bool in_flight = false;
     for (int i = 0; i < R.prog->nregions; i++) {
       vp_region_stats st;
-      vp_region_poll(vp_regions[i]);
       vp_region_get_stats(vp_regions[i], &st);
       in_flight = in_flight || st.released < st.submitted;
     }
-    if (R.prog->flush)
-      R.prog->flush();
     vp_out_flush_all();
     struct pollfd p = { fd, POLLIN, 0 };
     if (poll(&p, 1, in_flight ? 1 : -1) != 0)

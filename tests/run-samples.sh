@@ -198,11 +198,14 @@ wait_for_lines() {  # wait_for_lines FILE N: up to 10 s for N lines in FILE
 }
 
 # A pipe that goes quiet between records (a live source): what each record
-# gives, through a region or not, is written out before the next comes.
+# gives, through a region, a stream with a region reading one, or no
+# region, is written out before the next comes.
 live_input_is_written_as_it_comes() {
   printf '%s\n' 'event E:' '    v: int' '' 'stream Doubled = E' \
     '    .concurrent(max_workers: 2)' '    .select(v: v * 2)' \
-    '    .collect()' '' 'stream Same = E' '    .emit()' >"$work/live.vpl"
+    '    .collect()' '    .emit()' '' 'stream Same = E' '    .emit()' '' \
+    'stream Twice = Doubled' '    .concurrent(max_workers: 2)' \
+    '    .select(v: v + 1)' '    .collect()' >"$work/live.vpl"
   "$VPC" "$work/live.vpl" -o "$work/live" || return 1
   mkfifo "$work/live.fifo" || return 1
   "$work/live" "$work/live.fifo" -o "$work/live.out" 2>"$work/live.err" &
@@ -210,7 +213,7 @@ live_input_is_written_as_it_comes() {
   exec 3>"$work/live.fifo"
   for k in 1 2 3; do
     echo "E { v: $k }" >&3
-    wait_for_lines "$work/live.out" $((2 * k)) || { ok=1; break; }
+    wait_for_lines "$work/live.out" $((3 * k)) || { ok=1; break; }
   done
   exec 3>&-
   wait "$pid" || return 1
@@ -218,7 +221,9 @@ live_input_is_written_as_it_comes() {
   sort "$work/live.out" >"$work/live.sorted"
   printf '%s\n' '{"event_type":"Doubled","v":2}' '{"event_type":"Doubled","v":4}' \
     '{"event_type":"Doubled","v":6}' '{"event_type":"Same","v":1}' \
-    '{"event_type":"Same","v":2}' '{"event_type":"Same","v":3}' |
+    '{"event_type":"Same","v":2}' '{"event_type":"Same","v":3}' \
+    '{"event_type":"Twice","v":3}' '{"event_type":"Twice","v":5}' \
+    '{"event_type":"Twice","v":7}' |
     diff - "$work/live.sorted"
 }
 
@@ -231,7 +236,7 @@ live_input_stops_on_a_signal() {
   "$work/live" - -o "$work/stop.out" <&3 2>"$work/stop.err" &
   local pid=$! rc
   echo "E { v: 5 }" >&3
-  wait_for_lines "$work/stop.out" 2 || { kill -9 "$pid"; return 1; }
+  wait_for_lines "$work/stop.out" 3 || { kill -9 "$pid"; return 1; }
   kill -TERM "$pid"
   for _ in $(seq 50); do
     kill -0 "$pid" 2>/dev/null || break
@@ -242,7 +247,7 @@ live_input_stops_on_a_signal() {
   rc=$?
   exec 3>&-
   [ "$rc" -eq 2 ] && grep -F "stopped signal=SIGTERM" "$work/stop.err" &&
-    [ "$(wc -l <"$work/stop.out")" -eq 2 ]
+    [ "$(wc -l <"$work/stop.out")" -eq 3 ]
 }
 
 # A stop signal that comes while the output is a pipe nobody reads ends
