@@ -1346,8 +1346,8 @@ static int open_files(void) {
   if (rc >= 0)
     return rc;
 
-  // The trace and stats files first: one that cannot be opened must not
-  // cost the main output its previous content.
+  // The trace, stats and dead-letter files first: one that cannot be
+  // opened must not cost the main output its previous content.
   if (vp_trace_path && vp_region_trace_open(vp_trace_path) < 0) {
     vp_log(VP_LOG_ERROR, "cannot open trace output %s: %s", vp_trace_path,
            strerror(errno));
@@ -1362,13 +1362,13 @@ static int open_files(void) {
       return EXIT_FATAL;
     }
   }
-  R.out = open_output("output", out, &RS.out, false);
-  if (!R.out)
-    return EXIT_FATAL;
-
   R.opt.dlq = dlq;
   R.dlq = open_output("dead-letter output", dlq, &RS.dlq, true);
   if (!R.dlq)
+    return EXIT_FATAL;
+
+  R.out = open_output("output", out, &RS.out, false);
+  if (!R.out)
     return EXIT_FATAL;
 
   return -1;

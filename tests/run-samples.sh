@@ -169,11 +169,16 @@ outputs_never_overwrite_inputs() {
   [ $? -eq 64 ] && [ ! -e "$work/new" ] || return 1
   "$work/orders" "$work/in.evt" -o /dev/null --dlq /dev/null 2>/dev/null ||
     return 1
-  # A stats file that cannot be opened leaves the output as it was.
+  # A stats or dead-letter file that cannot be opened leaves the output as
+  # it was.
   echo kept >"$work/kept.out"
   "$work/orders" "$work/in.evt" -o "$work/kept.out" \
     --stats "$work/no/such/dir/s.json" 2>"$work/o.err"
   [ $? -eq 1 ] && grep -F "cannot open stats output" "$work/o.err" &&
+    [ "$(cat "$work/kept.out")" = kept ] || return 1
+  "$work/orders" "$work/in.evt" -o "$work/kept.out" \
+    --dlq "$work/no/such/dir/d.jsonl" 2>"$work/o.err"
+  [ $? -eq 1 ] && grep -F "cannot open dead-letter output" "$work/o.err" &&
     [ "$(cat "$work/kept.out")" = kept ] || return 1
   "$VPC" "$work/p.vpl" -o "$work/p" --emit-c "$work/p.vpl" 2>"$work/c.err"
   [ $? -eq 1 ] || return 1
