@@ -210,8 +210,8 @@ static const char *convert(gen *g, const char *code, vpc_type *from,
   if (from->kind == VPC_TY_INT && to->kind == VPC_TY_FLOAT)
     return vpc_format("((double)(%s))", code);
   if (to->kind == VPC_TY_OPTIONAL) {
-    if (from->kind == VPC_TY_NULL)
-      return zero_of(to);
+    if (from->kind == VPC_TY_NULL)  // panic(...) and print(...) are null too
+      return vpc_format("((void)(%s), %s)", code, zero_of(to));
     if (from->kind == VPC_TY_OPTIONAL) {
       const char *t = tmp_name(g);
       return vpc_format("({ %s %s = %s; (%s){ %s.has, %s.has ? %s : %s }; })",
