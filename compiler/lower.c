@@ -790,11 +790,17 @@ static void lower_concurrent(chain *ch, vpc_node *op) {
     apply_sup_block(&r->sup, r->sup_node);
   check_sup_ranges(&r->sup, op->name_pos);
   // A region's events are the stream's own only when nothing before it
-  // can turn one event into several.
+  // can turn one event into several: a .process, a broadcast region, a
+  // region whose keyed state releases records on its own, or, after an
+  // earlier region, an .on_error handler (it may emit records).
   r->counts_fates = true;
   for (int i = 0; i < st->index; i++) {
-    vpc_stage_kind k = ((vpc_stage *)ch->st->stages.items[i])->kind;
-    if (k == VPC_STAGE_PROCESS || k == VPC_STAGE_CONCURRENT)
+    vpc_stage *before = ch->st->stages.items[i];
+    vpc_region *rb = before->kind == VPC_STAGE_CONCURRENT ? before->region
+                                                          : NULL;
+    if (before->kind == VPC_STAGE_PROCESS ||
+        (rb && (rb->strategy == STRATEGY_BROADCAST || rb->keyed_state)) ||
+        (before->kind == VPC_STAGE_ON_ERROR && ch->st->regions.n > 0))
       r->counts_fates = false;
   }
   r->first = st->index + 1;
@@ -1598,7 +1604,7 @@ static bool keyed_region_ok(chain *ch, vpc_node *op) {
               op->name);
     return false;
   }
-  if (!r->counts_fates) {
+  if (!r->counts_fates || r != ch->st->regions.items[0]) {
     vpc_error(op->name_pos, "'.%s' in a region after a '.process' or "
                             "another region is not supported by this "
                             "version of vpc",
