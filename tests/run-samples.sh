@@ -232,6 +232,18 @@ live_input_is_written_as_it_comes() {
     diff - "$work/live.sorted"
 }
 
+# terminate PID: sends SIGTERM, gives the process 5 s to end (then kills
+# it), and returns its exit status.
+terminate() {
+  kill -TERM "$1"
+  for _ in $(seq 50); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$1" 2>/dev/null && echo "still running 5 s after SIGTERM"
+  wait "$1"
+}
+
 # A stop signal that comes while a live input is quiet ends the run at
 # once, with status 2 and the results so far written.
 live_input_stops_on_a_signal() {
@@ -242,13 +254,7 @@ live_input_stops_on_a_signal() {
   local pid=$! rc
   echo "E { v: 5 }" >&3
   wait_for_lines "$work/stop.out" 3 || { kill -9 "$pid"; return 1; }
-  kill -TERM "$pid"
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -9 "$pid" 2>/dev/null && echo "still running 5 s after SIGTERM"
-  wait "$pid"
+  terminate "$pid"
   rc=$?
   exec 3>&-
   [ "$rc" -eq 2 ] && grep -F "stopped signal=SIGTERM" "$work/stop.err" &&
@@ -265,13 +271,7 @@ blocked_output_stops_on_a_signal() {
   "$work/live" "$work/many.evt" -o "$work/out.fifo" 2>"$work/block.err" &
   local pid=$! rc
   sleep 0.5
-  kill -TERM "$pid"
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -9 "$pid" 2>/dev/null && echo "still running 5 s after SIGTERM"
-  wait "$pid"
+  terminate "$pid"
   rc=$?
   exec 4>&-
   [ "$rc" -eq 2 ] && grep -F "stopped signal=SIGTERM" "$work/block.err" &&
