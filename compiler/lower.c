@@ -791,8 +791,9 @@ static void lower_concurrent(chain *ch, vpc_node *op) {
   check_sup_ranges(&r->sup, op->name_pos);
   // A region's events are the stream's own only when nothing before it
   // can turn one event into several: a .process, a broadcast region, a
-  // region whose keyed state releases records on its own, or, after an
-  // earlier region, an .on_error handler (it may emit records).
+  // region whose keyed state releases records on its own, or, in a stream
+  // that has an earlier region, an .on_error handler anywhere before this
+  // one (it may emit records; conservative).
   r->counts_fates = true;
   for (int i = 0; i < st->index; i++) {
     vpc_stage *before = ch->st->stages.items[i];

@@ -1442,20 +1442,22 @@ static void stats_int(vp_out *o, const char *key, int64_t v) {
   vp_w_int(o, v);
 }
 
-// --stats, as 8.9 spells it.
-// Region i's key in --stats: its stream's name, followed by #2, #3 ...
-// for the second and later regions of one stream.
-static void region_key(int i, char *key, size_t size) {
+// Region i's key in --stats, in the run arena: its stream's name,
+// followed by #2, #3 ... for the second and later regions of one stream.
+static const char *region_key(int i) {
   const char *stream = R.prog->regions[i].stream;
   int nth = 1;
   for (int k = 0; k < i; k++)
     nth += strcmp(R.prog->regions[k].stream, stream) == 0;
   if (nth == 1)
-    snprintf(key, size, "%s", stream);
-  else
-    snprintf(key, size, "%s#%d", stream, nth);
+    return stream;
+  size_t size = strlen(stream) + 16;
+  char *key = vp_arena_alloc(&R.run_arena, size);
+  snprintf(key, size, "%s#%d", stream, nth);
+  return key;
 }
 
+// --stats, as 8.9 spells it.
 static void write_stats(int64_t emitted, int64_t dead) {
   vp_out *o = R.stats;
   vp_w_obj_begin(o);
@@ -1489,8 +1491,7 @@ static void write_stats(int64_t emitted, int64_t dead) {
   vp_w_key(o, "regions", 7);
   vp_w_obj_begin(o);
   for (int i = 0; i < R.prog->nregions; i++) {
-    char key[300];
-    region_key(i, key, sizeof key);
+    const char *key = region_key(i);
     vp_w_key(o, key, strlen(key));
     vp_w_obj_begin(o);
     stats_int(o, "restarts", R.rstats[i].restarts);
@@ -1525,13 +1526,11 @@ static void summary(int64_t emitted, int64_t dead, double secs) {
   }
   for (int i = 0; i < R.prog->nregions; i++) {
     const vp_region_stats *s = &R.rstats[i];
-    char key[300];
-    region_key(i, key, sizeof key);
     vp_log(lvl,
            "run: region stream=%s workers=%lld submitted=%lld errors=%lld "
            "crashes=%lld restarts=%lld escalated=%s escalations=%lld "
            "breaker_trips=%lld breaker_transitions=%lld rejected=%lld",
-           key, (long long)s->workers,
+           region_key(i), (long long)s->workers,
            (long long)s->submitted, (long long)s->errors,
            (long long)s->crashes, (long long)s->restarts,
            s->escalated ? "true" : "false", (long long)s->escalations,
