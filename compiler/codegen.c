@@ -2690,8 +2690,6 @@ static vpc_type *stream_input(const vpc_stream *st) {
   return vpc_dynamic_record();
 }
 
-static bool stream_cannot_raise(vpc_stream *st);
-
 // The fate of the event in hand, from what the stream's first stage
 // returned (8.9).
 static void gen_fate(gen *g, vpc_stream *st, const char *indent) {
@@ -2719,7 +2717,7 @@ static void gen_stream_entry(gen *g, vpc_stream *st) {
           "%s",
        st->name, c, st->id,
        g->s->has_global_vars ? "  vp_release_pending();\n" : "");
-  if (stream_cannot_raise(st)) {
+  if (stages_cannot_raise(st, 0)) {
     emit(g, "  int64_t n = %s(m, ev);\n", first);
     gen_fate(g, st, "  ");
     emit(g, "}\n\n");
@@ -3614,10 +3612,6 @@ static bool stages_cannot_raise(vpc_stream *st, int first) {
     }
   }
   return true;
-}
-
-static bool stream_cannot_raise(vpc_stream *st) {
-  return stages_cannot_raise(st, 0);
 }
 
 static const char *fold_hand(vpc_stream *st, vpc_stage *win) {
