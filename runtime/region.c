@@ -693,6 +693,7 @@ _Noreturn static void worker_main(vp_region *r, int si, uint64_t cursor,
 
   slot *s = &r->slots[si];
   worker_shm = s->shm;
+  vp_capture_main_out();
   vp_arena_oom_hook = worker_oom;
   vp_ring_abort(s->out);  // a dead predecessor's reservations
   vp_trap_top = NULL;
@@ -1543,9 +1544,15 @@ static void dispatch(vp_region *r, int si, submission *sb) {
       wait_progress(r, 0);
   }
 
-  // Work starts waiting for an idle slot now (6.8).
+  // Work starts waiting for an idle slot now (6.8). A health check needs
+  // that to the event, from the worker's progress line. Without one, only
+  // the one-minute stall warning reads it: an empty queue will do, which
+  // spares the parent that line, written by a busy worker after each
+  // event, at every dispatch.
   if (s->pid > 0 &&
-      __atomic_load_n(&s->shm->in_pos, __ATOMIC_RELAXED) == s->in_pub)
+      (r->desc->sup.health_enabled
+           ? __atomic_load_n(&s->shm->in_pos, __ATOMIC_RELAXED) == s->in_pub
+           : s->qlen == 0))
     s->wait_since = now_ns();
 
   in_hdr h = { r->next_entry, origin->seq, origin->input, origin->line };
