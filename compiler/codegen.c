@@ -2487,16 +2487,61 @@ static void gen_keyed_work(gen *g, vpc_stream *st, vpc_region *r,
        st->id);
 }
 
+static bool cannot_raise(const vpc_node *n);
+static bool projection_cannot_raise(const vpc_stage *sg);
+
+// Whether the workers of region r can run what follows its .collect()
+// themselves, writing the stream's records into their outcomes for the
+// collector to copy out: the stream feeds no other stream and, after the
+// region, only filters, projects and emits to the main output, with
+// expressions that cannot raise. Nothing there then needs the main
+// thread's state or order: the collector writes the bytes where it would
+// have run those stages. --record-ids numbers records on the main thread,
+// so the generated code checks that at run time.
+static bool workers_write_output(vpc_stream *st, vpc_region *r) {
+  if (r->keyed_state || st->subscribers.n)
+    return false;
+  for (int i = r->last + 1; i < st->stages.n; i++) {
+    vpc_stage *sg = stage_at(st, i);
+    switch (sg->kind) {
+    case VPC_STAGE_WHERE:
+      if (!cannot_raise(sg->expr))
+        return false;
+      break;
+    case VPC_STAGE_SELECT:
+    case VPC_STAGE_EMIT:
+      if (!projection_cannot_raise(sg))
+        return false;
+      break;
+    default:
+      return false;
+    }
+  }
+  return true;
+}
+
 // Worker side: unpack the event and run the region's operators on it.
 static void gen_region_worker(gen *g, vpc_stream *st, vpc_region *r) {
   const char *exit_c = r->exit->event->cname;
-  emit(g, "static int64_t %s(const vp_meta *m, const %s *rec) {\n"
-          "  pack_buf.n = 0;\n"
+  emit(g, "static int64_t %s(const vp_meta *m, const %s *rec) {\n",
+       region_fn(st, r, "out"), exit_c);
+  // A written record: how many records reached the stream's end, then
+  // what vp_out_take gives.
+  if (workers_write_output(st, r))
+    emit(g, "  if (!vp_record_ids) {\n"
+            "    int64_t n = %s(m, rec);\n"
+            "    pack_buf.n = 0;\n"
+            "    vp_buf_i64(&pack_buf, n);\n"
+            "    vp_out_take(vp_main_out(), &pack_buf);\n"
+            "    vp_worker_emit(cur_worker, pack_buf.p, pack_buf.n);\n"
+            "    return 1;\n  }\n",
+         stage_fn(st, r->last));
+  emit(g, "  pack_buf.n = 0;\n"
           "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
           "  pack_%s(&pack_buf, rec);\n"
           "  vp_worker_emit(cur_worker, pack_buf.p, pack_buf.n);\n"
           "  return 1;\n}\n\n",
-       region_fn(st, r, "out"), exit_c, exit_c);
+       exit_c);
   const char *entry_c = r->entry->event->cname;
   int first = r->first;
   while (first < r->last && stage_at(st, first)->kind == VPC_STAGE_ON_ERROR)
@@ -2570,12 +2615,22 @@ static void gen_region_result(gen *g, vpc_stream *st, vpc_region *r) {
           "    int64_t len = vp_rd_i64(records);\n"
           "    vp_rd rd = { records->p, records->p + len };\n"
           "    records->p += len;\n"
+          "%s"
           "    vp_meta m;\n    memcpy(&m, rd.p, sizeof m);\n"
           "    rd.p += sizeof m;\n"
           "%s"
           "    %s rec;\n    unpack_%s(&rd, &rec);\n"
           "    n += %s(&m, &rec, &failed);\n  }\n",
        region_fn(st, r, "result"),
+       workers_write_output(st, r)
+           ? vpc_format("    if (!vp_record_ids) {\n"
+                        "      int64_t k = vp_rd_i64(&rd);\n"
+                        "      vp_counts[%d].out += k;\n"
+                        "      vp_out_put_taken(vp_main_out(), &rd);\n"
+                        "      n += k;\n"
+                        "      continue;\n    }\n",
+                        st->id)
+           : "",
        r->keyed_state
            ? vpc_format("    if (m.origin.seq == VP_FATES_SEQ) {\n"
                         "      int64_t d[6];\n"

@@ -18,6 +18,7 @@
 #include "civil.h"
 #include "log.h"
 #include "num.h"
+#include "pack.h"
 #include "scan.h"
 
 enum { OUT_BUF = 256 * 1024, MAX_NEST = 256 };
@@ -35,6 +36,7 @@ struct vp_out {
   int64_t records;
   int64_t bytes;
   int err;  // first write error, negative errno
+  vp_buf *memory;  // a memory output's bytes, past those in buf
   struct id_count {
     const char *stream;
     int64_t seq, k;
@@ -143,6 +145,29 @@ static vp_out *open_owned(int fd, const char *path) {
   return o;
 }
 
+vp_out *vp_out_open_memory(void) {
+  vp_out *o = calloc(1, sizeof *o);
+  char *buf = malloc(OUT_BUF);
+  vp_buf *memory = calloc(1, sizeof *memory);
+  if (!o || !buf || !memory)
+    vp_arena_oom();
+  o->buf = buf;
+  o->fd = -1;
+  o->memory = memory;
+  link_out(o);
+  return o;
+}
+
+void vp_out_take(vp_out *o, vp_buf *b) {
+  vp_buf_i64(b, o->records);
+  vp_buf_i64(b, (int64_t)(o->memory->n + o->n));
+  vp_buf_put(b, o->memory->p, o->memory->n);
+  vp_buf_put(b, o->buf, o->n);
+  o->memory->n = 0;
+  o->n = 0;
+  o->records = 0;
+}
+
 vp_out *vp_out_open_append(const char *path) {
   int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
   return fd < 0 ? NULL : open_owned(fd, path);
@@ -201,6 +226,10 @@ void vp_out_set_stop(volatile sig_atomic_t *flag) {
 static void write_out(vp_out *o, const char *p, size_t n) {
   if (o->err || n == 0)
     return;
+  if (o->memory) {
+    vp_buf_put(o->memory, p, n);
+    return;
+  }
   if (o->fd < 0) {
     o->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (o->fd < 0) {
@@ -254,6 +283,9 @@ int vp_out_close(vp_out *o) {
   int rc = vp_out_flush(o);
   if (o->own_fd && o->fd >= 0 && close(o->fd) != 0 && rc == 0)
     rc = -errno;
+  if (o->memory)
+    vp_buf_free(o->memory);
+  free(o->memory);
   free(o->ids);
   free(o->path);
   free(o->buf);
@@ -289,6 +321,16 @@ static void put(vp_out *o, const char *p, size_t n) {
 
 void vp_out_raw(vp_out *o, const char *p, size_t n) {
   put(o, p, n);
+}
+
+void vp_out_put_taken(vp_out *o, vp_rd *rd) {
+  int64_t records = vp_rd_i64(rd);
+  int64_t n = vp_rd_i64(rd);
+  put(o, (const char *)rd->p, (size_t)n);
+  rd->p += n;
+  o->records += records;
+  if (o->tty && records)
+    vp_out_flush(o);
 }
 
 static inline void put_c(vp_out *o, char c) {

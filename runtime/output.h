@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include "input.h"
+#include "pack.h"
 #include "value.h"
 
 typedef struct vp_out vp_out;
@@ -22,6 +23,14 @@ vp_out *vp_out_open(const char *path, bool lazy);
 // .log).
 vp_out *vp_out_open_fd(int fd);
 
+// An output that keeps what is written in memory, for vp_out_take: a
+// worker's main output, whose records its collector writes out in order.
+vp_out *vp_out_open_memory(void);
+// Appends to b what the memory output o holds (its record count, its
+// length, then its bytes) and empties it.
+void vp_out_take(vp_out *o, vp_buf *b);
+// Writes to o what vp_out_take appended at rd, and moves rd past it.
+void vp_out_put_taken(vp_out *o, vp_rd *rd);
 // Opens path for appending, creating it if needed (a file sink's default
 // mode, LANGUAGE.md 2.11). Returns NULL with errno set on failure.
 vp_out *vp_out_open_append(const char *path);

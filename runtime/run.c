@@ -485,6 +485,12 @@ vp_out *vp_main_out(void) {
   return R.out;
 }
 
+// The parent's output stays as the fork left it: the worker neither writes
+// nor flushes it.
+void vp_capture_main_out(void) {
+  R.out = vp_out_open_memory();
+}
+
 void vp_note_event_time(int64_t ns) {
   if (R.in)
     vp_input_set_time(R.in, ns);

@@ -99,8 +99,13 @@ extern bool vp_record_ids;
 
 // Services for generated code.
 
-// The main output (-o, default stdout).
+// The main output (-o, default stdout). In a worker, a memory output:
+// what a worker writes there goes to its collector with the event's
+// outcome (vp_out_take), to be written out in the collector's order.
 vp_out *vp_main_out(void);
+// Called once in a new worker process: makes its main output the memory
+// output.
+void vp_capture_main_out(void);
 
 // The arena of the record in hand: reset after each input record on the
 // main thread, after each event in a worker. During prog->init it is the

@@ -316,6 +316,53 @@ static void test_output_large_record_spans_buffers(void **state) {
   assert_int_equal(st.st_size, 3 * line);
 }
 
+// A worker's records travel as vp_out_take wrote them: a small one and one
+// larger than the writer's buffer, then a second take after the first
+// emptied the memory output.
+static void test_output_memory_take_and_put(void **state) {
+  static char big[600 * 1024];
+  memset(big, 'y', sizeof big);
+  vp_out *mem = vp_out_open_memory();
+  vp_w_begin(mem, VP_STR_LIT("A"), false, 0);
+  vp_w_key(mem, "n", 1);
+  vp_w_int(mem, 7);
+  vp_w_end(mem);
+  vp_w_begin(mem, VP_STR_LIT("Big"), false, 0);
+  vp_w_key(mem, "s", 1);
+  vp_w_str(mem, (vp_str){ big, sizeof big });
+  vp_w_end(mem);
+  vp_buf b = { 0 };
+  vp_out_take(mem, &b);
+  vp_w_begin(mem, VP_STR_LIT("B"), false, 0);
+  vp_w_end(mem);
+  vp_out_take(mem, &b);
+  vp_out_take(mem, &b);  // nothing since: no records, no bytes
+
+  vp_out *o = start();
+  vp_rd rd = { b.p, b.p + b.n };
+  for (int i = 0; i < 3; i++)
+    vp_out_put_taken(o, &rd);
+  assert_ptr_equal(rd.p, rd.end);
+  assert_int_equal(vp_out_records(o), 3);
+  int64_t small = 25, line = 28 + (int64_t)sizeof big, last = 19;
+  assert_int_equal(vp_out_bytes(o), small + line + last);
+  const char *head = "{\"event_type\":\"A\",\"n\":7}\n"
+                     "{\"event_type\":\"Big\",\"s\":\"yyy";
+  assert_memory_equal(finish(o), head, strlen(head));
+
+  char tail[32] = { 0 };
+  FILE *f = fopen(scratch_path("out.jsonl"), "rb");
+  assert_non_null(f);
+  assert_int_equal(fseek(f, 0, SEEK_END), 0);
+  assert_int_equal(ftell(f), small + line + last);
+  assert_int_equal(fseek(f, -(last + 3), SEEK_END), 0);
+  assert_int_equal(fread(tail, 1, sizeof tail - 1, f), last + 3);
+  fclose(f);
+  assert_string_equal(tail, "\"}\n{\"event_type\":\"B\"}\n");
+  vp_buf_free(&b);
+  assert_int_equal(vp_out_close(mem), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_output_float_table),
@@ -331,6 +378,7 @@ int main(void) {
     cmocka_unit_test(test_output_lazy_file_truncated_at_open),
     cmocka_unit_test(test_output_open_fails_in_missing_directory),
     cmocka_unit_test(test_output_large_record_spans_buffers),
+    cmocka_unit_test(test_output_memory_take_and_put),
   };
   return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }
