@@ -41,7 +41,7 @@
 #define IN_RING_MIN     ((size_t)4 << 20)  // max record 2 MiB > 1 MiB event
 #define IN_RING_MAX     ((size_t)64 << 20)
 #define IN_EVENT_GUESS  512                // bytes per queued event, sizing
-#define OUT_RING_SIZE   ((size_t)8 << 20)  // max record 4 MiB
+#define OUT_RING_SIZE   ((size_t)64 << 20) // max record 32 MiB: 16 MiB outcomes
 #define MAX_OUT_RECORDS 65536
 #define MAX_OUT_BYTES   ((size_t)16 << 20)
 #define MSG_MAX         1024  // error text kept in an outcome
