@@ -1545,10 +1545,10 @@ static void dispatch(vp_region *r, int si, submission *sb) {
   }
 
   // Work starts waiting for an idle slot now (6.8). A health check needs
-  // that to the event, from the worker's progress line. Without one, only
-  // the one-minute stall warning reads it: an empty queue will do, which
-  // spares the parent that line, written by a busy worker after each
-  // event, at every dispatch.
+  // to know that exactly: the worker's progress line tells. Without one,
+  // only the one-minute stall warning uses it, and an empty queue tells
+  // well enough; that spares the parent a cache miss per dispatch, as a
+  // busy worker writes the line after every event.
   if (s->pid > 0 &&
       (r->desc->sup.health_enabled
            ? __atomic_load_n(&s->shm->in_pos, __ATOMIC_RELAXED) == s->in_pub
