@@ -2487,8 +2487,7 @@ static void gen_keyed_work(gen *g, vpc_stream *st, vpc_region *r,
        st->id);
 }
 
-static bool cannot_raise(const vpc_node *n);
-static bool projection_cannot_raise(const vpc_stage *sg);
+static bool plain_stage(const vpc_stage *sg);
 
 // Whether the workers of region r can run what follows its .collect()
 // themselves, writing the stream's records into their outcomes for the
@@ -2501,22 +2500,9 @@ static bool projection_cannot_raise(const vpc_stage *sg);
 static bool workers_write_output(vpc_stream *st, vpc_region *r) {
   if (r->keyed_state || st->subscribers.n)
     return false;
-  for (int i = r->last + 1; i < st->stages.n; i++) {
-    vpc_stage *sg = stage_at(st, i);
-    switch (sg->kind) {
-    case VPC_STAGE_WHERE:
-      if (!cannot_raise(sg->expr))
-        return false;
-      break;
-    case VPC_STAGE_SELECT:
-    case VPC_STAGE_EMIT:
-      if (!projection_cannot_raise(sg))
-        return false;
-      break;
-    default:
+  for (int i = r->last + 1; i < st->stages.n; i++)
+    if (!plain_stage(stage_at(st, i)))
       return false;
-    }
-  }
   return true;
 }
 
@@ -3627,6 +3613,20 @@ static bool projection_cannot_raise(const vpc_stage *sg) {
   return true;
 }
 
+// Whether sg filters or projects (.where, .select, .emit) with
+// expressions that cannot raise.
+static bool plain_stage(const vpc_stage *sg) {
+  switch (sg->kind) {
+  case VPC_STAGE_WHERE:
+    return cannot_raise(sg->expr);
+  case VPC_STAGE_SELECT:
+  case VPC_STAGE_EMIT:
+    return projection_cannot_raise(sg);
+  default:
+    return false;
+  }
+}
+
 // Whether no stage of stream st from stage first on can raise for the
 // record in hand, so that the code running them needs no trap.
 // Conservative: only filters, projections and partitioning over
@@ -3639,16 +3639,9 @@ static bool stages_cannot_raise(vpc_stream *st, int first) {
   for (int i = first; i < st->stages.n; i++) {
     vpc_stage *sg = stage_at(st, i);
     vpc_stage *agg = NULL;
+    if (plain_stage(sg))
+      continue;
     switch (sg->kind) {
-    case VPC_STAGE_WHERE:
-      if (!cannot_raise(sg->expr))
-        return false;
-      break;
-    case VPC_STAGE_SELECT:
-    case VPC_STAGE_EMIT:
-      if (!projection_cannot_raise(sg))
-        return false;
-      break;
     case VPC_STAGE_PARTITION:
       if (!cannot_raise(sg->expr) || !is_flat(sg->expr->type))
         return false;
