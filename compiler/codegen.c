@@ -2512,16 +2512,22 @@ static void gen_region_worker(gen *g, vpc_stream *st, vpc_region *r) {
   emit(g, "static int64_t %s(const vp_meta *m, const %s *rec) {\n",
        region_fn(st, r, "out"), exit_c);
   // A written record: how many records reached the stream's end, then
-  // what vp_out_take gives.
+  // what vp_out_take gives. It counts against the outcome's limits as the
+  // packed record would, with or without --record-ids.
   if (workers_write_output(st, r))
     emit(g, "  if (!vp_record_ids) {\n"
+            "    pack_buf.n = 0;\n"
+            "    vp_buf_put(&pack_buf, m, sizeof *m);\n"
+            "    pack_%s(&pack_buf, rec);\n"
+            "    size_t packed = pack_buf.n;\n"
             "    int64_t n = %s(m, rec);\n"
             "    pack_buf.n = 0;\n"
             "    vp_buf_i64(&pack_buf, n);\n"
             "    vp_out_take(vp_main_out(), &pack_buf);\n"
-            "    vp_worker_emit(cur_worker, pack_buf.p, pack_buf.n);\n"
+            "    vp_worker_emit_counted(cur_worker, pack_buf.p, pack_buf.n, "
+            "packed);\n"
             "    return 1;\n  }\n",
-         stage_fn(st, r->last));
+         exit_c, stage_fn(st, r->last));
   emit(g, "  pack_buf.n = 0;\n"
           "  vp_buf_put(&pack_buf, m, sizeof *m);\n"
           "  pack_%s(&pack_buf, rec);\n"

@@ -218,7 +218,9 @@ struct vp_worker {
   uint8_t *buf;  // the pending outcome's records
   size_t n, cap;
   int64_t nrec;
+  size_t counted;      // what the records count against limit
   size_t limit;        // the most record bytes one outcome may hold
+  size_t room;         // the most bytes an outcome's records can take
   int64_t events;      // events taken, for recycle_after
   vp_breaker breaker;  // the slot's breaker; this worker is its only writer
   bool replaying;      // rebuilding state: outputs are dropped
@@ -593,6 +595,7 @@ static void run_event(vp_worker *w, const uint8_t *rec, size_t len,
   memcpy(&ih, rec, sizeof ih);
   w->n = 0;
   w->nrec = 0;
+  w->counted = 0;
   int64_t now = now_ns();
   mark_take(shm, ih.entry, now);
 
@@ -673,6 +676,7 @@ static void restore_state(vp_worker *w, slot *s, uint64_t cursor,
     }
     w->n = 0;
     w->nrec = 0;
+    w->counted = 0;
     vp_arena_reset(arena);
   }
   w->replaying = false;
@@ -699,9 +703,9 @@ _Noreturn static void worker_main(vp_region *r, int si, uint64_t cursor,
   vp_trap_top = NULL;
   vp_arena arena = { 0 };
   vp_event_arena = &arena;
-  vp_worker w = { r, si, NULL, 0, 0, 0, 0, 0, s->breaker, false, 0, 0 };
-  size_t room = vp_ring_max_record(s->out) - sizeof(out_hdr) - MSG_MAX;
-  w.limit = room < MAX_OUT_BYTES ? room : MAX_OUT_BYTES;
+  vp_worker w = { .r = r, .slot = si, .breaker = s->breaker };
+  w.room = vp_ring_max_record(s->out) - sizeof(out_hdr) - MSG_MAX;
+  w.limit = w.room < MAX_OUT_BYTES ? w.room : MAX_OUT_BYTES;
   int64_t recycle = r->desc->recycle_after;
   restore_state(&w, s, cursor, &arena);
 
@@ -744,12 +748,19 @@ _Noreturn static void worker_main(vp_region *r, int si, uint64_t cursor,
 }
 
 void vp_worker_emit(vp_worker *w, const void *rec, size_t len) {
+  vp_worker_emit_counted(w, rec, len, len);
+}
+
+void vp_worker_emit_counted(vp_worker *w, const void *rec, size_t len,
+                            size_t counted) {
   if (w->replaying)
     return;
-  if (w->nrec >= MAX_OUT_RECORDS || len > w->limit ||
-      w->n + sizeof(int64_t) + len > w->limit)
-    vp_raise("invalid argument: process: too many outputs");
   size_t need = w->n + sizeof(int64_t) + len;
+  if (w->nrec >= MAX_OUT_RECORDS || counted > w->limit ||
+      w->counted + sizeof(int64_t) + counted > w->limit || len > w->room ||
+      need > w->room)
+    vp_raise("invalid argument: process: too many outputs");
+  w->counted += sizeof(int64_t) + counted;
   if (need > w->cap) {
     size_t cap = w->cap ? w->cap : 4096;
     while (cap < need)

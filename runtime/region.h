@@ -163,6 +163,12 @@ void vp_region_get_stats(const vp_region *r, vp_region_stats *s);
 // Worker side, for generated work functions: adds one packed output record
 // to the outcome of the event in hand.
 void vp_worker_emit(vp_worker *w, const void *rec, size_t len);
+// The same for a record that counts against the outcome's limits as
+// counted bytes (its packed size, for a record the worker has written as
+// output lines: what one event may give does not depend on the form its
+// records travel in). The lines themselves must still fit the ring.
+void vp_worker_emit_counted(vp_worker *w, const void *rec, size_t len,
+                            size_t counted);
 
 // Whether the outcome in hand has used half of what one outcome may hold:
 // work that can stop and go on in a later event (the end-of-input release
