@@ -2722,6 +2722,7 @@ static void gen_stream_end(gen *g, vpc_stream *st) {
   for (int i = 0; i < st->subscribers.n; i++) {
     vpc_stream *sub = st->subscribers.items[i];
     emit(g, "  vp_buf_i64(&queue, %d);\n"
+            "  vp_buf_i64(&queue, vp_record_seq);\n"
             "  vp_buf_put(&queue, m, sizeof *m);\n"
             "  pack_%s(&queue, rec);\n",
          sub->id, c);
@@ -4208,10 +4209,13 @@ static void gen_stream(gen *g, vpc_stream *st) {
 
 // Outputs of a stream feed the streams that read it through a FIFO queue,
 // drained after each input record (5.1). Each round works on a copy, so
-// the records it unpacks stay put while new ones are queued.
+// the records it unpacks stay put while new ones are queued. A record is
+// read with the input record it came from in hand (the SEQ of
+// --record-ids): a region may release it while a later one is read.
 static void gen_flush(gen *g) {
   vpc_sema *s = g->s;
   emit(g, "static void program_flush(void) {\n"
+          "  int64_t in_hand = vp_record_seq;\n"
           "  while (queue.n) {\n"
           "    vp_buf work = queue_work;\n"
           "    queue_work = queue;\n"
@@ -4220,6 +4224,7 @@ static void gen_flush(gen *g) {
           "    vp_rd rd = { queue_work.p, queue_work.p + queue_work.n };\n"
           "    while (rd.p < rd.end) {\n"
           "      int64_t target = vp_rd_i64(&rd);\n"
+          "      vp_record_seq = vp_rd_i64(&rd);\n"
           "      vp_meta m;\n"
           "      memcpy(&m, rd.p, sizeof m);\n"
           "      rd.p += sizeof m;\n"
@@ -4233,7 +4238,8 @@ static void gen_flush(gen *g) {
             "\n        s_%s_in(&m, &rec);\n        break;\n      }\n",
          st->id, c, c, st->name);
   }
-  emit(g, "      default:\n        abort();\n      }\n    }\n  }\n}\n\n");
+  emit(g, "      default:\n        abort();\n      }\n    }\n  }\n"
+          "  vp_record_seq = in_hand;\n}\n\n");
 }
 
 static bool reads_type(const vpc_stream *st, const char *type) {
