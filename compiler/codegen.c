@@ -530,6 +530,10 @@ static const char *eq_code(const vpc_type *t, const char *a, const char *b) {
     return vpc_format("vp_f64_eq(%s, %s)", a, b);
   case VPC_TY_STR:
     return vpc_format("vp_str_eq(%s, %s)", a, b);
+  case VPC_TY_ARRAY:
+  case VPC_TY_MAP:
+  case VPC_TY_ANY:
+    return vpc_format("vp_any_eq(%s, %s)", a, b);
   default:
     return vpc_format("(%s == %s)", a, b);
   }
