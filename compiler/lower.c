@@ -754,6 +754,21 @@ static void concurrent_option(chain *ch, vpc_region *r, vpc_stage *st,
   }
 }
 
+// An option given twice is an error: which one wins would be a guess.
+static void check_options_once(vpc_node *op, const char *what) {
+  for (int i = 0; i < op->list.n; i++) {
+    vpc_node *it = op->list.items[i];
+    for (int j = 0; it->name && j < i; j++) {
+      vpc_node *before = op->list.items[j];
+      if (before->name && !strcmp(before->name, it->name)) {
+        vpc_error(it->name_pos, "duplicate option '%s' for '%s'", it->name,
+                  what);
+        break;
+      }
+    }
+  }
+}
+
 static void lower_concurrent(chain *ch, vpc_node *op) {
   if (ch->region) {
     vpc_error(op->name_pos, "nested '.concurrent'");
@@ -768,6 +783,7 @@ static void lower_concurrent(chain *ch, vpc_node *op) {
   r->entry_name = ch->name;
   vpc_stage *st = add_stage(ch, VPC_STAGE_CONCURRENT, op);
   st->region = r;
+  check_options_once(op, ".concurrent");
   bool strategy_set = false;
   for (int i = 0; i < op->list.n; i++) {
     vpc_node *it = op->list.items[i];
@@ -936,6 +952,7 @@ static void lower_collect(chain *ch, vpc_node *op) {
   r->last = st->index;
   r->exit = ch->cur;
   r->order = ORDER_COMPLETION;
+  check_options_once(op, ".collect");
   for (int i = 0; i < op->list.n; i++) {
     vpc_node *it = op->list.items[i];
     constant c = const_value(it->a);
