@@ -512,6 +512,23 @@ static vp_backoff_kind backoff_kind(vpc_node *item, const char *s,
   return VP_BACKOFF_EXPONENTIAL;
 }
 
+// An option given twice is an error: which one wins would be a guess.
+// Checked after the options themselves, so that the errors about each
+// come first, in source order.
+static void check_options_once(const vpc_list *items, const char *what) {
+  for (int i = 0; items && i < items->n; i++) {
+    vpc_node *it = items->items[i];
+    for (int j = 0; it->name && j < i; j++) {
+      vpc_node *before = items->items[j];
+      if (before->name && !strcmp(before->name, it->name)) {
+        vpc_error(it->name_pos, "duplicate option '%s' for '%s'", it->name,
+                  what);
+        break;
+      }
+    }
+  }
+}
+
 static vpc_list *option_items(vpc_node *v) {
   if (v->kind == VPC_NODE_OPTBLOCK || v->kind == VPC_NODE_MAP ||
       v->kind == VPC_NODE_SUPERVISION)
@@ -559,6 +576,7 @@ static void apply_backoff(vp_sup_config *s, vpc_node *block) {
       unknown_sup_key(it, key, "kind, initial, max, multiplier, jitter");
     }
   }
+  check_options_once(option_items(block), "backoff");
 }
 
 static void apply_breaker(vp_sup_config *s, vpc_node *block) {
@@ -588,6 +606,7 @@ static void apply_breaker(vp_sup_config *s, vpc_node *block) {
                                "half_open_requests, count_errors");
     }
   }
+  check_options_once(option_items(block), "circuit_breaker");
 }
 
 static void apply_health(vp_sup_config *s, vpc_node *block) {
@@ -610,6 +629,7 @@ static void apply_health(vp_sup_config *s, vpc_node *block) {
       unknown_sup_key(it, key, "enabled, interval, timeout");
     }
   }
+  check_options_once(option_items(block), "health_check");
 }
 
 static vp_restart restart_policy(vpc_node *it, constant c) {
@@ -674,6 +694,7 @@ static void apply_sup_block(vp_sup_config *s, vpc_node *block) {
     }
     apply_sup_item(s, it);
   }
+  check_options_once(items, "supervision");
 }
 
 static void check_sup_ranges(const vp_sup_config *s, vpc_pos at) {
@@ -754,21 +775,6 @@ static void concurrent_option(chain *ch, vpc_region *r, vpc_stage *st,
   }
 }
 
-// An option given twice is an error: which one wins would be a guess.
-static void check_options_once(vpc_node *op, const char *what) {
-  for (int i = 0; i < op->list.n; i++) {
-    vpc_node *it = op->list.items[i];
-    for (int j = 0; it->name && j < i; j++) {
-      vpc_node *before = op->list.items[j];
-      if (before->name && !strcmp(before->name, it->name)) {
-        vpc_error(it->name_pos, "duplicate option '%s' for '%s'", it->name,
-                  what);
-        break;
-      }
-    }
-  }
-}
-
 static void lower_concurrent(chain *ch, vpc_node *op) {
   if (ch->region) {
     vpc_error(op->name_pos, "nested '.concurrent'");
@@ -783,7 +789,6 @@ static void lower_concurrent(chain *ch, vpc_node *op) {
   r->entry_name = ch->name;
   vpc_stage *st = add_stage(ch, VPC_STAGE_CONCURRENT, op);
   st->region = r;
-  check_options_once(op, ".concurrent");
   bool strategy_set = false;
   for (int i = 0; i < op->list.n; i++) {
     vpc_node *it = op->list.items[i];
@@ -793,6 +798,7 @@ static void lower_concurrent(chain *ch, vpc_node *op) {
     }
     concurrent_option(ch, r, st, it, &strategy_set);
   }
+  check_options_once(&op->list, ".concurrent");
   if (!strategy_set)
     r->strategy = ch->keyed || r->key ? STRATEGY_HASH : STRATEGY_ROUND_ROBIN;
   if (r->strategy == STRATEGY_HASH && !ch->keyed && !r->key)
@@ -952,7 +958,6 @@ static void lower_collect(chain *ch, vpc_node *op) {
   r->last = st->index;
   r->exit = ch->cur;
   r->order = ORDER_COMPLETION;
-  check_options_once(op, ".collect");
   for (int i = 0; i < op->list.n; i++) {
     vpc_node *it = op->list.items[i];
     constant c = const_value(it->a);
@@ -974,6 +979,7 @@ static void lower_collect(chain *ch, vpc_node *op) {
                 it->name ? it->name : "(positional)");
     }
   }
+  check_options_once(&op->list, ".collect");
   if (r->strategy == STRATEGY_ROUND_ROBIN && ch->keyed &&
       r->order == ORDER_COMPLETION)
     vpc_warning(r->pos, "round_robin with order \"completion\" does not "
