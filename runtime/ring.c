@@ -84,6 +84,9 @@ static void put_hdr(vp_ring *r, uint64_t pos, uint32_t len, uint32_t flags) {
 // consumer that keeps up then finds every record in the same few hundred
 // KiB, warm in both sides' caches, instead of a stream through all of a
 // buffer sized for the largest record; and only those pages are touched.
+// The padding counts as held until the consumer passes it, so right after
+// an early wrap the ring has less room than its size, for as long as the
+// consumer takes to read the few records before the padding.
 static bool wrap_early(vp_ring *r, uint64_t wpos, uint64_t need) {
   uint64_t hot = r->cap / 2 < HOT_BYTES ? r->cap / 2 : HOT_BYTES;
   if ((wpos & r->mask) < hot)

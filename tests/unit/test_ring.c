@@ -1,6 +1,7 @@
 // Unit tests for ring.c: records of every size across wraparound, full and
-// empty rings, commit publishing several records at once, and a producer and
-// consumer in two processes moving a million records.
+// empty rings, commit publishing several records at once, the early wrap
+// while the consumer keeps up, and a producer and consumer in two
+// processes moving a million records.
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <sched.h>
@@ -360,6 +361,63 @@ static void test_ring_fork_stress_million_records(void **state) {
   alarm(0);
 }
 
+// A consumer that keeps up finds every record in the first 256 KiB of a
+// larger buffer: the producer pads to the end and starts over there. One
+// that holds more than that leaves the producer to go on through the
+// buffer, and the records stay intact either way.
+static void test_ring_wraps_early_while_the_consumer_keeps_up(void **state) {
+  enum { CAP = 1 << 20, HOT = 256 << 10, LEN = 1000 };
+  vp_ring *r = vp_ring_create(CAP);
+  assert_non_null(r);
+  void *p;
+  uint64_t cur = 0;
+  size_t len;
+  const uint8_t *first = NULL;
+  ptrdiff_t furthest = 0;
+  int starts = 0;
+  for (uint32_t i = 0; i < 2000; i++) {
+    assert_int_equal(vp_ring_reserve(r, LEN, &p), 0);
+    fill(p, LEN, i);
+    vp_ring_commit(r);
+    const uint8_t *q = vp_ring_peek(r, &cur, &len);
+    assert_ptr_equal(q, p);
+    assert_int_equal(len, LEN);
+    assert_true(check(q, LEN, i));
+    vp_ring_release(r, cur);
+    if (!first)
+      first = q;
+    starts += q == first;
+    if (q - first > furthest)
+      furthest = q - first;
+  }
+  assert_true(furthest < HOT);
+  assert_true(starts >= 7);  // about 2 MB through 256 KiB
+
+  vp_ring_destroy(r);
+
+  // Held back from the start: 400 records, about 400 KB, not released.
+  r = vp_ring_create(CAP);
+  assert_non_null(r);
+  cur = 0;
+  first = NULL;
+  const uint8_t *last = NULL;
+  for (uint32_t i = 0; i < 400; i++) {
+    assert_int_equal(vp_ring_reserve(r, LEN, &p), 0);
+    fill(p, LEN, i);
+    if (!first)
+      first = p;
+    last = p;
+  }
+  vp_ring_commit(r);
+  assert_true(last - first > HOT);
+  for (uint32_t i = 0; i < 400; i++) {
+    const uint8_t *q = vp_ring_peek(r, &cur, &len);
+    assert_non_null(q);
+    assert_true(check(q, LEN, i));
+  }
+  vp_ring_destroy(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_ring_create_rejects_bad_capacity),
@@ -374,6 +432,7 @@ int main(void) {
     cmocka_unit_test(test_ring_max_record_fits_at_every_offset),
     cmocka_unit_test(test_ring_next_reads_up_to_loaded_tail),
     cmocka_unit_test(test_ring_reserve_sees_release_after_full),
+    cmocka_unit_test(test_ring_wraps_early_while_the_consumer_keeps_up),
     cmocka_unit_test(test_ring_fork_stress_million_records),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
