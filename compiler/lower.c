@@ -576,7 +576,7 @@ static void apply_backoff(vp_sup_config *s, vpc_node *block) {
       unknown_sup_key(it, key, "kind, initial, max, multiplier, jitter");
     }
   }
-  check_options_once(option_items(block), "backoff");
+  check_options_once(items, "backoff");
 }
 
 static void apply_breaker(vp_sup_config *s, vpc_node *block) {
@@ -606,7 +606,7 @@ static void apply_breaker(vp_sup_config *s, vpc_node *block) {
                                "half_open_requests, count_errors");
     }
   }
-  check_options_once(option_items(block), "circuit_breaker");
+  check_options_once(items, "circuit_breaker");
 }
 
 static void apply_health(vp_sup_config *s, vpc_node *block) {
@@ -629,7 +629,7 @@ static void apply_health(vp_sup_config *s, vpc_node *block) {
       unknown_sup_key(it, key, "enabled, interval, timeout");
     }
   }
-  check_options_once(option_items(block), "health_check");
+  check_options_once(items, "health_check");
 }
 
 static vp_restart restart_policy(vpc_node *it, constant c) {

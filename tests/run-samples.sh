@@ -243,6 +243,7 @@ VPL
       --dlq "$work/few.dlq" 2>/dev/null || return 1
     [ "$(grep -c '"id":3000,' "$work/few.out")" -eq 2 ] || return 1
     [ "$(wc -l <"$work/few.out")" -eq 4 ] || return 1
+    [ "$(wc -l <"$work/few.dlq")" -eq 1 ] || return 1
     grep -q '"message":"invalid argument: process: too many outputs".*"line":3,' \
       "$work/few.dlq" || return 1
   done
